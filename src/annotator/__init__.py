@@ -1,0 +1,30 @@
+"""annotator: a workbench for labelling facial micro-expressions in video.
+
+The library never imports napari or Qt; heavy modules load on first use.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "open_video": ("annotator.media", "open_video"),
+    "VideoSource": ("annotator.media", "VideoSource"),
+    "Segment": ("annotator.labels", "Segment"),
+    "Labels": ("annotator.labels", "Labels"),
+    "load_labels": ("annotator.labels", "load_labels"),
+    "save_labels": ("annotator.labels", "save_labels"),
+    "AnnotatorError": ("annotator.errors", "AnnotatorError"),
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'annotator' has no attribute {name!r}")
+
+
+__all__ = sorted(_LAZY)

@@ -1,0 +1,194 @@
+"""A labels file: one coder's segments on one video, loaded and saved safely."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from ..errors import LabelsError
+from ..io import atomic_write_json
+from .model import MICRO_MAX_SECONDS, Segment, kind_for, now_iso
+from .schema import SCHEMA_NAME, SCHEMA_VERSION, labels_schema
+
+
+@dataclass(frozen=True)
+class VideoRef:
+    """The video a labels file belongs to."""
+
+    path: str
+    sha256: str
+    fps: float
+    frames: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "sha256": self.sha256, "fps": float(self.fps), "frames": int(self.frames)}
+
+
+@dataclass
+class Labels:
+    """One coder's segments on one video.
+
+    Parameters
+    ----------
+    coder : str
+        The coder id (``"auto"`` holds the proposer's output).
+    video : VideoRef
+        The video, identified by its sha256.
+    segments : list of Segment
+    micro_max_seconds : float
+        Longest duration still called a micro-expression.
+    """
+
+    coder: str
+    video: VideoRef
+    segments: list[Segment] = field(default_factory=list)
+    micro_max_seconds: float = MICRO_MAX_SECONDS
+
+    def kind_for(self, onset: int, offset: int) -> str:
+        """``micro`` or ``macro`` for an interval of this video."""
+        return kind_for(onset, offset, self.video.fps, self.micro_max_seconds)
+
+    def get(self, segment_id: str) -> Segment:
+        for seg in self.segments:
+            if seg.id == segment_id:
+                return seg
+        raise KeyError(segment_id)
+
+    def sorted(self) -> list[Segment]:
+        """Segments ordered by onset, then apex."""
+        return sorted(self.segments, key=lambda s: (s.onset, s.apex, s.offset, s.id))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA_NAME,
+            "schema_version": SCHEMA_VERSION,
+            "coder": self.coder,
+            "video": self.video.to_dict(),
+            "micro_max_seconds": float(self.micro_max_seconds),
+            "segments": [s.to_dict() for s in self.sorted()],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str | os.PathLike | None = None) -> "Labels":
+        """Validate ``data`` against the schema and build the model.
+
+        Raises
+        ------
+        LabelsError
+            One line naming the file and the first offending field.
+        """
+        validate_labels_dict(data, path)
+        video = VideoRef(**data["video"])
+        segments = []
+        for i, raw in enumerate(data["segments"]):
+            try:
+                seg = Segment.from_dict(dict(raw))
+            except (TypeError, ValueError) as exc:
+                raise LabelsError(path, f"segments[{i}]: {exc}") from None
+            if seg.offset >= video.frames > 0:
+                raise LabelsError(
+                    path, f"segments[{i}].offset: frame {seg.offset} is past the video's {video.frames} frames"
+                )
+            segments.append(seg)
+        ids = [s.id for s in segments]
+        if len(set(ids)) != len(ids):
+            dup = next(i for i in ids if ids.count(i) > 1)
+            raise LabelsError(path, f"segments: id {dup!r} is used more than once")
+        return cls(data["coder"], video, segments, float(data["micro_max_seconds"]))
+
+
+def _json_path(error) -> str:
+    parts = []
+    for p in error.absolute_path:
+        parts.append(f"[{p}]" if isinstance(p, int) else (f".{p}" if parts else str(p)))
+    return "".join(parts) or "(top level)"
+
+
+def validate_labels_dict(data: Any, path: str | os.PathLike | None = None) -> None:
+    """Raise :class:`LabelsError` naming the field when ``data`` is not a valid labels file."""
+    import jsonschema
+
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA_NAME:
+        raise LabelsError(path, f"not an annotator labels file (no \"schema\": \"{SCHEMA_NAME}\")")
+    if data.get("schema_version") != SCHEMA_VERSION:
+        raise LabelsError(
+            path,
+            f"schema_version {data.get('schema_version')!r} is not supported "
+            f"(this annotator reads version {SCHEMA_VERSION})",
+        )
+    validator = jsonschema.Draft202012Validator(
+        labels_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is not None:
+        raise LabelsError(path, f"{_json_path(error)}: {error.message}")
+
+
+def load_labels(path: str | os.PathLike, *, sha256: str | None = None) -> Labels:
+    """Read and validate a labels file.
+
+    Parameters
+    ----------
+    path : path-like
+    sha256 : str, optional
+        When given, the file must belong to the video with this checksum.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise LabelsError(path, "no such file")
+    if path.is_dir():
+        raise LabelsError(path, "is a directory, not a labels file")
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise LabelsError(path, "file is empty")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise LabelsError(path, f"not valid JSON ({exc.__class__.__name__}: {exc})") from None
+    labels = Labels.from_dict(data, path)
+    if sha256 is not None and labels.video.sha256 != sha256:
+        raise LabelsError(
+            path,
+            f"belongs to another video (sha256 {labels.video.sha256[:12]}…, expected {sha256[:12]}…)",
+        )
+    return labels
+
+
+def save_labels(labels: Labels, path: str | os.PathLike) -> Path:
+    """Write ``labels`` atomically to ``path``.
+
+    An existing file is replaced only when it is a valid labels file of the
+    same coder and video: an invalid or foreign file is never overwritten.
+    """
+    path = Path(path)
+    if path.exists():
+        existing = load_labels(path)  # raises on invalid or foreign files
+        if existing.video.sha256 != labels.video.sha256:
+            raise LabelsError(path, "belongs to another video; refusing to overwrite it")
+        if existing.coder != labels.coder:
+            raise LabelsError(
+                path, f"belongs to coder {existing.coder!r}, not {labels.coder!r}; refusing to overwrite it"
+            )
+    data = labels.to_dict()
+    validate_labels_dict(data, path)
+    atomic_write_json(path, data)
+    return path
+
+
+def make_segment(labels: Labels, onset: int, apex: int, offset: int, **kwargs: Any) -> Segment:
+    """A new segment for ``labels``' video, ``kind`` computed from its duration."""
+    kwargs.setdefault("kind", labels.kind_for(onset, offset))
+    kwargs.setdefault("source", labels.coder)
+    stamp = now_iso()
+    kwargs.setdefault("created", stamp)
+    kwargs.setdefault("modified", stamp)
+    return Segment(onset=onset, apex=apex, offset=offset, **kwargs)
+
+
+def merge_segments(*groups: Iterable[Segment]) -> list[Segment]:
+    """All segments of several groups, ordered by onset."""
+    out = [s for g in groups for s in g]
+    return sorted(out, key=lambda s: (s.onset, s.apex, s.offset, s.id))

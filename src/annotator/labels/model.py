@@ -1,0 +1,164 @@
+"""The labels model: segments with onset, apex and offset, and the file that holds them.
+
+A labels file belongs to one coder and one video (identified by its sha256).
+Frame indices are 0-based, as on napari's slider.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+#: The seven universal emotions, in the order of the number keys 1-7.
+EMOTIONS: tuple[str, ...] = ("joy", "surprise", "sadness", "anger", "fear", "contempt", "disgust")
+#: Every value a segment's ``emotion`` may take.
+EMOTION_LABELS: tuple[str, ...] = EMOTIONS + ("neutral", "other")
+STATUSES: tuple[str, ...] = ("proposed", "accepted", "edited", "rejected")
+KINDS: tuple[str, ...] = ("micro", "macro")
+#: A micro-expression lasts at most half a second (onset to offset).
+MICRO_MAX_SECONDS: float = 0.5
+
+#: One action unit: optional side (L/R, T/B for top/bottom), optional "AU",
+#: a number, an optional FACS intensity letter; several joined by "+".
+AU_PATTERN = r"^[LRTB]?(AU)?[0-9]{1,2}[A-E]?(\+[LRTB]?(AU)?[0-9]{1,2}[A-E]?)*$"
+_AU_RE = re.compile(AU_PATTERN)
+CODER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$"
+_CODER_RE = re.compile(CODER_PATTERN)
+
+
+def now_iso() -> str:
+    """The current UTC time as an ISO 8601 string with seconds precision."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def new_id() -> str:
+    """A short random segment id."""
+    return uuid.uuid4().hex[:12]
+
+
+def kind_for(onset: int, offset: int, fps: float, micro_max_seconds: float = MICRO_MAX_SECONDS) -> str:
+    """``"micro"`` when onset-to-offset lasts at most ``micro_max_seconds``, else ``"macro"``.
+
+    The duration counts frames inclusively: a segment from frame 10 to frame 24
+    at 30 fps spans 15 frames, 0.5 s.
+    """
+    if fps <= 0:
+        raise ValueError(f"fps must be positive, got {fps}")
+    duration = (offset - onset + 1) / fps
+    return "micro" if duration <= micro_max_seconds + 1e-9 else "macro"
+
+
+def valid_coder(name: str) -> bool:
+    """Whether ``name`` can be used as a coder id (and so as a file name)."""
+    return bool(_CODER_RE.match(name or "")) and name != "auto"
+
+
+@dataclass
+class Segment:
+    """One expression event.
+
+    Parameters
+    ----------
+    onset, apex, offset : int
+        0-based frame indices with ``onset <= apex <= offset``.
+    emotion : str
+        One of :data:`EMOTION_LABELS`.
+    kind : str
+        ``"micro"`` or ``"macro"``; see :func:`kind_for`.
+    emotion_scores : dict, optional
+        Probability per emotion, each in 0..1.
+    aus : list of str
+        FACS action units such as ``"AU6"``, ``"R12"`` or ``"AU4+AU7"``.
+    intensity : float, optional
+        Peak intensity of the expression, 0..1.
+    confidence : float, optional
+        How sure the source is, 0..1.
+    status : str
+        One of :data:`STATUSES`.
+    source : str
+        Coder id or model id (with version) that made the segment.
+    """
+
+    onset: int
+    apex: int
+    offset: int
+    emotion: str = "other"
+    kind: str = "micro"
+    id: str = field(default_factory=new_id)
+    emotion_scores: dict[str, float] | None = None
+    aus: list[str] = field(default_factory=list)
+    intensity: float | None = None
+    confidence: float | None = None
+    status: str = "accepted"
+    source: str = ""
+    notes: str = ""
+    created: str = field(default_factory=now_iso)
+    modified: str = field(default_factory=now_iso)
+
+    def __post_init__(self) -> None:
+        for name in ("onset", "apex", "offset"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or int(value) != value:
+                raise ValueError(f"{name} must be an integer frame index, got {value!r}")
+            setattr(self, name, int(value))
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the field when a value is out of its domain."""
+        if self.onset < 0:
+            raise ValueError(f"onset must be >= 0, got {self.onset}")
+        if not (self.onset <= self.apex <= self.offset):
+            raise ValueError(
+                f"onset <= apex <= offset is violated: {self.onset}, {self.apex}, {self.offset}"
+            )
+        if self.emotion not in EMOTION_LABELS:
+            raise ValueError(f"emotion must be one of {', '.join(EMOTION_LABELS)}, got {self.emotion!r}")
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be micro or macro, got {self.kind!r}")
+        if self.status not in STATUSES:
+            raise ValueError(f"status must be one of {', '.join(STATUSES)}, got {self.status!r}")
+        for au in self.aus:
+            if not _AU_RE.match(au):
+                raise ValueError(f"aus: {au!r} is not a FACS action unit such as AU6, R12 or AU4+AU7")
+        for name in ("intensity", "confidence"):
+            value = getattr(self, name)
+            if value is not None and not (0.0 <= float(value) <= 1.0):
+                raise ValueError(f"{name} must be within 0..1, got {value}")
+        if self.emotion_scores is not None:
+            for key, value in self.emotion_scores.items():
+                if key not in EMOTION_LABELS:
+                    raise ValueError(f"emotion_scores: unknown emotion {key!r}")
+                if not (0.0 <= float(value) <= 1.0):
+                    raise ValueError(f"emotion_scores.{key} must be within 0..1, got {value}")
+
+    @property
+    def n_frames(self) -> int:
+        """Number of frames from onset to offset, inclusive."""
+        return self.offset - self.onset + 1
+
+    def replace(self, **changes: Any) -> "Segment":
+        """A copy with ``changes`` applied and ``modified`` refreshed."""
+        changes.setdefault("modified", now_iso())
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict, field order as in the schema."""
+        out = dataclasses.asdict(self)
+        out["aus"] = list(self.aus)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Segment":
+        """Build from a dict as written by :meth:`to_dict` (unknown keys rejected)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"unknown field {sorted(unknown)[0]!r}")
+        return cls(**data)
+
+
+SEGMENT_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Segment))

@@ -1,0 +1,82 @@
+"""The JSON Schema of a labels file, built from the model's own constants.
+
+``schemas/labels.v1.schema.json`` is the published copy; a test fails when it
+and :func:`labels_schema` (and so the model) drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .model import AU_PATTERN, CODER_PATTERN, EMOTION_LABELS, KINDS, STATUSES
+
+SCHEMA_NAME = "annotator.labels"
+SCHEMA_VERSION = 1
+SCHEMA_ID = f"https://annotator.invalid/schemas/labels.v{SCHEMA_VERSION}.schema.json"
+SCHEMA_FILENAME = f"labels.v{SCHEMA_VERSION}.schema.json"
+
+
+def _segment_schema() -> dict[str, Any]:
+    frame = {"type": "integer", "minimum": 0}
+    unit = {"type": "number", "minimum": 0, "maximum": 1}
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["id", "onset", "apex", "offset", "kind", "emotion", "status", "source"],
+        "properties": {
+            "id": {"type": "string", "minLength": 1, "maxLength": 64},
+            "onset": {**frame, "description": "first frame of the expression (0-based)"},
+            "apex": {**frame, "description": "frame of peak intensity (0-based)"},
+            "offset": {**frame, "description": "last frame of the expression (0-based)"},
+            "kind": {"enum": list(KINDS)},
+            "emotion": {"enum": list(EMOTION_LABELS)},
+            "emotion_scores": {
+                "type": ["object", "null"],
+                "propertyNames": {"enum": list(EMOTION_LABELS)},
+                "additionalProperties": unit,
+            },
+            "aus": {"type": "array", "items": {"type": "string", "pattern": AU_PATTERN}},
+            "intensity": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+            "confidence": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+            "status": {"enum": list(STATUSES)},
+            "source": {"type": "string"},
+            "notes": {"type": "string"},
+            "created": {"type": "string", "format": "date-time"},
+            "modified": {"type": "string", "format": "date-time"},
+        },
+    }
+
+
+def labels_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a labels file, version :data:`SCHEMA_VERSION`."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "annotator labels file",
+        "description": (
+            "Segments (onset, apex, offset, emotion, action units) coded by one coder "
+            "on one video. Frame indices are 0-based."
+        ),
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["schema", "schema_version", "coder", "video", "micro_max_seconds", "segments"],
+        "properties": {
+            "schema": {"const": SCHEMA_NAME},
+            "schema_version": {"const": SCHEMA_VERSION},
+            "coder": {"type": "string", "pattern": CODER_PATTERN},
+            "video": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["path", "sha256", "fps", "frames"],
+                "properties": {
+                    "path": {"type": "string"},
+                    "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                    "fps": {"type": "number", "exclusiveMinimum": 0},
+                    "frames": {"type": "integer", "minimum": 0},
+                },
+            },
+            "micro_max_seconds": {"type": "number", "exclusiveMinimum": 0},
+            "segments": {"type": "array", "items": {"$ref": "#/$defs/segment"}},
+        },
+        "$defs": {"segment": _segment_schema()},
+    }

