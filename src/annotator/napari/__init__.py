@@ -1,0 +1,1 @@
+"""napari adapters: reader, sample data and layer adapters (napari allowed, Qt not)."""

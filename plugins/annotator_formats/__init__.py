@@ -1,0 +1,1 @@
+"""Format plugins shipped with annotator (entry-point group ``annotator.formats``)."""

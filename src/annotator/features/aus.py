@@ -1,0 +1,303 @@
+"""Action-unit evidence, frame by frame, from blendshapes and from landmark geometry.
+
+Two sources feed the same channels:
+
+* the 52 Face Landmarker blendshapes, mapped to FACS action units with the
+  subject's left and right kept apart (``L12``/``R12``) so unilateral actions
+  such as contempt stay visible;
+* landmark geometry: each frame's mesh is aligned to the subject's own neutral
+  face (a similarity transform fitted on points that expressions barely move,
+  which removes head translation, roll and scale), and regional displacements
+  are measured in inter-ocular distances.  This keeps the legacy Face Mesh
+  backend, which has no blendshapes, usable.
+
+Channel names follow the labels format: ``AU1`` for a bilateral-only unit,
+``L<n>``/``R<n>`` for sides.  Channel values grow with the action's intensity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Blendshape → action unit, per side.  A value of one name is bilateral.
+BLENDSHAPE_AUS: dict[str, tuple[str, ...]] = {
+    "AU1": ("browInnerUp",),
+    "AU2": ("browOuterUpLeft", "browOuterUpRight"),
+    "AU4": ("browDownLeft", "browDownRight"),
+    "AU5": ("eyeWideLeft", "eyeWideRight"),
+    "AU6": ("cheekSquintLeft", "cheekSquintRight"),
+    "AU7": ("eyeSquintLeft", "eyeSquintRight"),
+    "AU9": ("noseSneerLeft", "noseSneerRight"),
+    "AU10": ("mouthUpperUpLeft", "mouthUpperUpRight"),
+    "AU12": ("mouthSmileLeft", "mouthSmileRight"),
+    "AU14": ("mouthDimpleLeft", "mouthDimpleRight"),
+    "AU15": ("mouthFrownLeft", "mouthFrownRight"),
+    "AU16": ("mouthLowerDownLeft", "mouthLowerDownRight"),
+    "AU17": ("mouthShrugLower",),
+    "AU18": ("mouthPucker",),
+    "AU20": ("mouthStretchLeft", "mouthStretchRight"),
+    "AU23": ("mouthPressLeft", "mouthPressRight"),
+    "AU26": ("jawOpen",),
+    "AU45": ("eyeBlinkLeft", "eyeBlinkRight"),
+}
+
+#: Units that say nothing about emotion but move a lot: blinks, and the mouth
+#: opening of speech.  They are kept as channels for suppression, not evidence.
+BLINK_AU = "AU45"
+SPEECH_AUS = ("AU26", "AU16", "AU18")
+
+#: EMFACS/FACS prototypes; contempt is the unilateral AU12+AU14.
+PROTOTYPES: dict[str, tuple[str, ...]] = {
+    "joy": ("AU6", "AU12"),
+    "surprise": ("AU1", "AU2", "AU5", "AU26"),
+    "sadness": ("AU1", "AU4", "AU15"),
+    "fear": ("AU1", "AU2", "AU4", "AU5", "AU7", "AU20", "AU26"),
+    "anger": ("AU4", "AU5", "AU7", "AU23"),
+    "disgust": ("AU9", "AU15", "AU16"),
+    "contempt": ("AU12", "AU14"),
+}
+
+
+def channel_names(au: str) -> tuple[str, ...]:
+    """The channel names of one action unit: ``("L12", "R12")`` or ``("AU1",)``."""
+    sources = BLENDSHAPE_AUS[au]
+    number = au[2:]
+    if len(sources) == 2:
+        return (f"L{number}", f"R{number}")
+    return (au,)
+
+
+ALL_AUS: tuple[str, ...] = tuple(BLENDSHAPE_AUS)
+CHANNELS: tuple[str, ...] = tuple(c for au in ALL_AUS for c in channel_names(au))
+#: Channel index → action unit ("L12" → "AU12").
+CHANNEL_AU: dict[str, str] = {c: au for au in ALL_AUS for c in channel_names(au)}
+
+
+def blendshape_channels(blendshapes: np.ndarray, names: list[str] | tuple[str, ...]) -> np.ndarray:
+    """Map ``[T, 52]`` blendshapes to ``[T, len(CHANNELS)]`` AU channels."""
+    index = {n: i for i, n in enumerate(names)}
+    out = np.empty((blendshapes.shape[0], len(CHANNELS)), dtype=np.float32)
+    col = 0
+    for au in ALL_AUS:
+        for source in BLENDSHAPE_AUS[au]:
+            out[:, col] = blendshapes[:, index[source]]
+            col += 1
+    return out
+
+
+# -- landmark geometry -------------------------------------------------------------
+# Mesh indices (MediaPipe canonical face mesh).  "Left" is the subject's left,
+# which is the image's right in a frontal, non-mirrored view.
+_STABLE = np.array([33, 133, 362, 263, 168, 6, 197, 195, 5, 4, 1, 234, 454, 10, 152])
+_EYE_OUTER = (33, 263)  # subject's right, left
+_SIDES = {
+    # name: (right-side index, left-side index)
+    "inner_brow": (55, 285),
+    "mid_brow": (105, 334),
+    "outer_brow": (46, 276),
+    "upper_lid": (159, 386),
+    "lower_lid": (145, 374),
+    "mouth_corner": (61, 291),
+    "upper_lip_side": (40, 270),
+    "nose_wing": (98, 327),
+    "cheek": (205, 425),
+}
+_UPPER_LIP, _LOWER_LIP, _UPPER_LIP_TOP, _LOWER_LIP_BOTTOM, _NOSE_TIP, _CHIN = 13, 14, 0, 17, 1, 152
+
+
+def _similarity_align(points: np.ndarray, template: np.ndarray, stable: np.ndarray) -> np.ndarray:
+    """Align each frame's 2-D ``points`` [T, N, 2] to ``template`` [N, 2] (Umeyama, no reflection)."""
+    src = points[:, stable]  # [T, S, 2]
+    dst = template[stable]
+    mu_s = src.mean(axis=1, keepdims=True)
+    mu_d = dst.mean(axis=0)
+    xs = src - mu_s
+    xd = dst - mu_d
+    # complex-number form of the 2-D similarity: z_d ≈ a * z_s
+    zs = xs[..., 0] + 1j * xs[..., 1]
+    zd = xd[:, 0] + 1j * xd[:, 1]
+    num = (np.conj(zs) * zd[None, :]).sum(axis=1)
+    den = (np.abs(zs) ** 2).sum(axis=1)
+    a = num / np.where(den > 0, den, np.nan)
+    z = (points[..., 0] - mu_s[..., 0]) + 1j * (points[..., 1] - mu_s[..., 1])
+    aligned = a[:, None] * z
+    return np.stack([aligned.real + mu_d[0], aligned.imag + mu_d[1]], axis=-1)
+
+
+def neutral_face(landmarks: np.ndarray, present: np.ndarray) -> np.ndarray | None:
+    """The subject's neutral 2-D mesh, estimated robustly from the video itself.
+
+    Frames are aligned to a first median template, then the per-point median
+    over all frames with a face is taken: expressions are brief, so the median
+    sits on the resting face.
+    """
+    pts = landmarks[present][..., :2].astype(np.float64)
+    if len(pts) == 0:
+        return None
+    step = max(1, len(pts) // 2000)  # a few thousand frames estimate a median well
+    pts = pts[::step]
+    template = np.median(pts, axis=0)
+    for _ in range(2):
+        template = np.median(_similarity_align(pts, template, _STABLE), axis=0)
+    return template
+
+
+def geometry_channels(landmarks: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """AU channels from landmark geometry, ``[T, len(CHANNELS)]`` (NaN where no face).
+
+    Displacements are measured against the neutral face after similarity
+    alignment, in inter-ocular distances, and scaled so a clear action is
+    around 0.3-0.6, the range of the blendshapes.
+    """
+    T = landmarks.shape[0]
+    out = np.full((T, len(CHANNELS)), np.nan, dtype=np.float32)
+    template = neutral_face(landmarks, present)
+    if template is None:
+        return out
+    idx = np.flatnonzero(present)
+    aligned = _similarity_align(landmarks[idx][..., :2].astype(np.float64), template, _STABLE)
+    d = aligned - template[None]  # displacement, image axes (y grows downwards)
+    iod = float(np.linalg.norm(template[_EYE_OUTER[0]] - template[_EYE_OUTER[1]]))
+    d /= iod
+    gain = 12.0  # 0.04 IOD (a clear but small action) → ~0.5
+    up = lambda i: -d[:, i, 1]  # noqa: E731 - upward displacement
+    centre_x = template[[_EYE_OUTER[0], _EYE_OUTER[1]], 0].mean()
+
+    def outward(i):
+        sign = 1.0 if template[i, 0] > centre_x else -1.0
+        return sign * d[:, i, 0]
+
+    def side_pair(name, fn):
+        r, l = _SIDES[name]
+        return fn(l), fn(r)  # (subject's left, subject's right)
+
+    def eye_open(upper, lower):
+        return aligned[:, lower, 1] - aligned[:, upper, 1] - (template[lower, 1] - template[upper, 1])
+
+    values: dict[str, np.ndarray] = {}
+    inner_l, inner_r = side_pair("inner_brow", up)
+    values["AU1"] = 0.5 * (inner_l + inner_r)
+    values["L2"], values["R2"] = side_pair("outer_brow", up)
+    # AU4: brows down and drawn together
+    together_l, together_r = side_pair("inner_brow", lambda i: -outward(i))
+    values["L4"], values["R4"] = -inner_l + together_l, -inner_r + together_r
+    lid_l = eye_open(_SIDES["upper_lid"][1], _SIDES["lower_lid"][1]) / iod
+    lid_r = eye_open(_SIDES["upper_lid"][0], _SIDES["lower_lid"][0]) / iod
+    values["L5"], values["R5"] = lid_l, lid_r
+    values["L6"], values["R6"] = side_pair("cheek", up)
+    values["L7"], values["R7"] = -lid_l * 0.5, -lid_r * 0.5
+    values["L9"], values["R9"] = side_pair("nose_wing", up)
+    values["L10"], values["R10"] = side_pair("upper_lip_side", up)
+    corner_up_l, corner_up_r = side_pair("mouth_corner", up)
+    corner_out_l, corner_out_r = side_pair("mouth_corner", outward)
+    values["L12"], values["R12"] = corner_up_l + 0.5 * corner_out_l, corner_up_r + 0.5 * corner_out_r
+    values["L14"], values["R14"] = -corner_out_l * 0.5, -corner_out_r * 0.5
+    values["L15"], values["R15"] = -corner_up_l, -corner_up_r
+    lower_down = d[:, _LOWER_LIP, 1]
+    values["L16"] = values["R16"] = lower_down
+    values["AU17"] = -d[:, _LOWER_LIP_BOTTOM, 1]
+    values["AU18"] = -(corner_out_l + corner_out_r) * 0.5
+    values["L20"], values["R20"] = corner_out_l - 0.5 * np.abs(corner_up_l), corner_out_r - 0.5 * np.abs(corner_up_r)
+    lip_height = (aligned[:, _LOWER_LIP_BOTTOM, 1] - aligned[:, _UPPER_LIP_TOP, 1]) / iod
+    lip_height -= (template[_LOWER_LIP_BOTTOM, 1] - template[_UPPER_LIP_TOP, 1]) / iod
+    values["L23"] = values["R23"] = -lip_height
+    values["AU26"] = d[:, _CHIN, 1]
+    values["L45"], values["R45"] = -lid_l, -lid_r
+    for col, name in enumerate(CHANNELS):
+        out[idx, col] = np.clip(gain * values[name], 0.0, None)
+    return out
+
+
+@dataclass
+class AUFeatures:
+    """AU channels of one video.
+
+    Attributes
+    ----------
+    values : ndarray [T, C]
+        Evidence per channel (NaN where no face).
+    channels : tuple of str
+        Channel names (:data:`CHANNELS`).
+    present : ndarray [T] bool
+    source : str
+        ``"blendshapes"`` or ``"geometry"``.
+    head_speed : ndarray [T]
+        Head rotation speed in degrees per second (NaN when unknown).
+    fps : float
+    """
+
+    values: np.ndarray
+    channels: tuple[str, ...]
+    present: np.ndarray
+    source: str
+    head_speed: np.ndarray
+    fps: float
+
+    def to_frame(self):
+        """The channels as a pandas DataFrame indexed by frame."""
+        import pandas as pd
+
+        df = pd.DataFrame(self.values, columns=list(self.channels))
+        df.index.name = "frame"
+        df["present"] = self.present
+        df["head_speed"] = self.head_speed
+        return df
+
+    def au(self, au: str) -> np.ndarray:
+        """Both sides of one action unit averaged, ``[T]``."""
+        cols = [self.channels.index(c) for c in channel_names(au)]
+        return self.values[:, cols].mean(axis=1)
+
+
+def head_speed(matrix: np.ndarray, time: np.ndarray) -> np.ndarray:
+    """Rotation speed of the head, degrees per second, from the 4×4 transform per frame."""
+    T = matrix.shape[0]
+    speed = np.full(T, np.nan, dtype=np.float32)
+    if T < 2:
+        return speed
+    rot = matrix[:, :3, :3].astype(np.float64)
+    norms = np.linalg.norm(rot, axis=1, keepdims=True)  # remove the scale of each column
+    rot = rot / np.where(norms > 0, norms, np.nan)
+    rel = np.einsum("tij,tik->tjk", rot[:-1], rot[1:])  # R_{t}^T R_{t+1}
+    cos = np.clip((np.trace(rel, axis1=1, axis2=2) - 1.0) / 2.0, -1.0, 1.0)
+    angle = np.degrees(np.arccos(cos))
+    dt = np.diff(time)
+    dt = np.where(dt > 0, dt, np.nan)
+    speed[1:] = angle / dt
+    speed[0] = speed[1]
+    return speed
+
+
+def compute_au_features(
+    *,
+    present: np.ndarray,
+    landmarks: np.ndarray,
+    time: np.ndarray,
+    fps: float,
+    blendshapes: np.ndarray | None = None,
+    blendshape_names: list[str] | tuple[str, ...] | None = None,
+    matrix: np.ndarray | None = None,
+) -> AUFeatures:
+    """AU evidence per frame: blendshapes when the backend gave them, else geometry."""
+    present = np.asarray(present, dtype=bool)
+    have_blendshapes = (
+        blendshapes is not None
+        and blendshape_names is not None
+        and present.any()
+        and np.isfinite(blendshapes[present]).all()
+    )
+    if have_blendshapes:
+        values = blendshape_channels(np.asarray(blendshapes, dtype=np.float32), blendshape_names)
+        values[~present] = np.nan
+        source = "blendshapes"
+    else:
+        values = geometry_channels(np.asarray(landmarks, dtype=np.float32), present)
+        source = "geometry"
+    if matrix is not None and np.isfinite(matrix[present]).any():
+        speed = head_speed(np.asarray(matrix), np.asarray(time))
+    else:
+        speed = np.full(len(present), np.nan, dtype=np.float32)
+    speed[~present] = np.nan
+    return AUFeatures(values, CHANNELS, present, source, speed, float(fps))

@@ -1,0 +1,200 @@
+"""The session: everything annotator knows about one video, in ``<video>.annot/``.
+
+::
+
+    clip.mp4
+    clip.annot/
+      session.json          video path (relative), sha256, fps, frames, size, rotation, subject
+      tracks.zarr/          written by annotator.tracking
+      labels/auto.json      proposals
+      labels/<coder>.json   one file per coder
+
+The session only reads and writes small JSON files itself; tracks and labels
+have their own modules.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import AnnotatorError, SessionError
+from .io import atomic_write_json
+from .labels import Labels, VideoRef, load_labels, save_labels
+from .labels.model import now_iso, valid_coder
+
+SESSION_SUFFIX = ".annot"
+SESSION_FILE = "session.json"
+SESSION_SCHEMA = "annotator.session"
+SESSION_VERSION = 1
+AUTO_CODER = "auto"
+VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".mts", ".ts", ".3gp")
+
+
+def default_session_dir(video: str | os.PathLike, out_dir: str | os.PathLike | None = None) -> Path:
+    """``<video>.annot`` beside the video, or inside ``out_dir`` when given."""
+    video = Path(video)
+    parent = Path(out_dir) if out_dir is not None else video.parent
+    return parent / (video.stem + SESSION_SUFFIX)
+
+
+def is_session_dir(path: str | os.PathLike) -> bool:
+    return (Path(path) / SESSION_FILE).is_file()
+
+
+@dataclass
+class Session:
+    """A session directory and its metadata (see module docstring)."""
+
+    root: Path
+    meta: dict[str, Any]
+
+    # -- creation and opening -------------------------------------------------
+    @classmethod
+    def create(
+        cls,
+        video_path: str | os.PathLike,
+        root: str | os.PathLike | None = None,
+        *,
+        subject: str | None = None,
+    ) -> "Session":
+        """Open the session of ``video_path``, creating it when missing.
+
+        The video is probed (without decoding it all) and its sha256 recorded.
+        An existing session for a different video is an error, never overwritten.
+        """
+        from .media import open_video
+
+        video_path = Path(video_path)
+        root = Path(root) if root is not None else default_session_dir(video_path)
+        with open_video(video_path) as video:
+            sha = video.sha256
+            if is_session_dir(root):
+                existing = cls.open(root)
+                if existing.sha256 != sha:
+                    raise SessionError(
+                        root, f"belongs to another video ({existing.meta['video']['path']}); choose another -o"
+                    )
+                return existing
+            meta = {
+                "schema": SESSION_SCHEMA,
+                "schema_version": SESSION_VERSION,
+                "video": {
+                    "path": os.path.relpath(video_path.resolve(), root.resolve()),
+                    "sha256": sha,
+                    "fps": float(video.fps),
+                    "frames": int(len(video)),
+                    "width": int(video.width),
+                    "height": int(video.height),
+                    "rotation": int(video.rotation),
+                    "codec": str(video.codec),
+                },
+                "subject": subject or video_path.stem,
+                "created": now_iso(),
+            }
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "labels").mkdir(exist_ok=True)
+        atomic_write_json(root / SESSION_FILE, meta)
+        return cls(root, meta)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> "Session":
+        """Open a session directory, or the session beside a video file."""
+        path = Path(path)
+        if path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES:
+            candidate = default_session_dir(path)
+            if not is_session_dir(candidate):
+                raise SessionError(path, f"has no session yet ({candidate.name}); run `annotator track {path}`")
+            path = candidate
+        if not path.exists():
+            raise SessionError(path, "no such session directory")
+        if not is_session_dir(path):
+            raise SessionError(path, f"not a session directory (no {SESSION_FILE})")
+        try:
+            meta = json.loads((path / SESSION_FILE).read_text("utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise SessionError(path / SESSION_FILE, f"unreadable ({exc})") from None
+        if not isinstance(meta, dict) or meta.get("schema") != SESSION_SCHEMA:
+            raise SessionError(path / SESSION_FILE, "not an annotator session file")
+        if meta.get("schema_version") != SESSION_VERSION:
+            raise SessionError(path / SESSION_FILE, f"unsupported schema_version {meta.get('schema_version')!r}")
+        return cls(path, meta)
+
+    # -- properties -----------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.root.name[: -len(SESSION_SUFFIX)] if self.root.name.endswith(SESSION_SUFFIX) else self.root.name
+
+    @property
+    def video_path(self) -> Path:
+        return (self.root / self.meta["video"]["path"]).resolve()
+
+    @property
+    def sha256(self) -> str:
+        return self.meta["video"]["sha256"]
+
+    @property
+    def fps(self) -> float:
+        return float(self.meta["video"]["fps"])
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.meta["video"]["frames"])
+
+    @property
+    def subject(self) -> str:
+        return str(self.meta.get("subject") or self.name)
+
+    @property
+    def tracks_path(self) -> Path:
+        return self.root / "tracks.zarr"
+
+    @property
+    def labels_dir(self) -> Path:
+        return self.root / "labels"
+
+    def video_ref(self) -> VideoRef:
+        v = self.meta["video"]
+        return VideoRef(path=self.video_path.name, sha256=v["sha256"], fps=float(v["fps"]), frames=int(v["frames"]))
+
+    def open_video(self, **kwargs: Any):
+        """The session's video, checked against the recorded checksum size."""
+        from .media import open_video
+
+        if not self.video_path.exists():
+            raise SessionError(self.root, f"its video {self.video_path} is missing")
+        return open_video(self.video_path, **kwargs)
+
+    # -- labels ---------------------------------------------------------------
+    def labels_path(self, coder: str) -> Path:
+        if coder != AUTO_CODER and not valid_coder(coder):
+            raise AnnotatorError(None, f"invalid coder name {coder!r}: use letters, digits, '.', '_', '-' or '@'")
+        return self.labels_dir / f"{coder}.json"
+
+    def coders(self) -> list[str]:
+        """Coders with a labels file, proposals (``auto``) excluded."""
+        if not self.labels_dir.is_dir():
+            return []
+        return sorted(p.stem for p in self.labels_dir.glob("*.json") if p.stem != AUTO_CODER and not p.name.startswith("."))
+
+    def has_labels(self, coder: str) -> bool:
+        return self.labels_path(coder).is_file()
+
+    def new_labels(self, coder: str) -> Labels:
+        self.labels_path(coder)  # validates the name
+        return Labels(coder=coder, video=self.video_ref())
+
+    def load_labels(self, coder: str, *, create: bool = False) -> Labels:
+        """The coder's labels; an empty set when ``create`` and none exist yet."""
+        path = self.labels_path(coder)
+        if not path.exists() and create:
+            return self.new_labels(coder)
+        return load_labels(path, sha256=self.sha256)
+
+    def save_labels(self, labels: Labels) -> Path:
+        if labels.video.sha256 != self.sha256:
+            raise SessionError(self.root, "labels belong to another video")
+        return save_labels(labels, self.labels_path(labels.coder))

@@ -1,0 +1,100 @@
+"""``annotator propose``: spot expressions in a session's tracks and write ``labels/auto.json``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import AnnotatorError, SessionError
+from ..features.aus import AUFeatures, compute_au_features
+from ..io import atomic_write_json
+from ..labels import Labels, validate_labels_dict
+from ..session import AUTO_CODER, Session
+from .spotter import Spotter
+
+def features_from_tracks(tracks) -> AUFeatures:
+    """AU features of a loaded :class:`annotator.tracking.store.Tracks`."""
+    return compute_au_features(
+        present=tracks.face_present,
+        landmarks=tracks.face_landmarks,
+        time=tracks.time,
+        fps=tracks.fps,
+        blendshapes=tracks.face_blendshapes,
+        blendshape_names=tracks.blendshape_names,
+        matrix=tracks.face_matrix,
+    )
+
+def load_emotion_model(path: str | os.PathLike):
+    """A scikit-learn classifier saved with skops, checked to be safe and fitting.
+
+    Only types from numpy, scipy and scikit-learn are trusted; anything else
+    in the file is refused rather than executed.
+    """
+    import skops.io as sio
+
+    path = Path(path)
+    if not path.is_file():
+        raise AnnotatorError(path, "no such model file")
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except Exception as exc:  # skops raises many kinds on foreign files
+        raise AnnotatorError(path, f"not a skops model file ({exc.__class__.__name__})") from None
+    bad = [t for t in untrusted if not t.startswith(("sklearn.", "numpy.", "scipy.", "builtins."))]
+    if bad:
+        raise AnnotatorError(path, f"refusing to load untrusted type {bad[0]}")
+    model = sio.load(path, trusted=untrusted)
+    if not hasattr(model, "predict_proba") or not hasattr(model, "classes_"):
+        raise AnnotatorError(path, "model has no predict_proba/classes_ (expected a fitted classifier)")
+    return model
+
+def propose(session: Session, *, model: str | os.PathLike | None = None, spotter: Spotter | None = None) -> Labels:
+    """Spot the session's tracks and replace ``labels/auto.json`` atomically.
+
+    Coders' files are never touched.
+    """
+    from ..tracking.store import load_tracks
+
+    tracks = load_tracks(session)
+    if not tracks.complete:
+        raise SessionError(session.tracks_path, "tracks are incomplete; rerun `annotator track` to finish them")
+    spotter = spotter or Spotter()
+    features = features_from_tracks(tracks)
+    segments = spotter.spot(features)
+    if model is not None:
+        clf = load_emotion_model(model)
+        z, _ = spotter.evidence(features)
+        for seg in segments:
+            x = z[seg.apex][None, :]
+            if x.shape[1] != getattr(clf, "n_features_in_", x.shape[1]):
+                raise AnnotatorError(model, f"expects {clf.n_features_in_} features, the spotter gives {x.shape[1]}")
+            probs = clf.predict_proba(x)[0]
+            scores = {str(c): round(float(p), 4) for c, p in zip(clf.classes_, probs)}
+            seg.emotion_scores = {k: v for k, v in scores.items()}
+            seg.emotion = max(scores, key=scores.get)
+            seg.source = f"{spotter.source}+{Path(model).name}"
+            seg.validate()
+    labels = Labels(coder=AUTO_CODER, video=session.video_ref(), segments=segments,
+                    micro_max_seconds=spotter.micro_max_seconds)
+    # Proposals are regenerated whole, so an old auto.json is replaced even when
+    # it is stale or damaged; a coder's file is never involved.
+    validate_labels_dict(labels.to_dict(), session.labels_path(AUTO_CODER))
+    atomic_write_json(session.labels_path(AUTO_CODER), labels.to_dict())
+    return labels
+
+def add_commands(sub) -> None:
+    p = sub.add_parser("propose", help="propose segments (onset/apex/offset/emotion) into labels/auto.json")
+    p.add_argument("sessions", nargs="+", metavar="SESSION")
+    p.add_argument("--model", default=None, metavar="FILE", help="a skops emotion classifier to use")
+    p.set_defaults(func=_cmd_propose)
+
+def _cmd_propose(args) -> int:
+    for path in args.sessions:
+        session = Session.open(path)
+        labels = propose(session, model=args.model)
+        kinds = [s.kind for s in labels.segments]
+        print(
+            f"{session.labels_path(AUTO_CODER)}: {len(labels.segments)} proposals "
+            f"({kinds.count('micro')} micro, {kinds.count('macro')} macro)"
+        )
+    return 0
+

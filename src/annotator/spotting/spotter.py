@@ -1,0 +1,299 @@
+"""Spotting: intervals with onset, apex and offset, and a guess of the emotion.
+
+The pipeline, per video:
+
+1. a robust baseline per AU channel (a rolling median over several seconds,
+   computed on a decimated signal so an hour of tracks stays fast) is
+   subtracted, so resting asymmetries and slow drifts are not expressions;
+2. each channel is scaled by its own noise level (MAD of frame-to-frame
+   differences, with a floor), giving comparable z-like units;
+3. blink frames mask the eye channels, fast head rotation and speech-like
+   mouth oscillation mask what they contaminate, frames without a face count
+   as nothing;
+4. the evidence curve (mean of the two strongest channels) is thresholded
+   with hysteresis; each peak's onset and offset are where it falls back
+   to a fraction of its height;
+5. the apex's AU pattern is scored against the EMFACS prototypes and turned
+   into probabilities over the seven emotions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..features.aus import (
+    BLINK_AU,
+    CHANNEL_AU,
+    PROTOTYPES,
+    SPEECH_AUS,
+    AUFeatures,
+    channel_names,
+)
+from ..labels.model import EMOTIONS, MICRO_MAX_SECONDS, Segment, kind_for, now_iso
+
+SPOTTER_ID = "annotator-spotter"
+SPOTTER_VERSION = "1"
+
+_EYE_AUS = ("AU5", "AU6", "AU7")
+
+
+def rolling_median(x: np.ndarray, window: int, max_samples: int = 64) -> np.ndarray:
+    """Centred rolling median of ``x`` [T, C] over ``window`` frames, NaN-aware.
+
+    The median is computed on a decimated copy (at most ``max_samples`` per
+    window) and interpolated back: a baseline changes slowly, and this keeps
+    an hour of tracks well under a second.
+    """
+    import pandas as pd
+
+    T = x.shape[0]
+    if T == 0:
+        return x.copy()
+    step = max(1, window // max_samples)
+    coarse = pd.DataFrame(x[::step])
+    win = max(1, window // step) | 1
+    med = coarse.rolling(win, center=True, min_periods=1).median().to_numpy()
+    if step == 1:
+        return med
+    xs = np.arange(0, T, step)
+    out = np.empty_like(x)
+    grid = np.arange(T)
+    for c in range(x.shape[1]):
+        col = med[:, c]
+        ok = np.isfinite(col)
+        out[:, c] = np.interp(grid, xs[ok], col[ok]) if ok.any() else np.nan
+    return out
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """``(start, stop)`` of each run of True in ``mask`` (stop exclusive)."""
+    if not mask.any():
+        return []
+    padded = np.concatenate([[False], mask, [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
+
+
+@dataclass
+class Spotter:
+    """Find expression intervals in AU features.
+
+    Parameters follow scikit-learn's convention: ``__init__`` only stores them.
+
+    Parameters
+    ----------
+    baseline_seconds : float
+        Window of the rolling-median baseline.  Expressions much longer than
+        half of it fade into the baseline.
+    threshold : float
+        Peak evidence, in noise units, a candidate must reach.
+    low_threshold : float
+        Evidence level at which a candidate's hysteresis region ends.
+    edge_fraction : float
+        Onset and offset are where evidence falls to this fraction of the peak.
+    min_seconds : float
+        Shortest expression (a micro-expression lasts at least 1/25 s).
+    max_seconds : float
+        Longest interval reported.
+    noise_floor : float
+        Smallest noise scale of a channel, in channel units.
+    head_speed_limit : float
+        Degrees per second above which head rotation masks the evidence.
+    micro_max_seconds : float
+        Longest micro-expression.
+    temperature : float
+        Softness of the emotion probabilities.
+    """
+
+    baseline_seconds: float = 6.0
+    threshold: float = 6.0
+    low_threshold: float = 3.0
+    edge_fraction: float = 0.15
+    min_seconds: float = 1 / 25
+    max_seconds: float = 4.0
+    noise_floor: float = 0.01
+    head_speed_limit: float = 90.0
+    micro_max_seconds: float = MICRO_MAX_SECONDS
+    temperature: float = 0.35
+    source: str = field(default=f"{SPOTTER_ID}/{SPOTTER_VERSION}")
+
+    # -- evidence ------------------------------------------------------------------
+    def evidence(self, features: AUFeatures) -> tuple[np.ndarray, np.ndarray]:
+        """``(z, e)``: per-channel scaled deviation [T, C] and evidence curve [T]."""
+        x = features.values.astype(np.float64)
+        fps = features.fps
+        T, C = x.shape
+        window = max(3, int(round(self.baseline_seconds * fps)))
+        base = rolling_median(x, window)
+        dev = x - base
+        diff = np.diff(x, axis=0)
+        mad = np.nanmedian(np.abs(diff - np.nanmedian(diff, axis=0)), axis=0) if T > 1 else np.zeros(C)
+        scale = np.maximum(np.nan_to_num(mad * 1.4826, nan=self.noise_floor), self.noise_floor)
+        z = dev / scale
+        z = np.where(np.isfinite(z), z, 0.0)
+        z = np.clip(z, 0.0, None)
+
+        channels = features.channels
+        col = {name: i for i, name in enumerate(channels)}
+        blink_cols = [col[c] for c in channel_names(BLINK_AU)]
+        eye_cols = [col[c] for au in _EYE_AUS for c in channel_names(au)]
+        brow_cols = [col[c] for au in ("AU4",) for c in channel_names(au)]
+        speech_cols = [col[c] for au in SPEECH_AUS for c in channel_names(au)]
+
+        # blinks: the lids close fast and the eye and brow channels follow
+        blink = z[:, blink_cols].max(axis=1)
+        blinking = blink > self.threshold
+        if blinking.any():
+            grow = max(1, int(round(0.05 * fps)))
+            blinking = np.convolve(blinking, np.ones(2 * grow + 1), mode="same") > 0
+            z[np.ix_(blinking, eye_cols)] = 0.0
+            z[np.ix_(blinking, brow_cols)] *= 0.25
+        z[:, blink_cols] = 0.0
+
+        # speech: the jaw oscillates at syllable rate; mouth-only opening is not evidence
+        jaw = z[:, speech_cols].max(axis=1)
+        talking = self._oscillating(jaw, fps)
+        z[np.ix_(talking, speech_cols)] = 0.0
+
+        # head turns move every channel a little at once
+        speed = np.nan_to_num(features.head_speed, nan=0.0)
+        turning = speed > self.head_speed_limit
+        z[turning] *= 0.2
+        z[~features.present] = 0.0
+
+        top2 = np.sort(z, axis=1)[:, -2:] if C >= 2 else z
+        e = top2.mean(axis=1)
+        e = np.convolve(e, np.ones(3) / 3.0, mode="same")
+        return z, e
+
+    @staticmethod
+    def _oscillating(signal: np.ndarray, fps: float) -> np.ndarray:
+        """Frames within a second of three or more mouth openings in a row (speech)."""
+        T = len(signal)
+        active = signal > 3.0
+        starts = [s for s, _ in _runs(active)]
+        out = np.zeros(T, dtype=bool)
+        span = int(round(1.5 * fps))
+        for i in range(len(starts) - 2):
+            if starts[i + 2] - starts[i] <= span:
+                out[max(0, starts[i] - int(fps * 0.3)) : min(T, starts[i + 2] + int(fps * 0.6))] = True
+        return out
+
+    # -- intervals -----------------------------------------------------------------
+    def intervals(self, e: np.ndarray, present: np.ndarray, fps: float) -> list[tuple[int, int, int, float]]:
+        """``(onset, apex, offset, peak)`` for each peak of the evidence curve."""
+        T = len(e)
+        min_frames = max(1, int(np.ceil(self.min_seconds * fps - 1e-9)))
+        max_frames = int(round(self.max_seconds * fps))
+        out = []
+        for start, stop in _runs(e > self.low_threshold):
+            seg = e[start:stop]
+            apex = start + int(np.argmax(seg))
+            peak = float(e[apex])
+            if peak < self.threshold:
+                continue
+            level = self.edge_fraction * peak
+            onset = apex
+            while onset > 0 and e[onset - 1] > level and present[onset - 1]:
+                onset -= 1
+            offset = apex
+            while offset < T - 1 and e[offset + 1] > level and present[offset + 1]:
+                offset += 1
+            n = offset - onset + 1
+            if n < min_frames or n > max_frames:
+                continue
+            if out and onset <= out[-1][2]:  # overlapping peaks of one event: keep the stronger
+                if peak > out[-1][3]:
+                    out[-1] = (min(out[-1][0], onset), apex, max(out[-1][2], offset), peak)
+                else:
+                    out[-1] = (out[-1][0], out[-1][1], max(out[-1][2], offset), out[-1][3])
+                continue
+            out.append((onset, apex, offset, peak))
+        return out
+
+    # -- emotion -------------------------------------------------------------------
+    def emotion_scores(self, z_apex: np.ndarray, channels: tuple[str, ...]) -> dict[str, float]:
+        """Probabilities over :data:`EMOTIONS` from the apex's AU pattern."""
+        col = {name: i for i, name in enumerate(channels)}
+        act = {}
+        side = {}
+        for au in {CHANNEL_AU[c] for c in channels}:
+            vals = np.array([z_apex[col[c]] for c in channel_names(au)])
+            act[au] = float(np.tanh(vals.mean() / 8.0))
+            side[au] = float(np.tanh(abs(vals[0] - vals[-1]) / 8.0)) if len(vals) == 2 else 0.0
+        active = {au for au, a in act.items() if a > 0.25}
+        raw = {}
+        for emotion in EMOTIONS:
+            proto = PROTOTYPES[emotion]
+            support = np.mean([act.get(au, 0.0) for au in proto])
+            # present units outside the prototype speak against it
+            foreign = sum(act[au] for au in active if au not in proto and au not in SPEECH_AUS)
+            raw[emotion] = support - 0.25 * foreign / max(1, len(active))
+        # contempt is the one-sided smile or dimple; a symmetric smile is joy
+        asym = 0.5 * (side.get("AU12", 0.0) + side.get("AU14", 0.0))
+        raw["contempt"] = raw["contempt"] * 0.3 + asym
+        raw["joy"] -= 0.5 * asym
+        # a mean over many units dilutes the long prototypes; anchor on their key units
+        raw["surprise"] = 0.5 * raw["surprise"] + 0.5 * min(act.get("AU1", 0), act.get("AU2", 0))
+        raw["fear"] = 0.5 * raw["fear"] + 0.5 * min(act.get("AU1", 0), act.get("AU4", 0), act.get("AU20", 0) + 0.2)
+        scores = np.array([raw[e] for e in EMOTIONS]) / self.temperature
+        scores = np.exp(scores - scores.max())
+        probs = scores / scores.sum()
+        return {e: round(float(p), 4) for e, p in zip(EMOTIONS, probs)}
+
+    @staticmethod
+    def apex_aus(z_apex: np.ndarray, channels: tuple[str, ...], threshold: float = 4.0) -> list[str]:
+        """Action units active at the apex: ``AU12`` when both sides, ``L12`` when one."""
+        col = {name: i for i, name in enumerate(channels)}
+        out = []
+        for au in dict.fromkeys(CHANNEL_AU[c] for c in channels):
+            if au == BLINK_AU:
+                continue
+            names = channel_names(au)
+            on = [z_apex[col[c]] >= threshold for c in names]
+            if len(names) == 1:
+                if on[0]:
+                    out.append(au)
+            elif all(on):
+                out.append(au)
+            elif any(on):
+                strong = np.array([z_apex[col[c]] for c in names])
+                if strong.min() >= 0.5 * strong.max():
+                    out.append(au)
+                else:
+                    out.append(names[int(np.argmax(strong))])
+        return out
+
+    # -- all together ----------------------------------------------------------------
+    def spot(self, features: AUFeatures) -> list[Segment]:
+        """Proposals (status ``proposed``) for one video's features."""
+        z, e = self.evidence(features)
+        fps = features.fps
+        stamp = now_iso()
+        out = []
+        for onset, apex, offset, peak in self.intervals(e, features.present, fps):
+            window = z[max(onset, apex - 1) : min(offset, apex + 1) + 1]
+            z_apex = window.max(axis=0)
+            scores = self.emotion_scores(z_apex, features.channels)
+            emotion = max(scores, key=scores.get)
+            confidence = float(1.0 / (1.0 + np.exp(-(peak - self.threshold) / (0.5 * self.threshold))))
+            out.append(
+                Segment(
+                    onset=int(onset),
+                    apex=int(apex),
+                    offset=int(offset),
+                    emotion=emotion,
+                    kind=kind_for(onset, offset, fps, self.micro_max_seconds),
+                    emotion_scores=scores,
+                    aus=self.apex_aus(z_apex, features.channels),
+                    intensity=round(float(np.tanh(peak / 40.0)), 4),
+                    confidence=round(confidence, 4),
+                    status="proposed",
+                    source=self.source,
+                    created=stamp,
+                    modified=stamp,
+                )
+            )
+        return out

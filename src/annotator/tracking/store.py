@@ -1,0 +1,536 @@
+"""``SESSION/tracks.zarr``: the face and body tracks of one video (public layout).
+
+The store is a zarr v3 group that any zarr reader can open::
+
+    import zarr
+    g = zarr.open_group("clip.annot/tracks.zarr", mode="r")
+    g["face/landmarks"][100]          # 478 x 3 pixels of frame 100
+
+Layout (``T`` frames; frame ``i`` is napari's slider index ``i``)::
+
+    tracks.zarr/
+      time              [T]          float64  seconds, from the video's presentation timestamps
+      face/present      [T]          bool     a face was found in the frame
+      face/landmarks    [T, 478, 3]  float32  x, y in pixels of the upright frame, z*W
+                                              (same scale as x); NaN where no face
+      face/blendshapes  [T, 52]      float32  scores in [0, 1]; attribute ``names`` lists
+                                              the 52 categories; NaN where no face, and
+                                              everywhere with the legacy backend
+      face/matrix       [T, 4, 4]    float32  facial transformation matrix (head pose);
+                                              NaN where no face or with the legacy backend
+      pose/present      [T]          bool     a body was found
+      pose/landmarks    [T, 33, 4]   float32  x, y pixels, z scaled like x, visibility;
+                                              NaN where no body
+      blocks_done       [B]          bool     bookkeeping for resuming: block b (frames
+                                              b*chunk_frames ...) is written
+
+With ``annotator track --no-pose`` the ``pose`` group is not written at all and
+the attribute ``pose_backend`` is ``null``.
+
+Every array is chunked along time by ``chunk_frames`` frames (192 by default,
+about 1 MB of landmarks), whole frames per chunk.  Absent faces and bodies are
+NaN with ``present`` False, never an earlier frame's values.
+
+Group attributes::
+
+    schema, schema_version   "annotator.tracks", 1
+    video_path               the video, relative to the session directory
+    video_sha256             its checksum
+    fps, frames, width, height
+    face_backend             "face_landmarker_v2" or "face_mesh_legacy"
+    face_backend_version     mediapipe version
+    face_model_sha256        the Face Landmarker bundle's sha256 (null for the legacy backend)
+    pose_backend             "pose_full_legacy", or null when pose was skipped
+    pose_backend_version     mediapipe version (null when skipped)
+    chunk_frames, n_blocks   time chunking; tracking blocks are exactly one chunk
+    complete                 true only once every block is written (written last)
+
+Only a store with ``complete: true`` is a result; :func:`tracks_complete`
+checks it and :func:`load_tracks` reads it into numpy.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import SessionError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..session import Session
+
+TRACKS_SCHEMA = "annotator.tracks"
+TRACKS_VERSION = 1
+STORE_NAME = "tracks.zarr"
+DEFAULT_CHUNK_FRAMES = 192
+
+#: Attributes that must match for a partial store to be resumed: any of them
+#: changing would mix results made two different ways in one store.
+SETTINGS_KEYS = (
+    "video_sha256",
+    "frames",
+    "width",
+    "height",
+    "chunk_frames",
+    "face_backend",
+    "face_backend_version",
+    "face_model_sha256",
+    "pose_backend",
+    "pose_backend_version",
+)
+
+#: name -> (trailing shape, dtype, dimension names)
+FACE_ARRAYS = {
+    "present": ((), "bool", ("time",)),
+    "landmarks": ((478, 3), "float32", ("time", "landmark", "xyz")),
+    "blendshapes": ((52,), "float32", ("time", "blendshape")),
+    "matrix": ((4, 4), "float32", ("time", "row", "col")),
+}
+POSE_ARRAYS = {
+    "present": ((), "bool", ("time",)),
+    "landmarks": ((33, 4), "float32", ("time", "landmark", "xyzv")),
+}
+
+
+def store_path(session_or_path: "Session | str | os.PathLike") -> Path:
+    """The ``tracks.zarr`` of a session, session directory or store path."""
+    root = getattr(session_or_path, "root", None)
+    if root is not None:
+        return Path(root) / STORE_NAME
+    path = Path(session_or_path)
+    return path if path.suffix == ".zarr" else path / STORE_NAME
+
+
+def n_blocks(frames: int, chunk_frames: int) -> int:
+    return max(1, math.ceil(frames / chunk_frames))
+
+
+def block_range(block: int, frames: int, chunk_frames: int) -> tuple[int, int]:
+    """Frames ``[start, stop)`` of a block."""
+    start = block * chunk_frames
+    return start, min(start + chunk_frames, frames)
+
+
+def _read_attrs(path: Path) -> dict[str, Any] | None:
+    import zarr
+
+    try:
+        return dict(zarr.open_group(store=str(path), mode="r").attrs)
+    except Exception:  # noqa: BLE001 - any unreadable store is "not a result"
+        return None
+
+
+def tracks_complete(session_or_path: "Session | str | os.PathLike") -> bool:
+    """Whether the tracks store exists and was written to the end (never raises)."""
+    path = store_path(session_or_path)
+    if not path.is_dir():
+        return False
+    attrs = _read_attrs(path)
+    return bool(attrs and attrs.get("schema") == TRACKS_SCHEMA and attrs.get("complete") is True)
+
+
+# -- writing ---------------------------------------------------------------------------------
+class TrackWriter:
+    """Writes one store: whole blocks (= chunks) only, the completion flag last.
+
+    Use :meth:`prepare`; only the parent process writes, workers send arrays.
+    """
+
+    def __init__(self, path: Path, group, attrs: dict[str, Any]):
+        self.path = path
+        self.group = group
+        self.attrs = attrs
+        self.frames = int(attrs["frames"])
+        self.chunk_frames = int(attrs["chunk_frames"])
+        self.n_blocks = int(attrs["n_blocks"])
+        self.pose = attrs.get("pose_backend") is not None
+
+    # -- opening ------------------------------------------------------------------------
+    @classmethod
+    def prepare(cls, path: str | os.PathLike, settings: dict[str, Any], time: np.ndarray) -> tuple["TrackWriter", str]:
+        """Open ``path`` for writing, resuming it when it can.
+
+        Parameters
+        ----------
+        path : path
+            The ``tracks.zarr`` directory.
+        settings : dict
+            The attributes of this run (:data:`SETTINGS_KEYS` and the rest,
+            without ``complete``, ``n_blocks``, ``schema``).
+        time : ndarray
+            Frame times in seconds.
+
+        Returns
+        -------
+        writer, status
+            ``status`` is ``"new"``, ``"resumed"``, ``"restarted"`` (a partial
+            store made with other settings was discarded) or ``"complete"``
+            (nothing left to do).
+
+        Raises
+        ------
+        SessionError
+            The store is complete but made with other settings (it is a result:
+            never overwritten), belongs to another video, or is unreadable.
+        """
+        import zarr
+
+        path = Path(path)
+        _remove_stale_temporaries(path)
+        status = "new"
+        if path.exists():
+            attrs = _read_attrs(path)
+            if attrs is None or attrs.get("schema") != TRACKS_SCHEMA:
+                raise SessionError(path, "is not a readable annotator tracks store; delete it to track again")
+            if attrs.get("video_sha256") != settings["video_sha256"]:
+                raise SessionError(path, "was made from another video; delete it to track again")
+            diffs = [k for k in SETTINGS_KEYS if attrs.get(k) != settings.get(k)]
+            if attrs.get("complete") is True:
+                if diffs:
+                    raise SessionError(
+                        path,
+                        f"is already complete with other settings ({_describe_diffs(attrs, settings, diffs)}); "
+                        "delete it to track again",
+                    )
+                return cls(path, zarr.open_group(store=str(path), mode="r+"), attrs), "complete"
+            if not diffs:
+                group = zarr.open_group(store=str(path), mode="r+")
+                _remove_partial_files(path)
+                return cls(path, group, attrs), "resumed"
+            # A partial store made another way holds nothing this run can reuse, and
+            # the user asked for the new settings: start again rather than refuse.
+            shutil.rmtree(path)
+            status = "restarted"
+        writer = cls._create(path, settings, time)
+        return writer, status
+
+    @classmethod
+    def _create(cls, path: Path, settings: dict[str, Any], time: np.ndarray) -> "TrackWriter":
+        import zarr
+
+        from .face import BLENDSHAPE_NAMES
+
+        frames = int(settings["frames"])
+        chunk = int(settings["chunk_frames"])
+        attrs = {
+            "schema": TRACKS_SCHEMA,
+            "schema_version": TRACKS_VERSION,
+            **settings,
+            "n_blocks": n_blocks(frames, chunk),
+            "complete": False,
+        }
+        # Built under a temporary name and renamed, so a tracks.zarr that exists
+        # always has its full skeleton, even after a kill during creation.
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+        try:
+            group = zarr.open_group(store=str(tmp), mode="w", zarr_format=3)
+            # Written chunk by chunk, never as fill-value holes, so the files on
+            # disk do not depend on the data (and a rewrite replaces every chunk).
+            config = {"write_empty_chunks": True}
+            group.create_array(
+                "time", shape=(frames,), dtype="float64", chunks=(chunk,), fill_value=np.nan,
+                dimension_names=("time",), config=config,
+            )[:] = np.asarray(time, np.float64)
+            parts = [("face", FACE_ARRAYS)] + ([("pose", POSE_ARRAYS)] if settings.get("pose_backend") else [])
+            for gname, spec in parts:
+                sub = group.create_group(gname)
+                for name, (tail, dtype, dims) in spec.items():
+                    extra = {"names": list(BLENDSHAPE_NAMES)} if (gname, name) == ("face", "blendshapes") else {}
+                    sub.create_array(
+                        name, shape=(frames, *tail), dtype=dtype, chunks=(chunk, *tail),
+                        fill_value=False if dtype == "bool" else np.nan,
+                        dimension_names=dims, attributes=extra, config=config,
+                    )
+            # One chunk per block: a marker write never touches another block's marker.
+            group.create_array(
+                "blocks_done", shape=(attrs["n_blocks"],), dtype="bool", chunks=(1,), fill_value=False,
+                dimension_names=("block",),
+            )
+            group.attrs.update(attrs)
+            os.replace(tmp, path)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return cls(path, zarr.open_group(store=str(path), mode="r+"), attrs)
+
+    # -- writing ------------------------------------------------------------------------
+    def done_blocks(self) -> np.ndarray:
+        """Which blocks are written; a marker that cannot be read counts as not done."""
+        arr = self.group["blocks_done"]
+        try:
+            return np.asarray(arr[:], bool)
+        except Exception:  # noqa: BLE001 - fall back to one marker at a time
+            pass
+        done = np.zeros(self.n_blocks, bool)
+        for b in range(self.n_blocks):
+            try:
+                done[b] = bool(arr[b])
+            except Exception:  # noqa: BLE001
+                done[b] = False
+        return done
+
+    def write_block(self, block: int, data: dict[str, np.ndarray]) -> None:
+        """Write one block's arrays (exactly one chunk each), then its marker.
+
+        ``data`` holds ``face/present``, ``face/landmarks``, ``face/blendshapes``,
+        ``face/matrix`` and, with pose, ``pose/present`` and ``pose/landmarks``.
+        """
+        start, stop = block_range(block, self.frames, self.chunk_frames)
+        names = list(FACE_ARRAYS)
+        keys = [f"face/{n}" for n in names] + ([f"pose/{n}" for n in POSE_ARRAYS] if self.pose else [])
+        for key in keys:
+            values = data[key]
+            if len(values) != stop - start:
+                raise ValueError(f"block {block}: {key} has {len(values)} frames, expected {stop - start}")
+            self.group[key][start:stop] = values
+        # Only now: a kill before this line leaves the block to be redone.
+        self.group["blocks_done"][block] = True
+
+    def finish(self) -> None:
+        """Mark the store complete once every block is written."""
+        done = self.done_blocks()
+        if not done.all():
+            raise RuntimeError(f"{self.path}: {int((~done).sum())} blocks still missing")
+        self.group.attrs["complete"] = True
+        self.attrs["complete"] = True
+
+    def face_present_any(self) -> bool:
+        return bool(np.any(self.group["face/present"][:]))
+
+
+def _describe_diffs(old: dict, new: dict, keys: list[str]) -> str:
+    return ", ".join(f"{k} {old.get(k)!r} here, {new.get(k)!r} now" for k in keys)
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    parent = path.parent
+    if not parent.is_dir():
+        return
+    for tmp in parent.glob(f".{path.name}.*.tmp"):
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _remove_partial_files(path: Path) -> None:
+    # zarr writes each chunk to ``<key>.<uuid>.partial`` then renames it; a kill in
+    # between leaves the temporary behind.
+    for partial in path.rglob("*.partial"):
+        try:
+            partial.unlink()
+        except OSError:
+            pass
+
+
+# -- reading ---------------------------------------------------------------------------------
+class Tracks:
+    """A read-only view of ``tracks.zarr`` for features, spotting and the napari layers.
+
+    Whole arrays load into numpy on first access and are cached (read-only);
+    :meth:`frame` reads just one frame for overlays.
+
+    Attributes
+    ----------
+    path : Path
+        The store.
+    attrs : dict
+        Its group attributes (see the module docstring).
+    """
+
+    _ARRAYS = {
+        "time": "time",
+        "face_present": "face/present",
+        "face_landmarks": "face/landmarks",
+        "face_blendshapes": "face/blendshapes",
+        "face_matrix": "face/matrix",
+        "pose_present": "pose/present",
+        "pose_landmarks": "pose/landmarks",
+    }
+
+    def __init__(self, path: Path, group, attrs: dict[str, Any]):
+        self.path = path
+        self._group = group
+        self.attrs = attrs
+        self._cache: dict[str, np.ndarray | None] = {}
+
+    def __repr__(self) -> str:
+        return (
+            f"Tracks({str(self.path)!r}, frames={self.n_frames}, face={self.face_backend!r}, "
+            f"pose={self.has_pose}, complete={self.complete})"
+        )
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.attrs["frames"])
+
+    def __len__(self) -> int:
+        return self.n_frames
+
+    @property
+    def fps(self) -> float:
+        return float(self.attrs["fps"])
+
+    @property
+    def complete(self) -> bool:
+        return self.attrs.get("complete") is True
+
+    @property
+    def has_pose(self) -> bool:
+        return self.attrs.get("pose_backend") is not None
+
+    @property
+    def face_backend(self) -> str:
+        return str(self.attrs["face_backend"])
+
+    @property
+    def blendshape_names(self) -> tuple[str, ...]:
+        return tuple(self._group["face/blendshapes"].attrs["names"])
+
+    def _array(self, attr: str) -> np.ndarray | None:
+        if attr not in self._cache:
+            key = self._ARRAYS[attr]
+            if key.startswith("pose/") and not self.has_pose:
+                self._cache[attr] = None
+            else:
+                values = np.asarray(self._group[key][:])
+                values.setflags(write=False)
+                self._cache[attr] = values
+        return self._cache[attr]
+
+    time = property(lambda self: self._array("time"), doc="[T] float64 seconds")
+    face_present = property(lambda self: self._array("face_present"), doc="[T] bool")
+    face_landmarks = property(lambda self: self._array("face_landmarks"), doc="[T, 478, 3] float32 pixels")
+    face_blendshapes = property(lambda self: self._array("face_blendshapes"), doc="[T, 52] float32")
+    face_matrix = property(lambda self: self._array("face_matrix"), doc="[T, 4, 4] float32")
+    pose_present = property(lambda self: self._array("pose_present"), doc="[T] bool, or None without pose")
+    pose_landmarks = property(lambda self: self._array("pose_landmarks"), doc="[T, 33, 4] float32, or None")
+
+    def frame(self, index: int) -> dict[str, Any]:
+        """One frame's tracks (reads only what that frame needs unless already cached)."""
+        if not -self.n_frames <= index < self.n_frames:
+            raise IndexError(f"frame {index} out of range for {self.n_frames} frames")
+        index %= self.n_frames
+        out: dict[str, Any] = {}
+        for attr, key in self._ARRAYS.items():
+            if key.startswith("pose/") and not self.has_pose:
+                out[attr] = None
+            elif attr in self._cache:
+                out[attr] = self._cache[attr][index]
+            else:
+                out[attr] = np.asarray(self._group[key][index])
+        return out
+
+
+def load_tracks(session_or_path: "Session | str | os.PathLike", *, require_complete: bool = True) -> Tracks:
+    """Open a session's tracks for reading.
+
+    Parameters
+    ----------
+    session_or_path : Session, session directory or ``tracks.zarr`` path
+    require_complete : bool
+        Refuse a store whose tracking has not finished (default).
+
+    Raises
+    ------
+    SessionError
+        No store, not an annotator store, or incomplete when ``require_complete``.
+    """
+    import zarr
+
+    path = store_path(session_or_path)
+    if not path.is_dir():
+        raise SessionError(path, "no tracks yet; run `annotator track` on the video")
+    try:
+        group = zarr.open_group(store=str(path), mode="r")
+        attrs = dict(group.attrs)
+    except Exception as exc:  # noqa: BLE001
+        raise SessionError(path, f"unreadable tracks store ({exc})") from None
+    if attrs.get("schema") != TRACKS_SCHEMA:
+        raise SessionError(path, "not an annotator tracks store")
+    if attrs.get("schema_version") != TRACKS_VERSION:
+        raise SessionError(path, f"unsupported tracks schema_version {attrs.get('schema_version')!r}")
+    if require_complete and attrs.get("complete") is not True:
+        raise SessionError(path, "tracking did not finish; rerun `annotator track` on the video to resume it")
+    return Tracks(path, group, attrs)
+
+
+# -- summary ---------------------------------------------------------------------------------
+def _presence(group, key: str, done_frames: np.ndarray) -> str:
+    if not done_frames.any():
+        return "n/a"
+    present = np.asarray(group[key][:], bool)[done_frames]
+    return f"{100.0 * present.mean():.1f}% of frames"
+
+
+def describe(session: "Session") -> str:
+    """A few lines summarising a session: video, tracks, backends, labels.
+
+    Printed by ``annotator info``.
+    """
+    import zarr
+
+    meta = session.meta["video"]
+    frames = int(meta["frames"])
+    fps = float(meta["fps"])
+    lines = [f"{session.root}"]
+    lines.append(f"  video      {meta['path']} (sha256 {meta['sha256'][:12]}…)")
+    path = store_path(session)
+    duration = None
+    if path.is_dir():
+        try:
+            group = zarr.open_group(store=str(path), mode="r")
+            attrs = dict(group.attrs)
+            time = np.asarray(group["time"][:])
+            if len(time):
+                duration = float(time[-1] - time[0]) + (1.0 / fps if fps > 0 else 0.0)
+        except Exception as exc:  # noqa: BLE001
+            group, attrs = None, None
+            tracking = f"unreadable ({exc})"
+    else:
+        group, attrs = None, None
+        tracking = "not tracked yet (run `annotator track`)"
+    if duration is None:
+        duration = frames / fps if fps > 0 else 0.0
+    lines.append(
+        f"  frames     {frames} at {fps:.3f} fps, {duration:.2f} s, {meta['width']}x{meta['height']}"
+        + (f", rotation {meta.get('rotation')}°" if meta.get("rotation") else "")
+    )
+    if group is not None and attrs is not None:
+        chunk = int(attrs["chunk_frames"])
+        nb = int(attrs["n_blocks"])
+        try:
+            done = np.asarray(group["blocks_done"][:], bool)
+        except Exception:  # noqa: BLE001
+            done = np.zeros(nb, bool)
+        done_frames = np.repeat(done, chunk)[:frames]
+        if attrs.get("complete") is True:
+            tracking = f"complete ({nb} blocks of {chunk} frames)"
+        else:
+            tracking = f"incomplete: {int(done.sum())}/{nb} blocks; rerun `annotator track` to resume"
+        model = attrs.get("face_model_sha256")
+        lines.append(
+            f"  face       {_presence(group, 'face/present', done_frames)} "
+            f"({attrs['face_backend']}, mediapipe {attrs['face_backend_version']}"
+            + (f", model sha256 {model}" if model else ", no blendshapes or head pose")
+            + ")"
+        )
+        if attrs.get("pose_backend"):
+            lines.append(
+                f"  pose       {_presence(group, 'pose/present', done_frames)} "
+                f"({attrs['pose_backend']}, mediapipe {attrs['pose_backend_version']})"
+            )
+        else:
+            lines.append("  pose       skipped (--no-pose)")
+    lines.append(f"  tracking   {tracking}")
+    labels = []
+    if session.labels_dir.is_dir():
+        for p in sorted(session.labels_dir.glob("*.json")):
+            if p.name.startswith("."):
+                continue
+            labels.append(f"{p.name} (proposals)" if p.stem == "auto" else p.name)
+    lines.append(f"  labels     {', '.join(labels) if labels else 'none'}")
+    return "\n".join(lines)

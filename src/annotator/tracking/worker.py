@@ -1,0 +1,183 @@
+"""The tracking worker process: decodes a run of blocks and tracks each from a fresh state.
+
+Runs in ``spawn`` processes started by :mod:`annotator.tracking.run`.  A worker
+never writes the store: it sends each finished block's arrays to the parent.
+
+Messages put on the result queue (all picklable, no exception objects, since
+:class:`~annotator.errors.AnnotatorError` does not round-trip through pickle)::
+
+    ("progress", video, n_frames)
+    ("block", video, block, {"face/present": ..., ...})
+    ("error", video, kind, path, message)      a user error (AnnotatorError)
+    ("crash", video, traceback_text)           a bug
+    ("idle", worker_id)                        a task finished
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import traceback
+from dataclasses import dataclass
+
+import numpy as np
+
+from .face import N_BLENDSHAPES, N_FACE_LANDMARKS, FaceBackend
+from .pose import N_POSE_LANDMARKS
+
+#: Frames between progress messages: often enough for a smooth bar, rare
+#: enough that the messages cost nothing.
+PROGRESS_EVERY = 8
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """Contiguous blocks ``[first_block, stop_block)`` of one video.
+
+    ``timestamps_ms`` holds the (strictly increasing) Face Landmarker times of
+    the run's frames, computed once for the whole video by the parent so they
+    do not depend on how the video is cut.
+    """
+
+    video: int
+    path: str
+    frames: int
+    chunk_frames: int
+    first_block: int
+    stop_block: int
+    timestamps_ms: np.ndarray
+    face: FaceBackend
+    pose: bool
+
+    @property
+    def start(self) -> int:
+        return self.first_block * self.chunk_frames
+
+    @property
+    def stop(self) -> int:
+        return min(self.stop_block * self.chunk_frames, self.frames)
+
+
+def _empty_block(n: int, pose: bool) -> dict[str, np.ndarray]:
+    data = {
+        "face/present": np.zeros(n, bool),
+        "face/landmarks": np.full((n, N_FACE_LANDMARKS, 3), np.nan, np.float32),
+        "face/blendshapes": np.full((n, N_BLENDSHAPES), np.nan, np.float32),
+        "face/matrix": np.full((n, 4, 4), np.nan, np.float32),
+    }
+    if pose:
+        data["pose/present"] = np.zeros(n, bool)
+        data["pose/landmarks"] = np.full((n, N_POSE_LANDMARKS, 4), np.nan, np.float32)
+    return data
+
+
+def track_run(task: RunTask, send) -> None:
+    """Track every block of ``task``, calling ``send(message)`` as blocks finish.
+
+    Each block starts with new detector instances, so a block's result does not
+    depend on which worker ran it or on where an earlier run stopped.
+    """
+    from ..errors import VideoError
+    from ..media import open_video
+    from .face import FaceTracker
+    from .pose import PoseTracker
+
+    with open_video(task.path) as video:
+        frames = video.iter_frames(task.start, task.stop)
+        for block in range(task.first_block, task.stop_block):
+            b_start = block * task.chunk_frames
+            b_stop = min(b_start + task.chunk_frames, task.frames)
+            data = _empty_block(b_stop - b_start, task.pose)
+            face = FaceTracker(task.face)
+            body = PoseTracker() if task.pose else None
+            try:
+                pending = 0
+                for k in range(b_stop - b_start):
+                    try:
+                        index, rgb = next(frames)
+                    except StopIteration:
+                        raise VideoError(task.path, f"ends at frame {b_start + k} of {task.frames}: truncated?") from None
+                    if index != b_start + k:
+                        raise VideoError(task.path, f"decoder returned frame {index} where {b_start + k} was expected")
+                    ts = int(task.timestamps_ms[b_start + k - task.start])
+                    present, lms, blend, matrix = face.process(rgb, ts)
+                    if present:
+                        data["face/present"][k] = True
+                        data["face/landmarks"][k] = lms
+                        data["face/blendshapes"][k] = blend
+                        data["face/matrix"][k] = matrix
+                    if body is not None:
+                        present, lms = body.process(rgb)
+                        if present:
+                            data["pose/present"][k] = True
+                            data["pose/landmarks"][k] = lms
+                    pending += 1
+                    if pending == PROGRESS_EVERY:
+                        send(("progress", task.video, pending))
+                        pending = 0
+                if pending:
+                    send(("progress", task.video, pending))
+            finally:
+                face.close()
+                if body is not None:
+                    body.close()
+            send(("block", task.video, block, data))
+
+
+# -- process plumbing ---------------------------------------------------------------------------
+def _exit_with_parent() -> None:
+    # A SIGKILLed parent cannot stop its workers; without this they would keep
+    # decoding (and hold a core) with nobody left to read their results.
+    import multiprocessing
+    from multiprocessing.connection import wait
+
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        wait([parent.sentinel])
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _silence_native_logs() -> None:
+    # MediaPipe/TFLite write INFO/WARNING lines straight to fd 2 (glog, absl,
+    # fprintf) and ignore GLOG_minloglevel here.  Point fd 2 at /dev/null but keep
+    # Python's sys.stderr on the real one, so Python errors still show.
+    if os.environ.get("ANNOTATOR_NATIVE_LOGS"):
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+        sys.stderr = os.fdopen(saved, "w", buffering=1, encoding="utf-8", errors="backslashreplace")
+    except OSError:
+        pass
+
+
+def worker_main(worker_id: int, tasks, results) -> None:
+    """Entry point of a worker process: take tasks until a ``None`` arrives."""
+    # Ctrl-C reaches the whole process group; the parent decides what stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent()
+    _silence_native_logs()
+    from ..errors import AnnotatorError
+
+    while True:
+        task = tasks.get()
+        if task is None:
+            return
+        try:
+            track_run(task, results.put)
+        except AnnotatorError as exc:
+            results.put(("error", task.video, type(exc).__name__, exc.path, exc.message))
+        except BaseException:  # noqa: BLE001 - reported to the parent, which raises
+            results.put(("crash", task.video, traceback.format_exc()))
+            return
+        results.put(("idle", worker_id))
