@@ -43,16 +43,31 @@ def cmd_probe(args: argparse.Namespace) -> int:
 
 
 def cmd_track(args: argparse.Namespace) -> int:
-    from .tracking.run import track_videos
+    import warnings
 
-    sessions = track_videos(
-        [Path(p) for p in args.videos],
-        out_dir=args.output,
-        face_model=args.face_model,
-        pose=not args.no_pose,
-        workers=args.workers,
-        progress=not args.quiet,
-    )
+    from .tracking.run import TrackingWarning, track_videos
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        # One plain line per warning; tqdm.write keeps a running progress bar intact.
+        from tqdm import tqdm
+
+        tqdm.write(f"annotator: warning: {message}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", TrackingWarning)
+        warnings.showwarning = show
+        try:
+            sessions = track_videos(
+                [Path(p) for p in args.videos],
+                out_dir=args.output,
+                face_model=args.face_model,
+                pose=not args.no_pose,
+                workers=args.workers,
+                progress=not args.quiet,
+            )
+        except KeyboardInterrupt:
+            print("annotator: interrupted; finished blocks are saved, run the same command to resume", file=sys.stderr)
+            return 130
     for session in sessions:
         print(session.root)
     return 0

@@ -1,0 +1,304 @@
+"""Editing a coder's labels: every edit undoable, every edit saved at once.
+
+:class:`LabelsEditor` is the model behind the workbench and usable from
+scripts.  It holds the coder's own :class:`~annotator.labels.Labels` and the
+read-only proposals; every change goes through :meth:`LabelsEditor.apply`,
+which records the state before it (undo), clears the redo stack, and writes
+the coder's file atomically.  Nothing is ever unsaved.
+
+Accepting a proposal copies it into the coder's labels with status
+``accepted`` (the proposal keeps its id, so it is known as reviewed);
+rejecting records a copy with status ``rejected``; changing an accepted
+proposal's frames or emotion makes it ``edited``.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from ..errors import AnnotatorError
+from .file import Labels, make_segment, save_labels
+from .model import EMOTIONS, Segment, now_iso
+
+Listener = Callable[["LabelsEditor"], None]
+
+
+@dataclass
+class LabelsEditor:
+    """Undoable, autosaving edits of one coder's labels.
+
+    Parameters
+    ----------
+    labels : Labels
+        The coder's labels (edited in place).
+    path : path-like, optional
+        Where to autosave after each edit; ``None`` keeps edits in memory.
+    proposals : Labels, optional
+        The proposer's output, read-only here.
+    others : dict of Labels, optional
+        Other coders' labels, shown read-only for comparison.
+    """
+
+    labels: Labels
+    path: Path | None = None
+    proposals: Labels | None = None
+    others: dict[str, Labels] = field(default_factory=dict)
+    max_undo: int = 500
+
+    def __post_init__(self) -> None:
+        self.path = Path(self.path) if self.path is not None else None
+        self._undo: list[tuple[str, list[Segment]]] = []
+        self._redo: list[tuple[str, list[Segment]]] = []
+        self._listeners: list[Listener] = []
+
+    # -- observers -----------------------------------------------------------------
+    def connect(self, listener: Listener) -> None:
+        """Call ``listener(editor)`` after every change (edit, undo, redo)."""
+        self._listeners.append(listener)
+
+    def disconnect(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def _changed(self) -> None:
+        if self.path is not None:
+            save_labels(self.labels, self.path)
+        for listener in list(self._listeners):
+            listener(self)
+
+    # -- the one way to change the labels ----------------------------------------------
+    def apply(self, description: str, segments: list[Segment]) -> None:
+        """Replace the coder's segments by ``segments`` as one undoable step."""
+        before = copy.deepcopy(self.labels.segments)
+        self.labels.segments = list(segments)
+        try:
+            self._changed()
+        except Exception:
+            self.labels.segments = before
+            raise
+        self._undo.append((description, before))
+        del self._undo[: -self.max_undo]
+        self._redo.clear()
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def undo(self) -> str | None:
+        """Undo the last edit; return its description (``None`` when nothing to undo)."""
+        if not self._undo:
+            return None
+        description, before = self._undo.pop()
+        self._redo.append((description, copy.deepcopy(self.labels.segments)))
+        self.labels.segments = before
+        self._changed()
+        return description
+
+    def redo(self) -> str | None:
+        if not self._redo:
+            return None
+        description, after = self._redo.pop()
+        self._undo.append((description, copy.deepcopy(self.labels.segments)))
+        self.labels.segments = after
+        self._changed()
+        return description
+
+    # -- queries -------------------------------------------------------------------
+    def own(self, segment_id: str) -> Segment | None:
+        for s in self.labels.segments:
+            if s.id == segment_id:
+                return s
+        return None
+
+    def proposal(self, segment_id: str) -> Segment | None:
+        if self.proposals is None:
+            return None
+        for s in self.proposals.segments:
+            if s.id == segment_id:
+                return s
+        return None
+
+    def find(self, segment_id: str) -> Segment | None:
+        """The coder's version of a segment, else the proposal."""
+        return self.own(segment_id) or self.proposal(segment_id)
+
+    def unreviewed(self) -> list[Segment]:
+        """Proposals the coder has neither accepted, edited nor rejected."""
+        if self.proposals is None:
+            return []
+        reviewed = {s.id for s in self.labels.segments}
+        return [s for s in self.proposals.sorted() if s.id not in reviewed]
+
+    def visible(self) -> list[Segment]:
+        """What the coder works on: own segments plus unreviewed proposals, by onset."""
+        out = self.labels.segments + self.unreviewed()
+        return sorted(out, key=lambda s: (s.onset, s.apex, s.offset, s.id))
+
+    def at(self, frame: int) -> Segment | None:
+        """The visible segment covering ``frame`` (the shortest when several do)."""
+        hits = [s for s in self.visible() if s.onset <= frame <= s.offset]
+        return min(hits, key=lambda s: (s.n_frames, s.onset)) if hits else None
+
+    def next_segment(self, frame: int, direction: int = 1) -> Segment | None:
+        """The next (``direction=1``) or previous visible segment by onset."""
+        segs = self.visible()
+        if direction > 0:
+            later = [s for s in segs if s.onset > frame]
+            return later[0] if later else None
+        earlier = [s for s in segs if s.onset < frame]
+        return earlier[-1] if earlier else None
+
+    def next_unreviewed(self, frame: int, direction: int = 1, *, least_confident: bool = True) -> Segment | None:
+        """The next unreviewed proposal.
+
+        With ``least_confident`` and confidences available, the least confident
+        proposal comes first (the model's own order); otherwise the next by time.
+        """
+        todo = self.unreviewed()
+        if not todo:
+            return None
+        if least_confident and all(s.confidence is not None for s in todo):
+            return min(todo, key=lambda s: (s.confidence, s.onset))
+        if direction > 0:
+            later = [s for s in todo if s.onset > frame]
+            return later[0] if later else todo[0]
+        earlier = [s for s in todo if s.onset < frame]
+        return earlier[-1] if earlier else todo[-1]
+
+    # -- edits ---------------------------------------------------------------------
+    def _replace(self, description: str, segment: Segment) -> Segment:
+        segments = [s for s in self.labels.segments if s.id != segment.id] + [segment]
+        self.apply(description, segments)
+        return segment
+
+    def _editable(self, segment_id: str) -> Segment:
+        """The coder's copy of a segment; editing a proposal adopts it as ``edited``."""
+        own = self.own(segment_id)
+        if own is not None:
+            return own
+        prop = self.proposal(segment_id)
+        if prop is None:
+            raise KeyError(segment_id)
+        return prop.replace(status="edited", source=self.labels.coder)
+
+    def new_segment(self, frame: int, length: int = 1, emotion: str = "other") -> Segment:
+        """A new segment starting at ``frame`` (apex at ``frame``)."""
+        last = max(0, self.labels.video.frames - 1) if self.labels.video.frames else frame + length - 1
+        offset = min(last, frame + max(1, length) - 1)
+        seg = make_segment(self.labels, frame, frame, offset, emotion=emotion, status="accepted")
+        return self._replace("new segment", seg)
+
+    def set_frame(self, segment_id: str, which: str, frame: int) -> Segment:
+        """Set ``onset``, ``apex`` or ``offset`` to ``frame``, keeping onset ≤ apex ≤ offset.
+
+        Moving an edge past the apex drags the apex along, so one key always works.
+        """
+        if which not in ("onset", "apex", "offset"):
+            raise ValueError(f"which must be onset, apex or offset, got {which!r}")
+        seg = self._editable(segment_id)
+        onset, apex, offset = seg.onset, seg.apex, seg.offset
+        frame = max(0, int(frame))
+        if which == "onset":
+            onset = frame
+            offset = max(offset, onset)
+            apex = min(max(apex, onset), offset)
+        elif which == "offset":
+            offset = frame
+            onset = min(onset, offset)
+            apex = min(max(apex, onset), offset)
+        else:
+            apex = frame
+            onset = min(onset, apex)
+            offset = max(offset, apex)
+        status = "edited" if seg.status in ("proposed", "accepted") and seg.source != self.labels.coder else seg.status
+        if seg.status == "rejected":
+            status = "edited"
+        updated = seg.replace(
+            onset=onset, apex=apex, offset=offset, kind=self.labels.kind_for(onset, offset), status=status
+        )
+        return self._replace(f"set {which}", updated)
+
+    def move(self, segment_id: str, which: str, delta: int) -> Segment:
+        """Move ``onset``, ``apex`` or ``offset`` by ``delta`` frames."""
+        seg = self.find(segment_id)
+        if seg is None:
+            raise KeyError(segment_id)
+        return self.set_frame(segment_id, which, getattr(seg, which) + delta)
+
+    def set_emotion(self, segment_id: str, emotion: str) -> Segment:
+        seg = self._editable(segment_id)
+        status = seg.status
+        if seg.status in ("proposed", "rejected") or (seg.status == "accepted" and seg.source != self.labels.coder):
+            status = "edited"
+        return self._replace(f"emotion {emotion}", seg.replace(emotion=emotion, status=status))
+
+    def set_emotion_by_number(self, segment_id: str, number: int) -> Segment:
+        """Emotion by number key: 1 joy, 2 surprise, 3 sadness, 4 anger, 5 fear, 6 contempt, 7 disgust."""
+        if not 1 <= number <= len(EMOTIONS):
+            raise ValueError(f"emotion number must be 1-{len(EMOTIONS)}")
+        return self.set_emotion(segment_id, EMOTIONS[number - 1])
+
+    def set_notes(self, segment_id: str, notes: str) -> Segment:
+        seg = self._editable(segment_id)
+        return self._replace("notes", seg.replace(notes=notes))
+
+    def set_aus(self, segment_id: str, aus: list[str]) -> Segment:
+        seg = self._editable(segment_id)
+        updated = seg.replace(aus=list(aus))
+        updated.validate()
+        return self._replace("action units", updated)
+
+    def accept(self, segment_id: str) -> Segment:
+        """Accept a proposal (copied into the coder's labels) or re-accept a rejected segment."""
+        own = self.own(segment_id)
+        if own is not None:
+            if own.status == "rejected":
+                return self._replace("accept", own.replace(status="accepted"))
+            return own
+        prop = self.proposal(segment_id)
+        if prop is None:
+            raise KeyError(segment_id)
+        stamp = now_iso()
+        return self._replace("accept", prop.replace(status="accepted", modified=stamp))
+
+    def reject(self, segment_id: str) -> Segment:
+        """Reject a proposal or one's own segment (kept, with status ``rejected``)."""
+        seg = self.own(segment_id) or self.proposal(segment_id)
+        if seg is None:
+            raise KeyError(segment_id)
+        return self._replace("reject", seg.replace(status="rejected"))
+
+    def delete(self, segment_id: str) -> None:
+        """Remove one of the coder's segments (a proposal becomes unreviewed again)."""
+        if self.own(segment_id) is None:
+            raise KeyError(segment_id)
+        self.apply("delete", [s for s in self.labels.segments if s.id != segment_id])
+
+
+def open_editor(session, coder: str, *, compare: list[str] | None = None) -> LabelsEditor:
+    """An editor on ``coder``'s labels in ``session``, with the proposals and other coders loaded.
+
+    The coder's file is created on the first edit, not before.
+    """
+    from ..session import AUTO_CODER
+
+    labels = session.load_labels(coder, create=True)
+    proposals = session.load_labels(AUTO_CODER) if session.has_labels(AUTO_CODER) else None
+    others = {}
+    for other in compare or []:
+        if other == coder:
+            continue
+        if not session.has_labels(other):
+            raise AnnotatorError(session.labels_path(other), f"coder {other!r} has no labels to compare with")
+        others[other] = session.load_labels(other)
+    return LabelsEditor(labels, session.labels_path(coder), proposals=proposals, others=others)
+
+
+__all__ = ["LabelsEditor", "open_editor"]
