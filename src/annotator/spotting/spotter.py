@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..features.aus import (
+    ALTERNATIVES,
     BLINK_AU,
     CHANNEL_AU,
     PROTOTYPES,
@@ -109,11 +110,11 @@ class Spotter:
 
     baseline_seconds: float = 6.0
     threshold: float = 6.0
-    low_threshold: float = 3.0
+    low_threshold: float = 2.0
     edge_fraction: float = 0.15
     min_seconds: float = 1 / 25
     max_seconds: float = 4.0
-    noise_floor: float = 0.01
+    noise_floor: float = 0.02
     head_speed_limit: float = 90.0
     micro_max_seconds: float = MICRO_MAX_SECONDS
     temperature: float = 0.35
@@ -128,8 +129,13 @@ class Spotter:
         window = max(3, int(round(self.baseline_seconds * fps)))
         base = rolling_median(x, window)
         dev = x - base
-        diff = np.diff(x, axis=0)
-        mad = np.nanmedian(np.abs(diff - np.nanmedian(diff, axis=0)), axis=0) if T > 1 else np.zeros(C)
+        # The noise of a channel is how far it strays from its baseline at rest:
+        # the median absolute deviation ignores the (brief) expressions themselves.
+        if T > 1 and np.isfinite(dev).any():
+            with np.errstate(all="ignore"):
+                mad = np.nanmedian(np.abs(dev), axis=0)
+        else:
+            mad = np.zeros(C)
         scale = np.maximum(np.nan_to_num(mad * 1.4826, nan=self.noise_floor), self.noise_floor)
         z = dev / scale
         z = np.where(np.isfinite(z), z, 0.0)
@@ -183,34 +189,49 @@ class Spotter:
 
     # -- intervals -----------------------------------------------------------------
     def intervals(self, e: np.ndarray, present: np.ndarray, fps: float) -> list[tuple[int, int, int, float]]:
-        """``(onset, apex, offset, peak)`` for each peak of the evidence curve."""
+        """``(onset, apex, offset, peak)`` for each peak of the evidence curve.
+
+        Peaks must stand out by ``threshold`` from the valleys around them
+        (their prominence), so two events close in time stay apart.  Onset and
+        offset are where the curve falls back to ``edge_fraction`` of the way
+        from its valley to the peak, without crossing frames that have no face.
+        """
+        from scipy.signal import find_peaks
+
         T = len(e)
+        if T == 0:
+            return []
         min_frames = max(1, int(np.ceil(self.min_seconds * fps - 1e-9)))
         max_frames = int(round(self.max_seconds * fps))
-        out = []
-        for start, stop in _runs(e > self.low_threshold):
-            seg = e[start:stop]
-            apex = start + int(np.argmax(seg))
+        reach = max(1, int(round(self.max_seconds * fps)))
+        padded = np.concatenate([[0.0], e, [0.0]])
+        peaks, props = find_peaks(
+            padded, height=self.threshold, prominence=self.threshold, wlen=2 * reach + 1,
+            distance=max(1, int(round(0.1 * fps))),
+        )
+        out: list[tuple[int, int, int, float]] = []
+        for k, apex in enumerate(peaks - 1):
             peak = float(e[apex])
-            if peak < self.threshold:
-                continue
-            level = self.edge_fraction * peak
+            left_base = float(padded[props["left_bases"][k]])
+            right_base = float(padded[props["right_bases"][k]])
+            left_level = max(left_base + self.edge_fraction * (peak - left_base), self.low_threshold)
+            right_level = max(right_base + self.edge_fraction * (peak - right_base), self.low_threshold)
             onset = apex
-            while onset > 0 and e[onset - 1] > level and present[onset - 1]:
+            while onset > 0 and apex - onset < reach and e[onset - 1] > left_level and present[onset - 1]:
                 onset -= 1
             offset = apex
-            while offset < T - 1 and e[offset + 1] > level and present[offset + 1]:
+            while offset < T - 1 and offset - apex < reach and e[offset + 1] > right_level and present[offset + 1]:
                 offset += 1
             n = offset - onset + 1
             if n < min_frames or n > max_frames:
                 continue
-            if out and onset <= out[-1][2]:  # overlapping peaks of one event: keep the stronger
-                if peak > out[-1][3]:
-                    out[-1] = (min(out[-1][0], onset), apex, max(out[-1][2], offset), peak)
-                else:
-                    out[-1] = (out[-1][0], out[-1][1], max(out[-1][2], offset), out[-1][3])
+            if out and onset <= out[-1][2]:
+                # two peaks of one event (no valley between them): keep one interval
+                prev = out[-1]
+                apex_, peak_ = (apex, peak) if peak > prev[3] else (prev[1], prev[3])
+                out[-1] = (min(prev[0], onset), apex_, max(prev[2], offset), peak_)
                 continue
-            out.append((onset, apex, offset, peak))
+            out.append((int(onset), int(apex), int(offset), peak))
         return out
 
     # -- emotion -------------------------------------------------------------------
@@ -227,7 +248,9 @@ class Spotter:
         raw = {}
         for emotion in EMOTIONS:
             proto = PROTOTYPES[emotion]
-            support = np.mean([act.get(au, 0.0) for au in proto])
+            alternatives = ALTERNATIVES.get(emotion, {})
+            support = np.mean([max(act.get(a, 0.0) for a in alternatives.get(au, (au,))) for au in proto])
+            proto = proto + tuple(a for alts in alternatives.values() for a in alts)
             # present units outside the prototype speak against it
             foreign = sum(act[au] for au in active if au not in proto and au not in SPEECH_AUS)
             raw[emotion] = support - 0.25 * foreign / max(1, len(active))
