@@ -2,9 +2,36 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
+from tests.fixtures import videos as fx
 from tests.fixtures.sample import track_sample
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory):
+    """Indexes, proxies and settings go to temporary folders, never the user's.
+
+    The face model found in the user's cache stays in use through
+    ``$ANNOTATOR_FACE_MODEL`` (tests that need it missing unset that).
+    """
+    from annotator.tracking.model_files import find_face_model
+
+    model = find_face_model()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ANNOTATOR_CACHE", str(tmp_path_factory.mktemp("cache")))
+        mp.setenv("ANNOTATOR_CONFIG", str(tmp_path_factory.mktemp("config")))
+        if model is not None and not os.environ.get("ANNOTATOR_FACE_MODEL"):
+            mp.setenv("ANNOTATOR_FACE_MODEL", str(model))
+        yield
+
+
+@pytest.fixture(scope="session")
+def video_files(tmp_path_factory) -> dict[str, fx.VideoSpec]:
+    """Small test videos with their frame numbers drawn in (see tests/fixtures/videos.py)."""
+    return fx.make_all(tmp_path_factory.mktemp("videos"))
 
 
 @pytest.fixture(scope="session")

@@ -40,20 +40,6 @@ NAMES = [
 ]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _private_cache(tmp_path_factory):
-    """Indexes and proxies go to a temporary cache, never the user's."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ANNOTATOR_CACHE", str(tmp_path_factory.mktemp("cache")))
-        yield
-
-
-@pytest.fixture(scope="module")
-def video_files(tmp_path_factory) -> dict[str, fx.VideoSpec]:
-    # The lead may move this to tests/conftest.py as a session-scoped fixture.
-    return fx.make_all(tmp_path_factory.mktemp("videos"))
-
-
 _REFERENCE: dict[str, tuple[list[np.ndarray], int]] = {}
 
 
