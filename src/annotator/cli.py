@@ -103,6 +103,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_open(args: argparse.Namespace) -> int:
+    """Start napari with the workbench on a video or a session."""
+    from ._qt.app import main as run_workbench
+
+    return run_workbench(args.path, coder=args.coder, compare=args.compare)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="annotator",
@@ -151,6 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pred-coder", default=None, metavar="NAME")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("open", help="label a video or session in the napari workbench")
+    p.add_argument("path", metavar="VIDEO|SESSION")
+    p.add_argument("--coder", default=None, metavar="NAME", help="whose labels to edit (default: $USER or 'coder')")
+    p.add_argument("--compare", nargs="+", default=[], metavar="CODER", help="show these coders' labels read-only")
+    p.set_defaults(func=cmd_open)
     return parser
 
 

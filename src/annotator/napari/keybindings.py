@@ -54,7 +54,7 @@ DEFAULT_SHORTCUTS: tuple[ShortcutSpec, ...] = (
     ShortcutSpec(("Delete",), "delete", "Delete the current segment", "Edit"),
     ShortcutSpec(("Control-Z",), "undo", "Undo", "Edit"),
     ShortcutSpec(("Control-Shift-Z", "Control-Y"), "redo", "Redo", "Edit"),
-    ShortcutSpec(("Shift-/", "F1"), "help", "Show this table of shortcuts", "Help"),
+    ShortcutSpec(("?", "F1"), "help", "Show this table of shortcuts", "Help"),
 ) + _emotion_specs()
 
 ACTIONS: tuple[str, ...] = tuple(s.action for s in DEFAULT_SHORTCUTS)

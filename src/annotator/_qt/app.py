@@ -1,0 +1,84 @@
+"""Starting the workbench: ``annotator open`` and napari's Plugins ▸ Workbench."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .dock import WorkbenchDock
+
+if TYPE_CHECKING:
+    import napari
+
+DOCK_NAME = "annotator workbench"
+
+
+class WorkbenchWidget(WorkbenchDock):
+    """npe2 widget (Plugins ▸ Workbench): a workbench on the viewer's annotator video layer.
+
+    With no such layer yet, it waits for one (File ▸ Open on a video or a session).
+    A class, not a factory function: napari inspects ``__init__`` for the
+    ``napari_viewer`` parameter to pass the viewer in.
+    """
+
+    def __init__(self, napari_viewer: napari.viewer.Viewer):
+        super().__init__(napari_viewer)
+        if not self.attach():
+            self.viewer.layers.events.inserted.connect(self._layer_inserted)
+
+    def _layer_inserted(self, event) -> None:
+        meta = getattr(event.value, "metadata", None)
+        if self.video_layer is None and isinstance(meta, dict) and "annotator" in meta:
+            self.viewer.layers.events.inserted.disconnect(self._layer_inserted)
+            self.attach(event.value)
+
+
+def open_workbench(
+    path: str | os.PathLike,
+    *,
+    coder: str | None = None,
+    compare=(),
+    viewer: "napari.Viewer | None" = None,
+    show: bool = True,
+) -> tuple["napari.Viewer", "WorkbenchDock"]:
+    """Open ``path`` (a video or a session) in a viewer with the workbench docked.
+
+    Returns the viewer and the dock; call ``napari.run()`` to hand control to the user.
+    """
+    import napari
+
+    path = Path(path)
+    viewer = viewer or napari.Viewer(title=f"annotator · {path.name}", show=show)
+    layers = viewer.open(str(path), plugin="annotator")
+    viewer.dims.axis_labels = ("frame", "y", "x")
+    dock = WorkbenchDock(viewer, coder=coder, compare=compare)
+    viewer.window.add_dock_widget(dock, name=DOCK_NAME, area="right")
+    dock.attach(layers[0] if layers else None)
+    return viewer, dock
+
+
+def main(path, coder=None, compare=()) -> int:
+    """Run the workbench until its window closes.
+
+    Bad input (missing path, invalid coder id) is an :class:`~annotator.errors.AnnotatorError`
+    raised before any window opens.
+    """
+    from ..errors import AnnotatorError
+    from ..labels.model import valid_coder
+    from ..napari._reader import napari_get_reader
+
+    path = Path(path)
+    if not path.exists():
+        raise AnnotatorError(path, "no such video or session")
+    if napari_get_reader(str(path)) is None:
+        raise AnnotatorError(path, "not a video or an annotator session (a directory with session.json)")
+    for name in ([coder] if coder else []) + list(compare):
+        if not valid_coder(name):
+            raise AnnotatorError(None, f"coder id {name!r} is invalid: use letters, digits, _ . @ - (not 'auto')")
+
+    import napari
+
+    open_workbench(path, coder=coder, compare=compare)
+    napari.run()
+    return 0

@@ -1,0 +1,258 @@
+"""Layer adapters for the workbench: the current frame's face mesh, contours and pose.
+
+Qt-free (napari only).  Only one frame's points ever live in these layers;
+the full tracks stay in memory as numpy arrays, and :meth:`FrameOverlays.update`
+swaps the layers' data when napari's slider moves.  Contours and the skeleton
+are Vectors layers (one segment per connection) because a Vectors layer takes
+new data in well under a millisecond, where a Shapes layer of paths
+re-triangulates every shape.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import napari
+
+#: Face-mesh connections of the regions a coder reads expressions from
+#: (MediaPipe's FACEMESH_* sets, copied so mediapipe is not imported for drawing).
+FACE_CONTOURS: dict[str, tuple[tuple[int, int], ...]] = {
+    "lips": ((0, 267), (13, 312), (14, 317), (17, 314), (37, 0), (39, 37), (40, 39), (61, 146), (61, 185), (78, 95), (78, 191), (80, 81), (81, 82), (82, 13), (84, 17), (87, 14), (88, 178), (91, 181), (95, 88), (146, 91), (178, 87), (181, 84), (185, 40), (191, 80), (267, 269), (269, 270), (270, 409), (310, 415), (311, 310), (312, 311), (314, 405), (317, 402), (318, 324), (321, 375), (324, 308), (375, 291), (402, 318), (405, 321), (409, 291), (415, 308)),
+    "left_eye": ((249, 390), (263, 249), (263, 466), (373, 374), (374, 380), (380, 381), (381, 382), (382, 362), (384, 398), (385, 384), (386, 385), (387, 386), (388, 387), (390, 373), (398, 362), (466, 388)),
+    "right_eye": ((7, 163), (33, 7), (33, 246), (144, 145), (145, 153), (153, 154), (154, 155), (155, 133), (157, 173), (158, 157), (159, 158), (160, 159), (161, 160), (163, 144), (173, 133), (246, 161)),
+    "left_brow": ((276, 283), (282, 295), (283, 282), (293, 334), (295, 285), (296, 336), (300, 293), (334, 296)),
+    "right_brow": ((46, 53), (52, 65), (53, 52), (63, 105), (65, 55), (66, 107), (70, 63), (105, 66)),
+    "nose": ((1, 19), (2, 326), (4, 1), (4, 45), (5, 4), (6, 197), (19, 94), (45, 220), (48, 64), (64, 98), (94, 2), (97, 2), (98, 97), (115, 48), (168, 6), (195, 5), (197, 195), (220, 115), (275, 4), (278, 344), (294, 278), (326, 327), (327, 294), (344, 440), (440, 275)),
+}
+
+#: MediaPipe's POSE_CONNECTIONS (33-landmark BlazePose body).
+POSE_CONNECTIONS: tuple[tuple[int, int], ...] = (
+    (0, 1), (0, 4), (1, 2), (2, 3), (3, 7), (4, 5), (5, 6), (6, 8), (9, 10), (11, 12), (11, 13),
+    (11, 23), (12, 14), (12, 24), (13, 15), (14, 16), (15, 17), (15, 19), (15, 21), (16, 18),
+    (16, 20), (16, 22), (17, 19), (18, 20), (23, 24), (23, 25), (24, 26), (25, 27), (26, 28),
+    (27, 29), (27, 31), (28, 30), (28, 32), (29, 31), (30, 32),
+)
+
+#: One colour per emotion (RGB hex), shared by the timeline and the table.
+EMOTION_COLORS: dict[str, str] = {
+    "joy": "#f2c14e",
+    "surprise": "#5bc0eb",
+    "sadness": "#4d6cfa",
+    "anger": "#e4572e",
+    "fear": "#9b5de5",
+    "contempt": "#8d6e63",
+    "disgust": "#6ab04c",
+    "neutral": "#bdbdbd",
+    "other": "#9e9e9e",
+}
+
+CONTOUR_COLORS: dict[str, str] = {
+    "lips": "#ff6b6b",
+    "left_eye": "#4dd0e1",
+    "right_eye": "#4dd0e1",
+    "left_brow": "#ffd54f",
+    "right_brow": "#ffd54f",
+    "nose": "#aed581",
+}
+
+LAYER_NAMES = {"points": "face landmarks", "contours": "face contours", "pose": "body pose"}
+
+
+def _edges(connections) -> np.ndarray:
+    return np.asarray(connections, dtype=np.intp).reshape(-1, 2)
+
+
+def points_yx(landmarks: np.ndarray | None) -> np.ndarray:
+    """One frame's landmarks as napari ``(row, col)`` points, absent ones dropped, ``[K, 2]``."""
+    if landmarks is None:
+        return np.zeros((0, 2), dtype=np.float32)
+    xy = np.asarray(landmarks, dtype=np.float32)[:, :2]
+    ok = np.isfinite(xy).all(axis=1)
+    return xy[ok][:, ::-1].copy()
+
+
+def connection_vectors(landmarks: np.ndarray | None, edges: np.ndarray, visible: np.ndarray | None = None):
+    """Napari vectors ``[E, 2, 2]`` (start ``(row, col)``, displacement) for each drawable edge.
+
+    Returns the vectors and the index of each kept edge (for colours).  Edges
+    touching an absent (NaN) or invisible landmark are dropped.
+    """
+    if landmarks is None or len(edges) == 0:
+        return np.zeros((0, 2, 2), dtype=np.float32), np.zeros(0, dtype=np.intp)
+    yx = np.asarray(landmarks, dtype=np.float32)[:, 1::-1]
+    a, b = yx[edges[:, 0]], yx[edges[:, 1]]
+    ok = np.isfinite(a).all(axis=1) & np.isfinite(b).all(axis=1)
+    if visible is not None:
+        ok &= visible[edges[:, 0]] & visible[edges[:, 1]]
+    vec = np.stack([a[ok], b[ok] - a[ok]], axis=1)
+    return vec, np.nonzero(ok)[0]
+
+
+class FrameOverlays:
+    """The current frame's face points, face contours and body skeleton as napari layers.
+
+    Parameters
+    ----------
+    tracks : Tracks
+        Loaded tracks (``face_landmarks`` [T, 478, 3], ``pose_landmarks`` [T, 33, 4] or None).
+    min_visibility : float
+        Pose landmarks below this visibility are not drawn.
+    """
+
+    def __init__(self, tracks, *, min_visibility: float = 0.5):
+        self.tracks = tracks
+        self.min_visibility = float(min_visibility)
+        # Whole arrays are loaded once: a per-frame zarr read would cost more than the drawing.
+        self._face = tracks.face_landmarks
+        self._face_present = tracks.face_present
+        self._pose = tracks.pose_landmarks
+        self._pose_present = tracks.pose_present
+        names, edges = [], []
+        for name, conns in FACE_CONTOURS.items():
+            names += [name] * len(conns)
+            edges.append(_edges(conns))
+        self._contour_edges = np.concatenate(edges)
+        self._contour_colors = np.array([_rgba(CONTOUR_COLORS[n]) for n in names], dtype=np.float32)
+        self._pose_edges = _edges(POSE_CONNECTIONS)
+        self.points: Any = None
+        self.contours: Any = None
+        self.pose: Any = None
+        self.frame: int | None = None
+
+    @property
+    def layers(self) -> list:
+        return [layer for layer in (self.points, self.contours, self.pose) if layer is not None]
+
+    def add_to(self, viewer: "napari.Viewer", frame: int = 0) -> list:
+        """Add the three layers to ``viewer`` (drawn at ``frame``) and return them."""
+        size = max(1.5, 0.004 * _diag(self._face))
+        self.points = viewer.add_points(
+            np.zeros((0, 2), dtype=np.float32), name=LAYER_NAMES["points"], size=size,
+            face_color="#e0f7fa", border_width=0, opacity=0.55, visible=False,
+        )
+        self.contours = viewer.add_vectors(
+            np.zeros((0, 2, 2), dtype=np.float32), name=LAYER_NAMES["contours"],
+            edge_width=max(1.0, size * 0.6), vector_style="line", length=1.0, opacity=0.9,
+        )
+        self.pose = viewer.add_vectors(
+            np.zeros((0, 2, 2), dtype=np.float32), name=LAYER_NAMES["pose"],
+            edge_width=max(2.0, size), vector_style="line", length=1.0, edge_color="#80cbc4",
+            opacity=0.8, visible=self._pose is not None,
+        )
+        for layer in self.layers:
+            layer.metadata["annotator_overlay"] = True
+            # A thumbnail of one frame's lines is worth nothing, and redrawing it
+            # vector by vector was a third of each frame step.
+            layer._update_thumbnail = _no_thumbnail
+            # A hidden layer is not fed; showing it again brings it up to date.
+            layer.events.visible.connect(self._on_visible)
+        self.update(frame, force=True)
+        return self.layers
+
+    def frame_data(self, frame: int) -> dict[str, Any]:
+        """The data each layer shows at ``frame`` (no napari needed; used by tests and benchmarks)."""
+        face = self._face[frame] if self._face_present[frame] else None
+        pose = None
+        visible = None
+        if self._pose is not None and self._pose_present is not None and self._pose_present[frame]:
+            pose = self._pose[frame]
+            visible = pose[:, 3] >= self.min_visibility
+        contours, kept = connection_vectors(face, self._contour_edges)
+        skeleton, _ = connection_vectors(pose, self._pose_edges, visible)
+        return {
+            "points": points_yx(face),
+            "contours": contours,
+            "contour_colors": self._contour_colors[kept],
+            "pose": skeleton,
+        }
+
+    def update(self, frame: int, *, force: bool = False) -> None:
+        """Show ``frame``'s points; skipped when the frame did not change."""
+        frame = int(np.clip(frame, 0, len(self._face_present) - 1))
+        if frame == self.frame and not force:
+            return
+        self.frame = frame
+        data = self.frame_data(frame)
+        self._set(self.points, data["points"])
+        if self._set(self.contours, data["contours"]) and len(data["contours"]):
+            colors = data["contour_colors"]
+            # Setting colours makes vispy rebuild the shader (~7 ms); they change only
+            # when a landmark goes missing, so skip the usual case.
+            current = self.contours.edge_color
+            if current.shape != colors.shape or not np.array_equal(current, colors):
+                self.contours.edge_color = colors
+        self._set(self.pose, data["pose"])
+
+    def _set(self, layer, values) -> bool:
+        """Give ``layer`` new data without telling the viewer its extent changed.
+
+        The overlays always lie inside the video's extent, so the viewer's
+        reaction to ``events.data`` (recomputing every layer's extent and the
+        dims ranges) is pure cost on every frame step.
+        """
+        if layer is None or not layer.visible:
+            return False
+        with layer.events.data.blocker():
+            layer.data = values
+        return True
+
+    def _on_visible(self, event) -> None:
+        if event.source.visible and self.frame is not None:
+            self.update(self.frame, force=True)
+
+    def remove_from(self, viewer: "napari.Viewer") -> None:
+        for layer in self.layers:
+            if layer in viewer.layers:
+                viewer.layers.remove(layer)
+        self.points = self.contours = self.pose = None
+
+
+def _no_thumbnail(*args, **kwargs) -> None:
+    return None
+
+
+def _rgba(hex_color: str) -> tuple[float, float, float, float]:
+    h = hex_color.lstrip("#")
+    return tuple(int(h[i : i + 2], 16) / 255.0 for i in (0, 2, 4)) + (1.0,)
+
+
+def _diag(face: np.ndarray) -> float:
+    """Typical face size in pixels, for point sizes that suit any resolution."""
+    with np.errstate(invalid="ignore"):
+        span = np.nanmedian(np.nanmax(face[..., :2], axis=1) - np.nanmin(face[..., :2], axis=1), axis=0) if np.isfinite(face).any() else np.array([200.0, 200.0])
+    return float(np.hypot(*span)) if np.isfinite(span).all() else 280.0
+
+
+def find_session_layer(viewer: "napari.Viewer"):
+    """The first Image layer whose metadata names an annotator video (from our reader)."""
+    for layer in viewer.layers:
+        if isinstance(layer.metadata, dict) and isinstance(layer.metadata.get("annotator"), dict):
+            return layer
+    return None
+
+
+def write_labels_csv(path: str, data, meta: dict) -> list[str]:
+    """npe2 writer: File ▸ Save on the video layer exports its session's labels (casme-csv).
+
+    Every coder's segments are written (not the unreviewed proposals).  Returns
+    ``[]`` for layers that are not an annotator video with a session, so napari
+    can say nothing was written.
+    """
+    from ..formats import collect_rows, get_format
+    from ..session import Session
+
+    info = (meta or {}).get("metadata", {}).get("annotator") or {}
+    if not info.get("session"):
+        return []
+    rows = collect_rows([Session.open(info["session"])])
+    get_format("casme-csv").export(rows, path)
+    return [str(path)]
+
+
+__all__ = [
+    "CONTOUR_COLORS", "EMOTION_COLORS", "FACE_CONTOURS", "FrameOverlays", "POSE_CONNECTIONS",
+    "connection_vectors", "find_session_layer", "points_yx", "write_labels_csv",
+]

@@ -1,0 +1,301 @@
+"""The napari workbench: open a tracked session, review with the keys, reload from disk.
+
+Run under a display (``xvfb-run -a pytest -m gui``).  The sample is tracked
+once per test session into a temporary directory.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from annotator.features.motion import body_motion, face_motion_energy
+from annotator.napari.keybindings import ACTIONS, DEFAULT_SHORTCUTS, find_clashes
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "astronaut.mp4"
+
+
+def _make_clip(path: Path, frames: int = 90) -> None:
+    """A short clip of the astronaut portrait drifting sideways (when the sample is not built)."""
+    import av
+    from skimage import data, transform
+
+    img = (transform.resize(data.astronaut()[:400, 50:450], (480, 480)) * 255).astype(np.uint8)
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("libx264", rate=30)
+        s.width, s.height, s.pix_fmt = 480, 480, "yuv420p"
+        for i in range(frames):
+            frame = av.VideoFrame.from_ndarray(np.roll(img, int(6 * np.sin(i / 20)), axis=1), format="rgb24")
+            for p in s.encode(frame):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+
+
+@pytest.fixture(scope="session")
+def sample_session(tmp_path_factory) -> Path:
+    """The sample video tracked and proposed once; at least one proposal guaranteed."""
+    from annotator.labels import Labels, save_labels
+    from annotator.labels.file import make_segment
+    from annotator.session import AUTO_CODER, Session
+    from annotator.spotting.propose import propose
+    from annotator.tracking.run import track_videos
+
+    root = tmp_path_factory.mktemp("workbench")
+    video = root / "astronaut.mp4"
+    if SAMPLE.exists():
+        shutil.copy(SAMPLE, video)
+    else:
+        _make_clip(video)
+    (session,) = track_videos([video], workers=1, progress=False)
+    labels = propose(session)
+    if not labels.segments:
+        # A still portrait may give the spotter nothing; the review flow still needs a proposal.
+        auto = Labels(coder=AUTO_CODER, video=session.video_ref(), segments=[])
+        auto.segments.append(make_segment(auto, 20, 24, 30, emotion="joy", status="proposed", confidence=0.4))
+        save_labels(auto, session.labels_path(AUTO_CODER))
+    return Session.open(session.root).root
+
+
+def _press(viewer, key: str) -> None:
+    """A key press as napari's canvas delivers it (through the active keymap chain)."""
+    viewer.window._qt_viewer._key_map_handler.press_key(key)
+
+
+@pytest.fixture
+def workbench(make_napari_viewer, sample_session, qtbot):
+    from annotator._qt.app import open_workbench
+
+    viewer = make_napari_viewer()
+    viewer, dock = open_workbench(sample_session, coder="tester", viewer=viewer)
+    yield viewer, dock
+    dock.close_workbench()
+
+
+# -- Qt-free ----------------------------------------------------------------------------------
+def test_shortcut_table_has_no_clashes():
+    assert find_clashes(DEFAULT_SHORTCUTS) == {}
+
+
+def test_motion_curves_are_nan_safe():
+    T = 20
+    lm = np.random.default_rng(0).normal(100, 1, (T, 478, 3)).astype(np.float32)
+    present = np.ones(T, bool)
+    present[5:8] = False
+    lm[5:8] = np.nan
+    lm[:, :, :2] += np.arange(T)[:, None, None] * 10.0  # pure translation does not count
+    face = face_motion_energy(lm, present, fps=30)
+    assert face.shape == (T,) and np.isnan(face[5:9]).all()
+    assert np.nanmax(face) < 30 * 3  # jitter only, not the 300 px/s glide
+    assert np.isnan(body_motion(None, None, 30, n_frames=T)).all()
+    pose = np.zeros((T, 33, 4), np.float32)
+    pose[..., 3] = 1
+    pose[:, 15, 0] = np.arange(T) * 2.0  # a wrist moving 2 px per frame
+    body = body_motion(pose, np.ones(T, bool), fps=30)
+    assert np.allclose(body[1:], 60.0 / 17)
+
+
+def test_reader_declines_files_that_are_not_ours(tmp_path, sample_session):
+    from annotator.napari._reader import napari_get_reader
+
+    (tmp_path / "notes.txt").write_text("hello")
+    (tmp_path / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (tmp_path / "plain_dir").mkdir()
+    for path in ("notes.txt", "image.png", "plain_dir"):
+        assert napari_get_reader(str(tmp_path / path)) is None
+    assert napari_get_reader(str(sample_session)) is not None
+
+
+# -- GUI --------------------------------------------------------------------------------------
+@pytest.mark.gui
+def test_every_action_has_a_handler(workbench):
+    viewer, dock = workbench
+    assert set(ACTIONS) <= set(dock.handlers)
+    for spec in DEFAULT_SHORTCUTS:
+        for key in spec.keys:
+            from napari.utils.key_bindings import coerce_keybinding
+
+            assert coerce_keybinding(key) in viewer.keymap
+
+
+@pytest.mark.gui
+def test_review_edit_undo_redo_and_reload(workbench, sample_session):
+    from annotator.session import Session
+
+    viewer, dock = workbench
+    editor = dock.editor
+    proposal = editor.next_unreviewed(dock.frame)  # the least confident one first
+    dock.trigger("next_unreviewed")
+    assert dock.frame == proposal.onset
+    _press(viewer, "Enter")  # accept, through napari's keymap
+    own = editor.own(proposal.id)
+    assert own is not None and own.status == "accepted"
+    target = min(own.apex + 1, own.offset)
+    dock.set_frame(own.apex)
+    _press(viewer, "Right")
+    assert dock.frame == own.apex + 1
+    dock.set_frame(target)
+    _press(viewer, "A")  # set apex
+    assert editor.own(proposal.id).apex == target
+    _press(viewer, "1")  # emotion 1: joy, not napari's "pan/zoom mode"
+    assert editor.own(proposal.id).emotion == "joy"
+    dock.trigger("undo")
+    assert editor.own(proposal.id).emotion == proposal.emotion
+    dock.trigger("undo")
+    assert editor.own(proposal.id).apex == own.apex
+    dock.trigger("redo")
+    assert editor.own(proposal.id).apex == target
+    saved = [s.to_dict() for s in editor.labels.sorted()]
+    rows = dock.table.rowCount()
+    dock.close_workbench()
+    viewer.close()
+
+    reloaded = Session.open(sample_session).load_labels("tester")
+    assert [s.to_dict() for s in reloaded.sorted()] == saved
+    assert rows == len(editor.visible())
+
+
+@pytest.mark.gui
+def test_current_frame_layers_hold_one_frame(workbench):
+    viewer, dock = workbench
+    overlays = dock.overlays
+    assert not overlays.points.visible  # the dense mesh is off by default; hidden layers are not fed
+    overlays.points.visible = True
+    for frame in (0, 7, dock.n_frames - 1):
+        dock.set_frame(frame)
+        expected = overlays.frame_data(frame)
+        assert overlays.points.data.shape == expected["points"].shape
+        assert overlays.points.data.shape[0] <= 478 and overlays.points.ndim == 2
+        assert overlays.contours.data.shape[0] <= sum(len(v) for v in __import__(
+            "annotator.napari.workbench", fromlist=["FACE_CONTOURS"]).FACE_CONTOURS.values())
+        np.testing.assert_allclose(overlays.points.data, expected["points"])
+        face = dock.tracks.face_landmarks[frame]
+        np.testing.assert_allclose(overlays.points.data, face[np.isfinite(face).all(1)][:, 1::-1], atol=1e-4)
+        np.testing.assert_allclose(overlays.contours.data, expected["contours"])
+        np.testing.assert_allclose(overlays.pose.data, expected["pose"])
+
+
+@pytest.mark.gui
+def test_close_unbinds_keys_and_stops_playback(workbench, qtbot):
+    from napari.utils.key_bindings import coerce_keybinding
+
+    viewer, dock = workbench
+    dock.trigger("play_pause")
+    assert dock.play_timer.isActive()
+    qtbot.wait(120)
+    dock.close_workbench()
+    assert not dock.play_timer.isActive()
+    assert coerce_keybinding("Enter") not in viewer.keymap
+    assert coerce_keybinding("Right") not in viewer.keymap  # napari's own Right (class keymap) is back
+
+
+@pytest.mark.gui
+def test_timeline_follows_slider_and_drags_edges(workbench):
+    viewer, dock = workbench
+    dock.set_frame(12)
+    assert dock.timeline.cursor.value() == 12
+    dock.timeline.frameRequested.emit(30)
+    assert dock.frame == 30
+    seg = dock.editor.new_segment(30, length=5)
+    dock.timeline.boundaryMoved.emit(seg.id, "offset", 40)
+    assert dock.editor.own(seg.id).offset == 40
+    assert len(dock.timeline._spans) >= 1
+
+
+@pytest.mark.gui
+def test_plugins_menu_widget_finds_the_session(make_napari_viewer, sample_session):
+    viewer = make_napari_viewer()
+    viewer.open(str(sample_session), plugin="annotator")
+    _, dock = viewer.window.add_plugin_dock_widget("annotator", "Workbench")
+    assert dock.session is not None and dock.session.root == Path(sample_session)
+    assert dock.overlays is not None and dock.timeline is not None
+    dock.close_workbench()
+
+
+@pytest.mark.gui
+@pytest.mark.slow
+def test_untracked_video_is_tracked_in_the_background(make_napari_viewer, sample_session, tmp_path, qtbot):
+    from annotator._qt.app import open_workbench
+    from annotator.session import Session
+
+    video = tmp_path / "clip.mp4"
+    _make_clip(video, frames=40)
+    viewer, dock = open_workbench(video, coder="tester", viewer=make_napari_viewer())
+    assert dock.session is None and not dock.track_button.isHidden()
+    dock.start_tracking()
+    qtbot.wait(300)
+    dock.cancel_tracking()  # cancelling leaves the UI ready to try again
+    qtbot.waitUntil(lambda: dock.worker is None, timeout=30_000)
+    dock.start_tracking()
+    qtbot.waitUntil(lambda: dock.session is not None, timeout=120_000)
+    assert Session.open(tmp_path / "clip.annot").has_labels("auto")
+    assert dock.overlays is not None
+    dock.close_workbench()
+
+
+@pytest.mark.gui
+def test_saving_the_video_layer_exports_labels(workbench, tmp_path):
+    from napari.plugins.io import save_layers
+
+    pytest.importorskip("annotator_formats", reason="the casme-csv format plugin is not installed (pip install -e .)")
+    viewer, dock = workbench
+    seg = dock.editor.new_segment(10, length=4, emotion="fear")
+    out = tmp_path / "labels.csv"
+    written = save_layers(str(out), [dock.video_layer], plugin="annotator")
+    assert written == [str(out)]
+    text = out.read_text()
+    assert "fear" in text and str(seg.onset) in text
+
+
+@pytest.mark.gui
+def test_compare_shows_other_coders_read_only(make_napari_viewer, sample_session):
+    from annotator._qt.app import open_workbench
+    from annotator.labels.file import make_segment
+    from annotator.session import Session
+
+    session = Session.open(sample_session)
+    proposals = session.load_labels("auto").segments
+    free = next(f for f in range(3, session.n_frames - 3)
+                if not any(p.onset - 3 <= f <= p.offset + 3 for p in proposals))
+    other = session.load_labels("rater2", create=True)
+    other.segments.append(make_segment(other, free - 2, free, free + 2, emotion="anger"))
+    session.save_labels(other)
+    viewer, dock = open_workbench(sample_session, coder="tester3", compare=["rater2"], viewer=make_napari_viewer())
+    coders = [dock.table.item(r, 8).text() for r in range(dock.table.rowCount())]
+    assert "rater2" in coders
+    before = [s.to_dict() for s in dock.editor.labels.segments]
+    dock.set_frame(free)
+    dock.trigger("accept")  # nothing of ours here: the other coder's segment stays untouched
+    assert [s.to_dict() for s in dock.editor.labels.segments] == before
+    assert session.load_labels("rater2").segments[0].emotion == "anger"
+    dock.close_workbench()
+
+
+@pytest.mark.gui
+def test_real_key_presses_on_the_canvas_reach_the_actions(workbench, monkeypatch):
+    """Qt key events, as a keyboard sends them, against napari's own bindings (digits, Ctrl-Y, Space)."""
+    from qtpy.QtCore import Qt
+    from qtpy.QtTest import QTest
+
+    viewer, dock = workbench
+    got = []
+    monkeypatch.setattr(dock, "trigger", got.append)
+    canvas = viewer.window._qt_viewer.canvas.native
+    K, M = Qt.Key, Qt.KeyboardModifier
+    cases = {
+        "step_forward": (K.Key_Right, M.NoModifier),
+        "play_pause": (K.Key_Space, M.NoModifier),
+        "emotion_joy": (K.Key_1, M.NoModifier),
+        "accept": (K.Key_Return, M.NoModifier),
+        "undo": (K.Key_Z, M.ControlModifier),
+        "redo": (K.Key_Y, M.ControlModifier),
+        "help": (K.Key_Question, M.ShiftModifier),
+        "loop_quarter": (K.Key_L, M.AltModifier),
+    }
+    for action, (key, mod) in cases.items():
+        got.clear()
+        QTest.keyClick(canvas, key, mod)
+        assert got == [action]
