@@ -8,6 +8,28 @@ from typing import Any
 
 LayerData = tuple[Any, dict[str, Any], str]
 
+#: Videos up to this many raw RGB bytes get a proxy when opened in napari, so
+#: stepping backwards and jumping cost less than a sequential decode.  The
+#: proxy costs about half the raw size on disk; longer videos use the exact
+#: seek path (a slower jump) instead of filling the disk unasked.
+PROXY_MAX_RAW_BYTES = 4 * 1024**3
+
+
+def _build_proxy_in_background(video) -> None:
+    """Build the proxy on a daemon thread: frames stay readable (and exact) meanwhile,
+    and later reads switch to the proxy.  An interrupted build leaves nothing behind."""
+    import threading
+
+    from ..errors import VideoError
+
+    def build():
+        try:
+            video.build_proxy()
+        except (VideoError, ValueError, OSError):
+            pass  # no writable cache or the video was closed: the seek path stays
+
+    threading.Thread(target=build, name=f"proxy:{video.path.name}", daemon=True).start()
+
 
 def video_layer_data(path: str | os.PathLike) -> list[LayerData]:
     """The video of ``path`` (a video file or a session) as a lazy RGB Image layer.
@@ -29,6 +51,9 @@ def video_layer_data(path: str | os.PathLike) -> list[LayerData]:
         candidate = default_session_dir(path)
         session_dir = candidate if is_session_dir(candidate) else None
     video = open_video(video_path)
+    raw_bytes = len(video) * video.width * video.height * 3
+    if not video.has_proxy and raw_bytes <= PROXY_MAX_RAW_BYTES:
+        _build_proxy_in_background(video)
     meta = {
         "annotator": {
             "video": str(video_path),
