@@ -94,6 +94,8 @@ class Spotter:
         Evidence level at which a candidate's hysteresis region ends.
     edge_fraction : float
         Onset and offset are where evidence falls to this fraction of the peak.
+    apex_fraction : float
+        The apex is the first frame whose evidence reaches this fraction of the peak.
     min_seconds : float
         Shortest expression (a micro-expression lasts at least 1/25 s).
     max_seconds : float
@@ -112,6 +114,7 @@ class Spotter:
     threshold: float = 6.0
     low_threshold: float = 2.0
     edge_fraction: float = 0.15
+    apex_fraction: float = 0.9
     min_seconds: float = 1 / 25
     max_seconds: float = 4.0
     noise_floor: float = 0.02
@@ -225,6 +228,9 @@ class Spotter:
             n = offset - onset + 1
             if n < min_frames or n > max_frames:
                 continue
+            # FACS's apex is where the expression first reaches its peak; on a held
+            # expression the curve's maximum wanders along the plateau.
+            apex = onset + int(np.argmax(e[onset : apex + 1] >= self.apex_fraction * peak))
             if out and onset <= out[-1][2]:
                 # two peaks of one event (no valley between them): keep one interval
                 prev = out[-1]
