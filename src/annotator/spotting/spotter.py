@@ -40,7 +40,7 @@ SPOTTER_VERSION = "1"
 _EYE_AUS = ("AU5", "AU6", "AU7")
 
 
-def rolling_median(x: np.ndarray, window: int, max_samples: int = 64) -> np.ndarray:
+def rolling_median(x: np.ndarray, window: int, max_samples: int = 24) -> np.ndarray:
     """Centred rolling median of ``x`` [T, C] over ``window`` frames, NaN-aware.
 
     The median is computed on a decimated copy (at most ``max_samples`` per
@@ -241,35 +241,56 @@ class Spotter:
         return out
 
     # -- emotion -------------------------------------------------------------------
-    def emotion_scores(self, z_apex: np.ndarray, channels: tuple[str, ...]) -> dict[str, float]:
-        """Probabilities over :data:`EMOTIONS` from the apex's AU pattern."""
+    def emotion_probabilities(self, z_apex: np.ndarray, channels: tuple[str, ...]) -> np.ndarray:
+        """Probabilities ``[K, 7]`` over :data:`EMOTIONS` for ``K`` apex AU patterns ``[K, C]``.
+
+        Each action unit's activation is ``tanh(z / 8)`` averaged over its sides.
+        An emotion scores the mean activation of its prototype's units, less a
+        penalty for active units outside it; contempt scores the asymmetry of
+        AU12/AU14 (a symmetric smile is joy).  A softmax turns scores into
+        probabilities.
+        """
+        z_apex = np.atleast_2d(np.asarray(z_apex, dtype=np.float64))
+        K = z_apex.shape[0]
         col = {name: i for i, name in enumerate(channels)}
-        act = {}
-        side = {}
-        for au in {CHANNEL_AU[c] for c in channels}:
-            vals = np.array([z_apex[col[c]] for c in channel_names(au)])
-            act[au] = float(np.tanh(vals.mean() / 8.0))
-            side[au] = float(np.tanh(abs(vals[0] - vals[-1]) / 8.0)) if len(vals) == 2 else 0.0
-        active = {au for au, a in act.items() if a > 0.25}
+        aus = list(dict.fromkeys(CHANNEL_AU[c] for c in channels))
+        au_i = {au: i for i, au in enumerate(aus)}
+        act = np.empty((K, len(aus)))
+        side = np.zeros((K, len(aus)))
+        for au, i in au_i.items():
+            cols = [col[c] for c in channel_names(au)]
+            vals = z_apex[:, cols]
+            act[:, i] = np.tanh(vals.mean(axis=1) / 8.0)
+            if len(cols) == 2:
+                side[:, i] = np.tanh(np.abs(vals[:, 0] - vals[:, 1]) / 8.0)
+        a = lambda au: act[:, au_i[au]] if au in au_i else np.zeros(K)  # noqa: E731
+        active = act > 0.25
+        n_active = np.maximum(1, active.sum(axis=1))
         raw = {}
         for emotion in EMOTIONS:
             proto = PROTOTYPES[emotion]
             alternatives = ALTERNATIVES.get(emotion, {})
-            support = np.mean([max(act.get(a, 0.0) for a in alternatives.get(au, (au,))) for au in proto])
-            proto = proto + tuple(a for alts in alternatives.values() for a in alts)
+            support = np.mean(
+                [np.max([a(x) for x in alternatives.get(au, (au,))], axis=0) for au in proto], axis=0
+            )
+            inside = set(proto) | {x for alts in alternatives.values() for x in alts} | set(SPEECH_AUS)
+            outside = np.array([au not in inside for au in aus])
             # present units outside the prototype speak against it
-            foreign = sum(act[au] for au in active if au not in proto and au not in SPEECH_AUS)
-            raw[emotion] = support - 0.25 * foreign / max(1, len(active))
-        # contempt is the one-sided smile or dimple; a symmetric smile is joy
-        asym = 0.5 * (side.get("AU12", 0.0) + side.get("AU14", 0.0))
+            foreign = (act * active)[:, outside].sum(axis=1)
+            raw[emotion] = support - 0.25 * foreign / n_active
+        asym = 0.5 * (side[:, au_i["AU12"]] + side[:, au_i["AU14"]])
         raw["contempt"] = raw["contempt"] * 0.3 + asym
-        raw["joy"] -= 0.5 * asym
+        raw["joy"] = raw["joy"] - 0.5 * asym
         # a mean over many units dilutes the long prototypes; anchor on their key units
-        raw["surprise"] = 0.5 * raw["surprise"] + 0.5 * min(act.get("AU1", 0), act.get("AU2", 0))
-        raw["fear"] = 0.5 * raw["fear"] + 0.5 * min(act.get("AU1", 0), act.get("AU4", 0), act.get("AU20", 0) + 0.2)
-        scores = np.array([raw[e] for e in EMOTIONS]) / self.temperature
-        scores = np.exp(scores - scores.max())
-        probs = scores / scores.sum()
+        raw["surprise"] = 0.5 * raw["surprise"] + 0.5 * np.minimum(a("AU1"), a("AU2"))
+        raw["fear"] = 0.5 * raw["fear"] + 0.5 * np.minimum.reduce([a("AU1"), a("AU4"), a("AU20") + 0.2])
+        scores = np.stack([raw[e] for e in EMOTIONS], axis=1) / self.temperature
+        scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+        return scores / scores.sum(axis=1, keepdims=True)
+
+    def emotion_scores(self, z_apex: np.ndarray, channels: tuple[str, ...]) -> dict[str, float]:
+        """Probabilities over :data:`EMOTIONS` for one apex AU pattern ``[C]``."""
+        probs = self.emotion_probabilities(z_apex[None, :], channels)[0]
         return {e: round(float(p), 4) for e, p in zip(EMOTIONS, probs)}
 
     @staticmethod
@@ -301,22 +322,25 @@ class Spotter:
         z, e = self.evidence(features)
         fps = features.fps
         stamp = now_iso()
+        found = self.intervals(e, features.present, fps)
+        if not found:
+            return []
+        # the apex pattern: each channel's strongest value within a frame of the apex
+        z_apex = np.stack([z[max(on, ap - 1) : min(off, ap + 1) + 1].max(axis=0) for on, ap, off, _ in found])
+        probs = self.emotion_probabilities(z_apex, features.channels)
         out = []
-        for onset, apex, offset, peak in self.intervals(e, features.present, fps):
-            window = z[max(onset, apex - 1) : min(offset, apex + 1) + 1]
-            z_apex = window.max(axis=0)
-            scores = self.emotion_scores(z_apex, features.channels)
-            emotion = max(scores, key=scores.get)
+        for k, (onset, apex, offset, peak) in enumerate(found):
+            scores = {em: round(float(p), 4) for em, p in zip(EMOTIONS, probs[k])}
             confidence = float(1.0 / (1.0 + np.exp(-(peak - self.threshold) / (0.5 * self.threshold))))
             out.append(
                 Segment(
                     onset=int(onset),
                     apex=int(apex),
                     offset=int(offset),
-                    emotion=emotion,
+                    emotion=EMOTIONS[int(np.argmax(probs[k]))],
                     kind=kind_for(onset, offset, fps, self.micro_max_seconds),
                     emotion_scores=scores,
-                    aus=self.apex_aus(z_apex, features.channels),
+                    aus=self.apex_aus(z_apex[k], features.channels),
                     intensity=round(float(np.tanh(peak / 40.0)), 4),
                     confidence=round(confidence, 4),
                     status="proposed",
