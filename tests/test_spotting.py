@@ -130,3 +130,67 @@ def test_features_from_tracks_shape(sample_session):
     assert feats.source == "blendshapes"
     assert feats.values.shape == (sample_session.n_frames, len(CHANNELS))
     assert feats.to_frame().shape[0] == sample_session.n_frames
+
+
+def _calm_hour(sample_session, frames=900):
+    """A still stretch of the sample, repeated, as editable arrays."""
+    tracks = load_tracks(sample_session)
+    truth = load_labels(SAMPLE_TRUTH).sorted()
+    idx = np.resize(np.arange(0, max(5, truth[0].onset - 5)), frames)
+    return dict(
+        present=tracks.face_present[idx].copy(), landmarks=tracks.face_landmarks[idx].copy(),
+        time=np.arange(frames) / tracks.fps, fps=tracks.fps,
+        blendshapes=tracks.face_blendshapes[idx].copy(), blendshape_names=tracks.blendshape_names,
+        matrix=tracks.face_matrix[idx].copy(),
+    )
+
+
+def _bump(n, start, length):
+    w = np.zeros(n)
+    w[start : start + length] = np.sin(np.linspace(0, np.pi, length))
+    return w
+
+
+def test_blinks_are_not_expressions(sample_session):
+    data = _calm_hour(sample_session)
+    names = list(data["blendshape_names"])
+    b = data["blendshapes"]
+    for start in (100, 300, 520, 700):
+        w = _bump(len(b), start, 6)
+        for name, amount in (("eyeBlinkLeft", 0.8), ("eyeBlinkRight", 0.8), ("eyeSquintLeft", 0.3),
+                             ("eyeSquintRight", 0.3), ("cheekSquintLeft", 0.1), ("browDownLeft", 0.1)):
+            b[:, names.index(name)] = np.clip(b[:, names.index(name)] + amount * w, 0, 1)
+    assert Spotter().spot(compute_au_features(**data)) == []
+
+
+def test_talking_is_not_an_expression(sample_session):
+    data = _calm_hour(sample_session)
+    names = list(data["blendshape_names"])
+    b = data["blendshapes"]
+    t = data["time"]
+    talk = (t > 5) & (t < 20)
+    syllables = np.clip(np.sin(2 * np.pi * 4.0 * t), 0, None) * talk  # about 4 syllables a second
+    for name, amount in (("jawOpen", 0.35), ("mouthLowerDownLeft", 0.2), ("mouthLowerDownRight", 0.2),
+                         ("mouthPucker", 0.15)):
+        b[:, names.index(name)] = np.clip(b[:, names.index(name)] + amount * syllables, 0, 1)
+    assert Spotter().spot(compute_au_features(**data)) == []
+
+
+def test_head_turn_is_not_an_expression(sample_session):
+    data = _calm_hour(sample_session)
+    names = list(data["blendshape_names"])
+    m = data["matrix"]
+    b = data["blendshapes"]
+    fps = data["fps"]
+    start, length = 400, int(0.6 * fps)
+    angles = np.zeros(len(m))
+    angles[start : start + length] = np.radians(35) * np.sin(np.linspace(0, np.pi, length))
+    for i in np.flatnonzero(angles):
+        c, s = np.cos(angles[i]), np.sin(angles[i])
+        m[i, :3, :3] = m[i, :3, :3] @ np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]], dtype=np.float32)
+    # the blendshape model reads a turned face a little differently everywhere
+    w = np.zeros(len(b))
+    w[start : start + length] = np.abs(np.sin(np.linspace(0, np.pi, length)))
+    for name in ("eyeLookOutLeft", "browDownLeft", "mouthLeft", "eyeSquintLeft", "mouthSmileRight"):
+        b[:, names.index(name)] = np.clip(b[:, names.index(name)] + 0.12 * w, 0, 1)
+    assert Spotter().spot(compute_au_features(**data)) == []

@@ -232,6 +232,8 @@ class AUFeatures:
     head_speed : ndarray [T]
         Head rotation speed in degrees per second (NaN when unknown).
     fps : float
+    head_angles : ndarray [T, 3], optional
+        Yaw, pitch and roll of the head in degrees (NaN when unknown).
     """
 
     values: np.ndarray
@@ -240,6 +242,7 @@ class AUFeatures:
     source: str
     head_speed: np.ndarray
     fps: float
+    head_angles: np.ndarray | None = None
 
     def to_frame(self):
         """The channels as a pandas DataFrame indexed by frame."""
@@ -276,6 +279,17 @@ def head_speed(matrix: np.ndarray, time: np.ndarray) -> np.ndarray:
     return speed
 
 
+def head_angles(matrix: np.ndarray) -> np.ndarray:
+    """Yaw, pitch and roll in degrees ``[T, 3]`` from the 4×4 transform per frame."""
+    rot = matrix[:, :3, :3].astype(np.float64)
+    norms = np.linalg.norm(rot, axis=1, keepdims=True)
+    rot = rot / np.where(norms > 0, norms, np.nan)
+    yaw = np.degrees(np.arcsin(np.clip(-rot[:, 2, 0], -1, 1)))
+    pitch = np.degrees(np.arctan2(rot[:, 2, 1], rot[:, 2, 2]))
+    roll = np.degrees(np.arctan2(rot[:, 1, 0], rot[:, 0, 0]))
+    return np.stack([yaw, pitch, roll], axis=1)
+
+
 def compute_au_features(
     *,
     present: np.ndarray,
@@ -303,7 +317,10 @@ def compute_au_features(
         source = "geometry"
     if matrix is not None and np.isfinite(matrix[present]).any():
         speed = head_speed(np.asarray(matrix), np.asarray(time))
+        angles = head_angles(np.asarray(matrix))
     else:
         speed = np.full(len(present), np.nan, dtype=np.float32)
+        angles = np.full((len(present), 3), np.nan)
     speed[~present] = np.nan
-    return AUFeatures(values, CHANNELS, present, source, speed, float(fps))
+    angles[~present] = np.nan
+    return AUFeatures(values, CHANNELS, present, source, speed, float(fps), angles)

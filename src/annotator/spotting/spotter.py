@@ -104,6 +104,9 @@ class Spotter:
         Smallest noise scale of a channel, in channel units.
     head_speed_limit : float
         Degrees per second above which head rotation masks the evidence.
+    head_angle_limit : float
+        Degrees away from the usual head pose (its rolling median) beyond
+        which the evidence is masked.
     micro_max_seconds : float
         Longest micro-expression.
     temperature : float
@@ -119,6 +122,7 @@ class Spotter:
     max_seconds: float = 4.0
     noise_floor: float = 0.02
     head_speed_limit: float = 90.0
+    head_angle_limit: float = 12.0
     micro_max_seconds: float = MICRO_MAX_SECONDS
     temperature: float = 0.35
     source: str = field(default=f"{SPOTTER_ID}/{SPOTTER_VERSION}")
@@ -166,10 +170,18 @@ class Spotter:
         talking = self._oscillating(jaw, fps)
         z[np.ix_(talking, speech_cols)] = 0.0
 
-        # head turns move every channel a little at once
+        # Head turns move every channel a little at once, both while the head
+        # moves and while it is held away from where it usually is.
         speed = np.nan_to_num(features.head_speed, nan=0.0)
         turning = speed > self.head_speed_limit
-        z[turning] *= 0.2
+        if features.head_angles is not None and np.isfinite(features.head_angles).any():
+            angles = features.head_angles
+            away = np.linalg.norm(angles - rolling_median(angles, window), axis=1)
+            turning |= np.nan_to_num(away, nan=0.0) > self.head_angle_limit
+        if turning.any():
+            grow = max(1, int(round(0.1 * fps)))
+            turning = np.convolve(turning, np.ones(2 * grow + 1), mode="same") > 0
+            z[turning] *= 0.2
         z[~features.present] = 0.0
 
         top2 = np.sort(z, axis=1)[:, -2:] if C >= 2 else z
