@@ -194,3 +194,31 @@ def test_head_turn_is_not_an_expression(sample_session):
     for name in ("eyeLookOutLeft", "browDownLeft", "mouthLeft", "eyeSquintLeft", "mouthSmileRight"):
         b[:, names.index(name)] = np.clip(b[:, names.index(name)] + 0.12 * w, 0, 1)
     assert Spotter().spot(compute_au_features(**data)) == []
+
+
+def test_propose_with_an_emotion_model(proposed, tmp_path, capsys):
+    """--model: a skops-saved scikit-learn classifier replaces the prototype guess."""
+    import skops.io as sio
+    from sklearn.linear_model import LogisticRegression
+
+    session, labels = proposed
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(70, len(CHANNELS)))
+    y = np.repeat(["joy", "fear"], 35)
+    X[y == "fear", CHANNELS.index("L20")] += 50  # fear: lips stretched, nowhere in this clip
+    model = tmp_path / "emotion.skops"
+    sio.dump(LogisticRegression(max_iter=500).fit(X, y), model)
+    assert main(["propose", str(session.root), "--model", str(model)]) == 0
+    with_model = load_labels(session.labels_path("auto"))
+    assert len(with_model.segments) == len(labels.segments)
+    for seg in with_model.segments:
+        assert set(seg.emotion_scores) == {"fear", "joy"}
+        assert seg.emotion == max(seg.emotion_scores, key=seg.emotion_scores.get)
+        assert seg.source.endswith("+emotion.skops")
+    bad = tmp_path / "bad.skops"
+    bad.write_bytes(b"not a model")
+    capsys.readouterr()
+    assert main(["propose", str(session.root), "--model", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "bad.skops" in err
+    assert main(["propose", str(session.root)]) == 0  # back to the prototypes for later tests
