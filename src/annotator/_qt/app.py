@@ -76,6 +76,13 @@ def main(path, coder=None, compare=()) -> int:
     for name in ([coder] if coder else []) + list(compare):
         if not valid_coder(name):
             raise AnnotatorError(None, f"coder id {name!r} is invalid: use letters, digits, _ . @ - (not 'auto')")
+    # Probe the video before any window opens, so bad files get their one-line error here.
+    from ..media import open_video
+    from ..session import Session, is_session_dir
+
+    video_path = Session.open(path).video_path if is_session_dir(path) else path
+    with open_video(video_path):
+        pass
 
     import napari
 
