@@ -57,6 +57,13 @@ def bench_frame_step(session_dir: Path, n: int = 150) -> None:
     for v in (bare, viewer):
         v.window._qt_window.resize(1500, 950)
     app.processEvents()
+    # the reader builds each video's frame proxy in the background: time steps only once both are done
+    deadline = time.perf_counter() + 120
+    videos = [v.layers[-1].data if not hasattr(v.layers[0].data, "has_proxy") else v.layers[0].data
+              for v in (bare, viewer)]
+    while not all(getattr(d, "has_proxy", True) for d in videos) and time.perf_counter() < deadline:
+        app.processEvents()
+        time.sleep(0.05)
     _match_canvas(bare, viewer)
     sizes = [v.window._qt_viewer.canvas.native.size() for v in (bare, viewer)]
     print("canvas sizes (bare, full):", [(q.width(), q.height()) for q in sizes])
