@@ -1,0 +1,30 @@
+"""Face and body tracking of a video into ``SESSION/tracks.zarr``.
+
+See :mod:`annotator.tracking.store` for the public store layout and
+:mod:`annotator.tracking.run` for how tracking is cut into blocks, spread over
+processes and resumed.  Nothing here imports mediapipe until tracking runs.
+"""
+
+from __future__ import annotations
+
+_LAZY = {
+    "track_videos": ("annotator.tracking.run", "track_videos"),
+    "TrackingWarning": ("annotator.tracking.run", "TrackingWarning"),
+    "load_tracks": ("annotator.tracking.store", "load_tracks"),
+    "tracks_complete": ("annotator.tracking.store", "tracks_complete"),
+    "describe": ("annotator.tracking.store", "describe"),
+    "Tracks": ("annotator.tracking.store", "Tracks"),
+    "BLENDSHAPE_NAMES": ("annotator.tracking.face", "BLENDSHAPE_NAMES"),
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'annotator.tracking' has no attribute {name!r}")
+
+
+__all__ = sorted(_LAZY)

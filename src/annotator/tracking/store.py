@@ -56,6 +56,7 @@ import os
 import shutil
 import uuid
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -70,14 +71,14 @@ TRACKS_VERSION = 1
 STORE_NAME = "tracks.zarr"
 DEFAULT_CHUNK_FRAMES = 192
 
-#: Attributes that must match for a partial store to be resumed: any of them
-#: changing would mix results made two different ways in one store.
+#: Attributes that must match for a store to be reused: any of them changing
+#: would mix results made two different ways in one store.  ``chunk_frames`` is
+#: not one: an existing store keeps its own chunk size.
 SETTINGS_KEYS = (
     "video_sha256",
     "frames",
     "width",
     "height",
-    "chunk_frames",
     "face_backend",
     "face_backend_version",
     "face_model_sha256",
@@ -100,9 +101,10 @@ POSE_ARRAYS = {
 
 def store_path(session_or_path: "Session | str | os.PathLike") -> Path:
     """The ``tracks.zarr`` of a session, session directory or store path."""
-    root = getattr(session_or_path, "root", None)
-    if root is not None:
-        return Path(root) / STORE_NAME
+    # Duck-typed on ``tracks_path`` (a Path has a ``root`` attribute too).
+    tracks_path = getattr(session_or_path, "tracks_path", None)
+    if tracks_path is not None:
+        return Path(tracks_path)
     path = Path(session_or_path)
     return path if path.suffix == ".zarr" else path / STORE_NAME
 
@@ -162,7 +164,8 @@ class TrackWriter:
             The ``tracks.zarr`` directory.
         settings : dict
             The attributes of this run (:data:`SETTINGS_KEYS` and the rest,
-            without ``complete``, ``n_blocks``, ``schema``).
+            without ``complete``, ``n_blocks``, ``schema``).  Its ``chunk_frames``
+            applies to a new store only; an existing one keeps its own.
         time : ndarray
             Frame times in seconds.
 
@@ -337,8 +340,8 @@ class Tracks:
     ----------
     path : Path
         The store.
-    attrs : dict
-        Its group attributes (see the module docstring).
+    attrs : mapping
+        Its group attributes (see the module docstring), read-only.
     """
 
     _ARRAYS = {
@@ -354,8 +357,9 @@ class Tracks:
     def __init__(self, path: Path, group, attrs: dict[str, Any]):
         self.path = path
         self._group = group
-        self.attrs = attrs
+        self.attrs = MappingProxyType(dict(attrs))
         self._cache: dict[str, np.ndarray | None] = {}
+        self._handles: dict[str, Any] = {}
 
     def __repr__(self) -> str:
         return (
@@ -421,7 +425,9 @@ class Tracks:
             elif attr in self._cache:
                 out[attr] = self._cache[attr][index]
             else:
-                out[attr] = np.asarray(self._group[key][index])
+                if key not in self._handles:  # opening an array reads its metadata
+                    self._handles[key] = self._group[key]
+                out[attr] = np.asarray(self._handles[key][index])
         return out
 
 

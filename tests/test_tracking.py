@@ -1,0 +1,384 @@
+"""Tracking into tracks.zarr: layout, absent faces, resume after SIGKILL, workers, fallback, errors.
+
+The slow tests run the real MediaPipe models on tiny videos made from
+scikit-image's astronaut (256x256, a few dozen frames, 16-frame chunks).  One
+session-scoped run is shared by the layout, workers, resume and info tests.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from annotator import cli
+from annotator.tracking.face import BLENDSHAPE_NAMES, LANDMARKER_BACKEND, LEGACY_BACKEND
+from annotator.tracking.run import TrackingWarning, landmarker_timestamps, plan_runs, track_videos
+from annotator.tracking.store import load_tracks, tracks_complete
+
+CHUNK = 16
+SIZE = 256
+ARRAYS = ["time", "face/present", "face/landmarks", "face/blendshapes", "face/matrix", "pose/present", "pose/landmarks"]
+
+
+# -- videos ------------------------------------------------------------------------------------
+def astronaut_frame(dx: int = 0, dy: int = 0) -> np.ndarray:
+    from skimage.data import astronaut
+    from skimage.transform import resize
+
+    img = (resize(astronaut(), (SIZE, SIZE), anti_aliasing=True) * 255).astype(np.uint8)
+    return np.ascontiguousarray(np.roll(img, (dy, dx), axis=(0, 1)))
+
+
+def write_video(path: Path, frames, fps: int = 30) -> Path:
+    import av
+
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height = SIZE, SIZE
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"crf": "18", "g": "24", "preset": "veryfast"}
+        for rgb in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+def face_frames(n: int):
+    # A gentle sway, so the tracker really follows a moving face.
+    base = astronaut_frame()
+    for i in range(n):
+        dx = int(round(6 * np.sin(i / 5)))
+        yield np.ascontiguousarray(np.roll(base, dx, axis=1))
+
+
+def blank(value: int = 128) -> np.ndarray:
+    return np.full((SIZE, SIZE, 3), value, np.uint8)
+
+
+def assert_same_tracks(a: Path, b: Path) -> None:
+    import zarr
+
+    ga, gb = zarr.open_group(str(a), mode="r"), zarr.open_group(str(b), mode="r")
+    for name in ARRAYS:
+        x, y = np.asarray(ga[name][:]), np.asarray(gb[name][:])
+        assert x.dtype == y.dtype and x.shape == y.shape, name
+        assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), f"{name} differs"
+
+
+def run_cli(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "annotator", *args], capture_output=True, text=True, env=env, timeout=timeout
+    )
+
+
+def cli_env(**extra: str) -> dict:
+    env = dict(os.environ)
+    env.update(extra)
+    return env
+
+
+# -- fixtures ----------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def face_video(tmp_path_factory) -> Path:
+    return write_video(tmp_path_factory.mktemp("face") / "face.mp4", face_frames(64))
+
+
+@pytest.fixture(scope="session")
+def tracked(face_video, tmp_path_factory):
+    """The face video tracked once with 2 workers and 16-frame chunks."""
+    out = tmp_path_factory.mktemp("tracked")
+    (session,) = track_videos([face_video], out_dir=out, workers=2, progress=False, chunk_frames=CHUNK)
+    return session
+
+
+# -- cheap unit tests --------------------------------------------------------------------------
+def test_plan_runs_are_contiguous_and_cover_missing_blocks():
+    assert plan_runs([], 2) == []
+    assert plan_runs([0, 1, 5, 6, 7], 1) == [(0, 2), (5, 7), (7, 8)]
+    for missing, workers in [(list(range(3)), 2), (list(range(10)), 2), (list(range(94)), 2), ([1, 2, 5, 9], 4)]:
+        runs = plan_runs(missing, workers)
+        assert [b for r in runs for b in range(*r)] == missing
+        assert all(1 <= stop - first <= 4 for first, stop in runs)
+        assert len(runs) >= min(len(missing), 2 * workers)
+
+
+def test_landmarker_timestamps_strictly_increase():
+    ts = landmarker_timestamps(np.array([1.0, 1.0004, 1.0008, 1.5, 1.5]))
+    assert ts[0] == 0 and np.all(np.diff(ts) > 0)
+
+
+def test_store_import_is_light():
+    code = "import sys, annotator.tracking.store, annotator.tracking.run; print('mediapipe' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_tracks_complete_is_false_for_missing_or_foreign(tmp_path):
+    assert not tracks_complete(tmp_path)
+    (tmp_path / "tracks.zarr").mkdir()
+    (tmp_path / "tracks.zarr" / "zarr.json").write_text("not json")
+    assert not tracks_complete(tmp_path)
+
+
+# -- the shared real run -----------------------------------------------------------------------
+@pytest.mark.slow
+def test_store_layout(tracked):
+    import zarr
+
+    from annotator.media import open_video
+
+    g = zarr.open_group(str(tracked.tracks_path), mode="r")
+    T = 64
+    expected = {
+        "time": ((T,), np.float64),
+        "face/present": ((T,), np.bool_),
+        "face/landmarks": ((T, 478, 3), np.float32),
+        "face/blendshapes": ((T, 52), np.float32),
+        "face/matrix": ((T, 4, 4), np.float32),
+        "pose/present": ((T,), np.bool_),
+        "pose/landmarks": ((T, 33, 4), np.float32),
+    }
+    for name, (shape, dtype) in expected.items():
+        arr = g[name]
+        assert arr.shape == shape, name
+        assert arr.dtype == dtype, name
+        assert arr.chunks == (CHUNK, *shape[1:]), name  # same time chunking, whole frames
+    assert tuple(g["face/blendshapes"].attrs["names"]) == BLENDSHAPE_NAMES
+    a = dict(g.attrs)
+    assert a["complete"] is True
+    assert a["video_path"] == tracked.meta["video"]["path"]
+    assert (tracked.root / a["video_path"]).resolve() == tracked.video_path
+    assert a["video_sha256"] == tracked.sha256
+    assert (a["frames"], a["width"], a["height"], a["chunk_frames"]) == (T, SIZE, SIZE, CHUNK)
+    assert a["fps"] == pytest.approx(30.0)
+    assert a["face_backend"] == LANDMARKER_BACKEND and a["face_model_sha256"]
+    assert a["face_backend_version"] == a["pose_backend_version"] == "0.10.21"
+    assert a["pose_backend"]
+    with open_video(tracked.video_path) as v:
+        np.testing.assert_array_equal(g["time"][:], v.timestamps)
+    # One chunk file per block and array: blocks were written whole.
+    chunk_files = sorted(p.name for p in (tracked.tracks_path / "face" / "landmarks" / "c").iterdir())
+    assert chunk_files == ["0", "1", "2", "3"]
+
+
+@pytest.mark.slow
+def test_tracked_values_are_pixels_and_plausible(tracked):
+    t = load_tracks(tracked)
+    assert t.complete and len(t) == 64
+    assert t.face_present.all()
+    lm = t.face_landmarks
+    assert np.isfinite(lm).all()
+    assert lm[..., 0].min() > 0 and lm[..., 0].max() < SIZE
+    assert lm[..., 1].min() > 0 and lm[..., 1].max() < SIZE
+    # The astronaut smiles at rest (ARCHITECTURE.md): mouthSmile* score high.
+    smile = t.face_blendshapes[:, [BLENDSHAPE_NAMES.index("mouthSmileLeft"), BLENDSHAPE_NAMES.index("mouthSmileRight")]]
+    assert np.nanmean(smile) > 0.5
+    assert np.isfinite(t.face_matrix).all()
+    assert t.pose_present.any()
+    vis = t.pose_landmarks[t.pose_present][..., 3]
+    assert ((vis >= 0) & (vis <= 1)).all()
+    # Read-only, and frame() agrees with the full arrays.
+    with pytest.raises(ValueError):
+        t.face_landmarks[0, 0, 0] = 1
+    f = load_tracks(tracked.root).frame(37)
+    np.testing.assert_array_equal(f["face_landmarks"], lm[37])
+    assert f["face_present"] == t.face_present[37]
+    assert tracks_complete(tracked) and tracks_complete(tracked.tracks_path)
+
+
+@pytest.mark.slow
+def test_blendshape_names_match_the_model():
+    from annotator.tracking.face import FaceBackend, model_blendshape_names
+
+    backend = FaceBackend.resolve(None)
+    if backend.name != LANDMARKER_BACKEND:
+        pytest.skip("Face Landmarker bundle not installed (make setup)")
+    assert tuple(model_blendshape_names(backend, astronaut_frame())) == BLENDSHAPE_NAMES
+
+
+@pytest.mark.slow
+def test_one_worker_gives_the_same_arrays_as_two(tracked, face_video, tmp_path):
+    (session,) = track_videos([face_video], out_dir=tmp_path, workers=1, progress=False, chunk_frames=CHUNK)
+    assert_same_tracks(session.tracks_path, tracked.tracks_path)
+
+
+@pytest.mark.slow
+def test_resume_after_sigkill_matches_an_uninterrupted_run(tracked, face_video, tmp_path):
+    import psutil
+    import zarr
+
+    out = tmp_path / "out"
+    env = cli_env(ANNOTATOR_CHUNK_FRAMES=str(CHUNK))
+    store = out / "face.annot" / "tracks.zarr"
+    # One worker: blocks finish one at a time, so there is a moment with some but not all done.
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "annotator", "track", str(face_video), "-o", str(out), "--workers", "1", "-q"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    children: list = []
+    done = 0
+    deadline = time.monotonic() + 240
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                children = psutil.Process(proc.pid).children(recursive=True) or children
+                done = int(np.asarray(zarr.open_group(str(store), mode="r")["blocks_done"][:]).sum())
+            except Exception:  # noqa: BLE001 - not created yet
+                done = 0
+            if done >= 1:
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, "the run finished before it could be killed; make the video longer"
+        assert 1 <= done < 4
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert not tracks_complete(store)
+    # Workers notice their parent died and exit instead of running on.
+    gone, alive = psutil.wait_procs(children, timeout=15)
+    assert not alive
+    rerun = run_cli("track", str(face_video), "-o", str(out), "--workers", "2", "-q", env=env)
+    assert rerun.returncode == 0, rerun.stderr
+    assert tracks_complete(store)
+    assert_same_tracks(store, tracked.tracks_path)
+
+
+@pytest.mark.slow
+def test_rerun_of_a_complete_store(tracked, face_video, capsys):
+    out = tracked.root.parent
+    marker = tracked.tracks_path / "face" / "landmarks" / "c" / "0"
+    before = marker.stat().st_mtime_ns
+    # Default chunk size this time: an existing store keeps its own, so this is a no-op.
+    (again,) = track_videos([face_video], out_dir=out, workers=2, progress=False)
+    assert again.root == tracked.root and marker.stat().st_mtime_ns == before
+    # Other settings would overwrite a finished result: refused, in one line.
+    code = cli.main(["track", str(face_video), "-o", str(out), "--no-pose", "-q"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err
+    assert err.startswith("annotator: error: ") and "tracks.zarr" in err and "delete it" in err
+    assert tracks_complete(tracked)
+
+
+@pytest.mark.slow
+def test_info_summarises_the_session(tracked, capsys):
+    assert cli.main(["info", str(tracked.root)]) == 0
+    text = capsys.readouterr().out
+    assert "frames     64 at 30.000 fps" in text and f"{SIZE}x{SIZE}" in text
+    assert "face       100.0% of frames" in text and LANDMARKER_BACKEND in text and "0.10.21" in text
+    assert "pose " in text and "complete" in text and "incomplete" not in text
+    assert "labels     none" in text
+    (tracked.labels_dir / "auto.json").write_text("{}")
+    (tracked.labels_dir / "alice.json").write_text("{}")
+    try:
+        assert cli.main(["info", str(tracked.root)]) == 0
+        assert "alice.json, auto.json (proposals)" in capsys.readouterr().out
+    finally:
+        (tracked.labels_dir / "auto.json").unlink()
+        (tracked.labels_dir / "alice.json").unlink()
+
+
+# -- other videos ------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_face_leaving_the_frame_is_absent_not_stale(tmp_path):
+    # Frames 20-35 show no face (mid-block on both sides), then the face returns.
+    frames = [blank() if 20 <= i < 36 else f for i, f in enumerate(face_frames(64))]
+    video = write_video(tmp_path / "leaves.mp4", frames)
+    (session,) = track_videos([video], workers=2, progress=False, chunk_frames=CHUNK)
+    assert session.root == tmp_path / "leaves.annot"
+    t = load_tracks(session)
+    present = t.face_present
+    gone = slice(20, 36)
+    assert not present[gone].any()
+    assert np.isnan(t.face_landmarks[gone]).all()
+    assert np.isnan(t.face_blendshapes[gone]).all() and np.isnan(t.face_matrix[gone]).all()
+    assert present[:20].all() and present[36:].all()
+    assert np.isfinite(t.face_landmarks[36:]).all()
+    assert not t.pose_present[gone].any() and np.isnan(t.pose_landmarks[gone]).all()
+
+
+@pytest.mark.slow
+def test_fallback_to_legacy_face_mesh_without_bundle(tmp_path, monkeypatch):
+    monkeypatch.setenv("ANNOTATOR_CACHE", str(tmp_path / "empty-cache"))
+    monkeypatch.delenv("ANNOTATOR_FACE_MODEL", raising=False)
+    video = write_video(tmp_path / "legacy.mp4", face_frames(32))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        (session,) = track_videos([video], pose=False, workers=2, progress=False, chunk_frames=CHUNK)
+    fallback = [w for w in caught if issubclass(w.category, TrackingWarning) and "legacy Face Mesh" in str(w.message)]
+    assert len(fallback) == 1
+    t = load_tracks(session)
+    assert t.face_backend == LEGACY_BACKEND and t.attrs["face_model_sha256"] is None
+    assert t.face_present.all() and np.isfinite(t.face_landmarks).all()
+    assert t.face_landmarks.shape == (32, 478, 3)
+    assert np.isnan(t.face_blendshapes).all() and np.isnan(t.face_matrix).all()
+    assert t.blendshape_names == BLENDSHAPE_NAMES
+    # --no-pose: no pose group at all, and the attribute says so.
+    assert not t.has_pose and t.attrs["pose_backend"] is None and t.pose_landmarks is None
+    assert not (session.tracks_path / "pose").exists()
+
+
+@pytest.mark.slow
+def test_no_face_video_finishes_with_one_warning(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    frames = [blank(40 + 4 * i) for i in range(12)] + [rng.integers(0, 255, (SIZE, SIZE, 3), np.uint8) for _ in range(12)]
+    video = write_video(tmp_path / "empty_room.mp4", frames)
+    code = cli.main(["track", str(video), "-q", "--workers", "2"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    warn_lines = [line for line in captured.err.splitlines() if line.startswith("annotator: warning:")]
+    assert len(warn_lines) == 1 and "no face" in warn_lines[0]
+    t = load_tracks(tmp_path / "empty_room.annot")
+    assert t.face_present.shape == (24,) and not t.face_present.any()
+    assert np.isnan(t.face_landmarks).all()
+
+
+def test_wrong_checksum_face_model_is_a_one_line_error(tmp_path, face_video, capsys):
+    fake = tmp_path / "face_landmarker.task"
+    fake.write_bytes(b"not the model")
+    video = tmp_path / "v.mp4"
+    video.write_bytes(face_video.read_bytes())
+    code = cli.main(["track", str(video), "--face-model", str(fake), "-q"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert err.startswith(f"annotator: error: {fake}: ") and "sha256" in err and "\n" not in err
+    assert not (tmp_path / "v.annot").exists()
+
+
+def _bad_inputs(tmp_path: Path, face_video: Path) -> dict[str, Path]:
+    good = face_video.read_bytes()
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    text = tmp_path / "notes.mp4"
+    text.write_text("these are my notes, not a video\n" * 20)
+    noise = tmp_path / "noise.mp4"
+    noise.write_bytes(np.random.default_rng(1).integers(0, 256, 50_000, np.uint8).tobytes())
+    truncated = tmp_path / "truncated.mp4"
+    truncated.write_bytes(good[: len(good) // 2])
+    return {
+        "missing": tmp_path / "missing.mp4",
+        "empty": empty,
+        "text": text,
+        "noise": noise,
+        "truncated": truncated,
+    }
+
+
+@pytest.mark.parametrize("kind", ["missing", "empty", "text", "noise", "truncated"])
+def test_bad_input_is_a_one_line_error_and_leaves_nothing(kind, tmp_path, face_video):
+    path = _bad_inputs(tmp_path, face_video)[kind]
+    result = run_cli("track", str(path), "-q", "--workers", "1", env=cli_env(ANNOTATOR_CHUNK_FRAMES=str(CHUNK)))
+    err = result.stderr.strip()
+    assert result.returncode != 0
+    assert err.startswith(f"annotator: error: {path}: "), err
+    assert "\n" not in err and "Traceback" not in err
+    assert not path.with_suffix(".annot").exists()
