@@ -66,7 +66,7 @@ demo: setup
 	else \
 		echo; echo "Results: $(DEMO)/astronaut.annot (tracks.zarr, labels/auto.json) and $(DEMO)/astronaut.csv"; \
 		echo "No display here. To review the proposals in napari, run on a machine with a screen:"; \
-		echo "  $(ANNOTATOR) open $(DEMO)/astronaut.annot --coder $$USER"; \
+		echo "  $(ANNOTATOR) open $(DEMO)/astronaut.annot --coder $${USER:-coder}"; \
 	fi
 
 sample: setup
