@@ -5,6 +5,8 @@ The library never imports napari or Qt; heavy modules load on first use.
 
 from __future__ import annotations
 
+from ._lazy import lazy_getattr
+
 __version__ = "0.1.0"
 
 _LAZY = {
@@ -18,13 +20,6 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
-        module, attr = _LAZY[name]
-        return getattr(importlib.import_module(module), attr)
-    raise AttributeError(f"module 'annotator' has no attribute {name!r}")
-
+__getattr__ = lazy_getattr("annotator", _LAZY)
 
 __all__ = sorted(_LAZY)

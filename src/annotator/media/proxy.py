@@ -30,7 +30,6 @@ from __future__ import annotations
 import io
 import os
 import queue
-import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -39,7 +38,7 @@ from pathlib import Path
 import numpy as np
 from numcodecs import Blosc
 
-from ..io import atomic_write_bytes
+from ..io import atomic_open, atomic_write_bytes
 
 PROXY_VERSION = 1
 BIN_NAME = "proxy.bin"
@@ -138,7 +137,6 @@ def write_pack(
     """
     directory.mkdir(parents=True, exist_ok=True)
     remove_pack(directory)
-    fd, tmp = tempfile.mkstemp(prefix=f".{BIN_NAME}.", suffix=".tmp", dir=directory)
     offsets = [0]
     blobs: queue.Queue = queue.Queue(maxsize=MAX_IN_FLIGHT)
     failure: list[BaseException] = []
@@ -157,33 +155,24 @@ def write_pack(
             while blobs.get() is not None:
                 pass
 
-    try:
-        with os.fdopen(fd, "wb") as fh, ThreadPoolExecutor(COMPRESS_THREADS, thread_name_prefix="proxy") as pool:
-            thread = threading.Thread(target=writer, args=(fh,), name="proxy-writer", daemon=True)
-            thread.start()
-            try:
-                for rgb in frames:
-                    if failure:
-                        break
-                    if rgb.shape != tuple(shape):
-                        raise ValueError(f"frame of shape {rgb.shape}, expected {shape}")
-                    blobs.put(pool.submit(_CODEC.encode, np.ascontiguousarray(rgb)))
-            finally:
-                blobs.put(None)
-                thread.join()
-            if failure:
-                raise failure[0]
-            fh.flush()
-            os.fsync(fh.fileno())
+    pool = ThreadPoolExecutor(COMPRESS_THREADS, thread_name_prefix="proxy")
+    with atomic_open(directory / BIN_NAME) as fh, pool:
+        thread = threading.Thread(target=writer, args=(fh,), name="proxy-writer", daemon=True)
+        thread.start()
+        try:
+            for rgb in frames:
+                if failure:
+                    break
+                if rgb.shape != tuple(shape):
+                    raise ValueError(f"frame of shape {rgb.shape}, expected {shape}")
+                blobs.put(pool.submit(_CODEC.encode, np.ascontiguousarray(rgb)))
+        finally:
+            blobs.put(None)
+            thread.join()
+        if failure:
+            raise failure[0]
         if len(offsets) != n_frames + 1:
             raise ValueError(f"got {len(offsets) - 1} frames, expected {n_frames}")
-        os.replace(tmp, directory / BIN_NAME)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
     buf = io.BytesIO()
     np.savez(buf, version=np.int64(PROXY_VERSION), offsets=np.asarray(offsets, np.int64), shape=np.asarray(shape))
     atomic_write_bytes(directory / INDEX_NAME, buf.getvalue())

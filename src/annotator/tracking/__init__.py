@@ -7,6 +7,8 @@ processes and resumed.  Nothing here imports mediapipe until tracking runs.
 
 from __future__ import annotations
 
+from .._lazy import lazy_getattr
+
 _LAZY = {
     "track_videos": ("annotator.tracking.run", "track_videos"),
     "TrackingWarning": ("annotator.tracking.run", "TrackingWarning"),
@@ -18,13 +20,6 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
-        module, attr = _LAZY[name]
-        return getattr(importlib.import_module(module), attr)
-    raise AttributeError(f"module 'annotator.tracking' has no attribute {name!r}")
-
+__getattr__ = lazy_getattr("annotator.tracking", _LAZY)
 
 __all__ = sorted(_LAZY)
