@@ -76,3 +76,11 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
 def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
     """Write ``obj`` as indented JSON atomically."""
     atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+
+
+def user_dir(override_env: str, xdg_env: str, fallback: str) -> Path:
+    """``$override_env``, else ``$xdg_env/annotator``, else ``~/<fallback>/annotator``."""
+    if os.environ.get(override_env):
+        return Path(os.environ[override_env])
+    base = os.environ.get(xdg_env) or os.path.join(os.path.expanduser("~"), fallback)
+    return Path(base) / "annotator"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import AnnotatorError
+from ..io import user_dir
 from ..labels.model import EMOTIONS
 
 
@@ -61,10 +62,8 @@ ACTIONS: tuple[str, ...] = tuple(s.action for s in DEFAULT_SHORTCUTS)
 
 
 def config_dir() -> Path:
-    if os.environ.get("ANNOTATOR_CONFIG"):
-        return Path(os.environ["ANNOTATOR_CONFIG"])
-    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return Path(base) / "annotator"
+    """``$ANNOTATOR_CONFIG``, else ``$XDG_CONFIG_HOME/annotator``, else ``~/.config/annotator``."""
+    return user_dir("ANNOTATOR_CONFIG", "XDG_CONFIG_HOME", ".config")
 
 
 def settings_path() -> Path:

@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 from ..errors import ModelError
-from ..io import atomic_write_bytes
+from ..io import atomic_write_bytes, user_dir
 
 FACE_MODEL_NAME = "face_landmarker.task"
 #: sha256 of the official Face Landmarker v2 bundle (478 landmarks, 52 blendshapes, matrix).
@@ -29,10 +29,7 @@ ENV_VAR = "ANNOTATOR_FACE_MODEL"
 
 def cache_dir() -> Path:
     """``$ANNOTATOR_CACHE``, else ``$XDG_CACHE_HOME/annotator``, else ``~/.cache/annotator``."""
-    if os.environ.get("ANNOTATOR_CACHE"):
-        return Path(os.environ["ANNOTATOR_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "annotator"
+    return user_dir("ANNOTATOR_CACHE", "XDG_CACHE_HOME", ".cache")
 
 
 def cached_face_model() -> Path:
