@@ -48,8 +48,7 @@ def ensure_session(video: Path = SAMPLE) -> Path:
         out.mkdir(parents=True, exist_ok=True)
         track_videos([video], out_dir=out, workers=2, progress=True)
     session = Session.open(session_dir)
-    if not session.has_labels(AUTO_CODER):
-        propose(session)
+    propose(session)  # cheap, and keeps the picture in step with the current proposer
     return session_dir
 
 
