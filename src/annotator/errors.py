@@ -25,6 +25,10 @@ class AnnotatorError(Exception):
         self.message = " ".join(str(message).split())
         super().__init__(str(self))
 
+    def __reduce__(self):
+        # survive pickling across worker processes with path and message intact
+        return (self.__class__, (self.path, self.message))
+
     def __str__(self) -> str:
         if self.path is None:
             return self.message
