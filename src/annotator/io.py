@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
@@ -84,3 +85,17 @@ def user_dir(override_env: str, xdg_env: str, fallback: str) -> Path:
         return Path(os.environ[override_env])
     base = os.environ.get(xdg_env) or os.path.join(os.path.expanduser("~"), fallback)
     return Path(base) / "annotator"
+
+
+def cache_dir() -> Path:
+    """``$ANNOTATOR_CACHE``, else ``$XDG_CACHE_HOME/annotator``, else ``~/.cache/annotator``."""
+    return user_dir("ANNOTATOR_CACHE", "XDG_CACHE_HOME", ".cache")
+
+
+def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file's bytes, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()

@@ -93,21 +93,27 @@ class LabelsEditor:
 
     def undo(self) -> str | None:
         """Undo the last edit; return its description (``None`` when nothing to undo)."""
-        if not self._undo:
-            return None
-        description, before = self._undo.pop()
-        self._redo.append((description, copy.deepcopy(self.labels.segments)))
-        self.labels.segments = before
-        self._changed()
-        return description
+        return self._step(self._undo, self._redo)
 
     def redo(self) -> str | None:
-        if not self._redo:
+        """Redo the last undone edit; return its description (``None`` when nothing to redo)."""
+        return self._step(self._redo, self._undo)
+
+    def _step(self, source: list, target: list) -> str | None:
+        """Restore the newest state on ``source``, keeping the current one on ``target``."""
+        if not source:
             return None
-        description, after = self._redo.pop()
-        self._undo.append((description, copy.deepcopy(self.labels.segments)))
-        self.labels.segments = after
-        self._changed()
+        description, state = source.pop()
+        current = copy.deepcopy(self.labels.segments)
+        self.labels.segments = state
+        try:
+            self._changed()
+        except Exception:
+            # not saved: stay where we were, with the step still available
+            self.labels.segments = current
+            source.append((description, state))
+            raise
+        target.append((description, current))
         return description
 
     # -- queries -------------------------------------------------------------------

@@ -38,7 +38,7 @@ import av.error
 import numpy as np
 
 from ..errors import VideoError
-from ..io import atomic_write_bytes
+from ..io import atomic_write_bytes, cache_dir
 
 #: Bump when the cached layout or its derivation changes; old caches are then ignored.
 INDEX_VERSION = 1
@@ -50,8 +50,6 @@ PROBE_FRAMES = 8
 
 def cache_root() -> Path:
     """``cache_dir()/"video"``: per-video index and proxy directories live below it."""
-    from ..tracking.model_files import cache_dir
-
     return cache_dir() / "video"
 
 

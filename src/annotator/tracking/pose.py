@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .face import mediapipe_version
+from .face import MediapipeTracker, mediapipe_version
 
 N_POSE_LANDMARKS = 33
 #: model_complexity=1 is BlazePose "full".
 POSE_BACKEND = "pose_full_legacy"
 
 
-class PoseTracker:
+class PoseTracker(MediapipeTracker):
     """One pose tracker instance: a fresh detector state until :meth:`close`.
 
     :meth:`process` returns ``(present, landmarks[33, 4])``; an absent body
@@ -43,12 +43,3 @@ class PoseTracker:
         xyzv = np.array([(p.x, p.y, p.z, p.visibility) for p in result.pose_landmarks.landmark], np.float64)
         xyzv[:, :3] *= (width, height, width)
         return True, xyzv.astype(np.float32)
-
-    def close(self) -> None:
-        self._impl.close()
-
-    def __enter__(self) -> "PoseTracker":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()

@@ -47,7 +47,6 @@ from typing import Callable
 
 import numpy as np
 
-from .. import errors
 from ..errors import AnnotatorError, VideoError
 from .store import DEFAULT_CHUNK_FRAMES, TrackWriter, block_range
 
@@ -416,14 +415,11 @@ def track_videos(
                         del remaining[vid]
                         _finish(jobs[vid])
             elif kind == "error":
-                _, vid, cls_name, path, message = msg
-                cls = getattr(errors, cls_name, AnnotatorError)
-                if not (isinstance(cls, type) and issubclass(cls, AnnotatorError)):
-                    cls = AnnotatorError
+                _, vid, exc = msg
                 # This video's session or store is unusable; other videos' partial
                 # stores stay resumable.
                 _discard([jobs[vid]])
-                raise cls(path, message)
+                raise exc
             elif kind == "crash":
                 _discard([jobs[msg[1]]])
                 raise RuntimeError(f"tracking {jobs[msg[1]].video} failed in a worker:\n{msg[2]}")

@@ -3,12 +3,11 @@
 Runs in ``spawn`` processes started by :mod:`annotator.tracking.run`.  A worker
 never writes the store: it sends each finished block's arrays to the parent.
 
-Messages put on the result queue (all picklable, no exception objects, since
-:class:`~annotator.errors.AnnotatorError` does not round-trip through pickle)::
+Messages put on the result queue (all picklable)::
 
     ("progress", video, n_frames)
     ("block", video, block, {"face/present": ..., ...})
-    ("error", video, kind, path, message)      a user error (AnnotatorError)
+    ("error", video, exc)                      a user error (an AnnotatorError)
     ("crash", video, traceback_text)           a bug
     ("idle", worker_id)                        a task finished
 """
@@ -273,7 +272,7 @@ def worker_main(worker_id: int, tasks, results) -> None:
         try:
             track_run(task, results.put)
         except AnnotatorError as exc:
-            results.put(("error", task.video, type(exc).__name__, exc.path, exc.message))
+            results.put(("error", task.video, exc))
         except BaseException:  # noqa: BLE001 - reported to the parent, which raises
             results.put(("crash", task.video, traceback.format_exc()))
             return
