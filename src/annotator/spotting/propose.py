@@ -54,15 +54,15 @@ def propose(session: Session, *, model: str | os.PathLike | None = None, spotter
     """
     from ..tracking.store import load_tracks
 
+    clf = load_emotion_model(model) if model is not None else None  # a bad file fails before any work
     tracks = load_tracks(session)
     if not tracks.complete:
         raise SessionError(session.tracks_path, "tracks are incomplete; rerun `annotator track` to finish them")
     spotter = spotter or Spotter()
     features = features_from_tracks(tracks)
-    segments = spotter.spot(features)
-    if model is not None:
-        clf = load_emotion_model(model)
-        z, _ = spotter.evidence(features)
+    z, e = spotter.evidence(features)
+    segments = spotter.spot_evidence(features, z, e)
+    if clf is not None:
         for seg in segments:
             x = z[seg.apex][None, :]
             if x.shape[1] != getattr(clf, "n_features_in_", x.shape[1]):

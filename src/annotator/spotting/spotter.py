@@ -331,7 +331,10 @@ class Spotter:
     # -- all together ----------------------------------------------------------------
     def spot(self, features: AUFeatures) -> list[Segment]:
         """Proposals (status ``proposed``) for one video's features."""
-        z, e = self.evidence(features)
+        return self.spot_evidence(features, *self.evidence(features))
+
+    def spot_evidence(self, features: AUFeatures, z: np.ndarray, e: np.ndarray) -> list[Segment]:
+        """Proposals from evidence already computed by :meth:`evidence` (``z``, ``e``)."""
         fps = features.fps
         stamp = now_iso()
         found = self.intervals(e, features.present, fps)
