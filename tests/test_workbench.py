@@ -299,3 +299,53 @@ def test_real_key_presses_on_the_canvas_reach_the_actions(workbench, monkeypatch
         got.clear()
         QTest.keyClick(canvas, key, mod)
         assert got == [action]
+
+
+@pytest.mark.gui
+def test_timeline_spans_show_at_every_zoom(qtbot):
+    """A 12-frame segment in a one-hour timeline is visible with the hour in view
+    (a one-pixel line) and filled when zoomed in; spans outside the view are not drawn."""
+    from qtpy.QtCore import QPointF
+    from qtpy.QtGui import QColor, QImage
+
+    from annotator._qt.timeline import TimelineWidget
+    from annotator.labels.model import Segment
+    from annotator.napari.workbench import EMOTION_COLORS
+
+    n = 108_000
+    w = TimelineWidget(n, 30.0)
+    qtbot.addWidget(w)
+    w.resize(1200, 260)
+    w.show()
+    qtbot.waitExposed(w)
+    joy = Segment(50_000, 50_006, 50_011, emotion="joy", status="accepted")
+    anger = Segment(90_000, 90_004, 90_009, emotion="anger", status="proposed")
+    w.set_segments([joy, anger])
+
+    def column(frame: float) -> np.ndarray:
+        """The AU plot's pixels (RGB) in the screen column of ``frame``, ±1 px."""
+        image = w.glw.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+        pos = w.glw.mapFromScene(w.au_plot.vb.mapViewToScene(QPointF(frame, 0.5)))
+        top = w.glw.mapFromScene(w.au_plot.vb.mapViewToScene(QPointF(frame, 0.9))).y()
+        bottom = w.glw.mapFromScene(w.au_plot.vb.mapViewToScene(QPointF(frame, 0.1))).y()
+        ptr = image.constBits()
+        ptr.setsize(image.sizeInBytes())
+        rgb = np.frombuffer(ptr, np.uint8).reshape(image.height(), image.bytesPerLine() // 4, 4)[..., 2::-1]
+        return rgb[top:bottom, pos.x() - 1 : pos.x() + 2].reshape(-1, 3)
+
+    def has(pixels: np.ndarray, color: str, tol: int = 24) -> bool:
+        c = QColor(color)
+        return bool((np.abs(pixels.astype(int) - (c.red(), c.green(), c.blue())).max(axis=1) <= tol).any())
+
+    w.set_x_range(0, n)
+    qtbot.wait(50)
+    assert has(column(50_005.5), EMOTION_COLORS["joy"])
+    assert has(column(90_004.5), EMOTION_COLORS["anger"])
+    assert not has(column(70_000), EMOTION_COLORS["joy"])
+
+    w.set_x_range(49_990, 50_030)
+    qtbot.wait(50)
+    inside, outside = column(50_005.5), column(50_020)
+    # The fill is the emotion colour over the dark background, so inside differs from outside.
+    assert np.abs(inside.astype(int).mean(axis=0) - outside.astype(int).mean(axis=0)).max() > 15
+    assert not has(inside, EMOTION_COLORS["anger"])  # the anger span is out of view

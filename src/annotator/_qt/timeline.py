@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from qtpy.QtCore import Qt, Signal
+from qtpy.QtCore import QLineF, QRectF, Qt, Signal
 from qtpy.QtGui import QAction, QBrush, QColor
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QMenu, QToolButton, QVBoxLayout, QWidget
 
@@ -23,6 +23,11 @@ DEFAULT_CHANNELS: tuple[str, ...] = ("AU12", "AU4", "AU1", "AU9", "AU15")
 #: Colour-blind-safe (Okabe-Ito) colours for the AU curves, in order.
 CURVE_COLORS = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#ffffff")
 MOTION_COLORS = {"face motion": "#ff8a65", "body motion": "#81c784"}
+#: Downsampling buckets per pixel column.  Peak mode keeps each bucket's minimum
+#: and maximum, so one bucket per column already draws the exact envelope (a
+#: one-frame spike never disappears); pyqtgraph's default of 5 draws ten points
+#: per column and, with an hour in view, costs twice as much to paint.
+SAMPLES_PER_PIXEL = 1.0
 
 
 def segment_brush(emotion: str, status: str) -> QBrush:
@@ -145,7 +150,7 @@ class TimelineWidget(QWidget):
             y = np.asarray(self._curves[name], dtype=np.float64)[: self.n_frames]
             item = self.au_plot.plot(
                 x[: len(y)], y, pen=pg.mkPen(CURVE_COLORS[i % len(CURVE_COLORS)], width=1),
-                name=name, connect="finite",
+                name=name, connect="finite", autoDownsampleFactor=SAMPLES_PER_PIXEL,
             )
             self._items[name] = item
 
@@ -159,7 +164,7 @@ class TimelineWidget(QWidget):
             y = np.clip(y / (scale if scale > 0 else 1.0), 0, 1.05)
             item = self.motion_plot.plot(
                 x[: len(y)], y, pen=pg.mkPen(MOTION_COLORS.get(name, "#cccccc"), width=1),
-                name=name, connect="finite",
+                name=name, connect="finite", autoDownsampleFactor=SAMPLES_PER_PIXEL,
             )
             self._items[name] = item
 
@@ -241,16 +246,60 @@ class TimelineWidget(QWidget):
                 return
 
 
-def _span_item(segments, y0: float, height: float) -> pg.BarGraphItem:
-    """One item drawing every segment's span; onset/offset are inclusive, so spans cover whole frames."""
-    x0 = np.array([s.onset - 0.5 for s in segments], dtype=np.float64)
-    x1 = np.array([s.offset + 0.5 for s in segments], dtype=np.float64)
-    brushes = [segment_brush(s.emotion, s.status) for s in segments]
-    pens = [
-        pg.mkPen(EMOTION_COLORS.get(s.emotion, "#9e9e9e"), width=1,
-                 style=Qt.PenStyle.DashLine if s.status == "proposed" else Qt.PenStyle.SolidLine)
-        for s in segments
-    ]
-    item = pg.BarGraphItem(x0=x0, x1=x1, y0=y0, height=height, brushes=brushes, pens=pens)
+def _span_item(segments, y0: float, height: float) -> "SpanItem":
+    item = SpanItem(segments, y0, height)
     item.setZValue(-10)
     return item
+
+
+class SpanItem(pg.GraphicsObject):
+    """Every segment's span in one item, drawn as one ``drawRects`` call per style.
+
+    Onset and offset are inclusive, so spans cover whole frames (±0.5).  A
+    ``BarGraphItem`` records a pen and brush change per bar in a ``QPicture``;
+    grouping by (emotion, status) leaves at most 7 × 4 state changes, and only
+    the spans inside the view are drawn.
+    """
+
+    def __init__(self, segments, y0: float, height: float):
+        super().__init__()
+        self._y0, self._height = float(y0), float(height)
+        groups: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        for s in segments:
+            key = (s.emotion if s.status != "rejected" else "", s.status)
+            groups.setdefault(key, []).append((s.onset - 0.5, s.offset + 0.5))
+        self._groups = []
+        for (emotion, status), spans in groups.items():
+            arr = np.array(sorted(spans), dtype=np.float64)
+            pen = pg.mkPen(EMOTION_COLORS.get(emotion, "#9e9e9e"), width=1,
+                           style=Qt.PenStyle.DashLine if status == "proposed" else Qt.PenStyle.SolidLine)
+            # x1 sorted along with x0 would need intervals; spans of one coder rarely nest, so
+            # a running maximum of x1 keeps the culling search correct even when they do.
+            self._groups.append((pen, segment_brush(emotion, status), arr, np.maximum.accumulate(arr[:, 1])))
+        lo = min((g[2][0, 0] for g in self._groups), default=0.0)
+        hi = max((g[3][-1] for g in self._groups), default=0.0)
+        self._bounds = QRectF(lo, self._y0, hi - lo, self._height)
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(self._bounds)
+
+    def paint(self, painter, *args) -> None:
+        vb = self.getViewBox()
+        x_lo, x_hi = vb.viewRange()[0] if vb is not None else (-np.inf, np.inf)
+        # Spans under two pixels wide (most of them when an hour is in view) are drawn
+        # as their outline alone: filling slivers costs more than everything else here.
+        narrow = 2.0 * (self.pixelWidth() or 0.0)
+        top = self._y0 + self._height
+        for pen, brush, spans, running_hi in self._groups:
+            first = int(np.searchsorted(running_hi, x_lo))
+            last = int(np.searchsorted(spans[:, 0], x_hi, side="right"))
+            if first >= last:
+                continue
+            spans = spans[first:last]
+            thin = (spans[:, 1] - spans[:, 0]) < narrow
+            painter.setPen(pen)
+            if thin.any():
+                painter.drawLines([QLineF(x, self._y0, x, top) for x in spans[thin].mean(axis=1)])
+            if not thin.all():
+                painter.setBrush(brush)
+                painter.drawRects([QRectF(a, self._y0, b - a, self._height) for a, b in spans[~thin]])
