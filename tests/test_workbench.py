@@ -349,3 +349,58 @@ def test_timeline_spans_show_at_every_zoom(qtbot):
     # The fill is the emotion colour over the dark background, so inside differs from outside.
     assert np.abs(inside.astype(int).mean(axis=0) - outside.astype(int).mean(axis=0)).max() > 15
     assert not has(inside, EMOTION_COLORS["anger"])  # the anger span is out of view
+
+
+def _answer_dialog(qtbot, text: str | None) -> None:
+    """Fill the next modal text dialog with ``text`` and press OK (``None``: Cancel)."""
+    from qtpy.QtCore import QTimer
+    from qtpy.QtWidgets import QApplication, QInputDialog
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, QInputDialog):
+            QTimer.singleShot(20, answer)
+            return
+        if text is None:
+            dialog.reject()
+        else:
+            dialog.setTextValue(text)
+            dialog.accept()
+
+    QTimer.singleShot(0, answer)
+
+
+@pytest.mark.gui
+def test_notes_and_action_units_typed_from_the_keyboard(workbench, qtbot, sample_session):
+    from annotator.session import Session
+
+    viewer, dock = workbench
+    editor = dock.editor
+    proposal = editor.next_unreviewed(dock.frame)
+    dock.set_frame(proposal.apex)
+
+    _answer_dialog(qtbot, "brief lip corner pull, left only")
+    _press(viewer, "T")
+    own = editor.own(proposal.id)
+    assert own is not None and own.status == "edited" and own.notes == "brief lip corner pull, left only"
+
+    _answer_dialog(qtbot, "AU6, AU12")
+    _press(viewer, "Shift-A")
+    assert editor.own(proposal.id).aus == ["AU6", "AU12"]
+    row = dock.table.row_of(proposal.id)
+    assert dock.table.item(row, 7).text() == "AU6 AU12"
+
+    _answer_dialog(qtbot, "AU6 smile")  # not FACS: refused, nothing changes
+    _press(viewer, "Shift-A")
+    assert editor.own(proposal.id).aus == ["AU6", "AU12"]
+    assert "smile" in viewer.status
+
+    _answer_dialog(qtbot, None)  # cancel leaves the notes alone
+    _press(viewer, "T")
+    assert editor.own(proposal.id).notes == "brief lip corner pull, left only"
+
+    dock.trigger("undo")
+    assert editor.own(proposal.id).aus == proposal.aus
+    reloaded = Session.open(sample_session).load_labels("tester")
+    assert reloaded.get(proposal.id).notes == "brief lip corner pull, left only"
+    assert reloaded.get(proposal.id).aus == proposal.aus

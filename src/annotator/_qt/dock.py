@@ -315,6 +315,8 @@ class WorkbenchDock(QWidget):
             "accept": lambda: self._edit(self.editor.accept),
             "reject": lambda: self._edit(self.editor.reject),
             "delete": self.delete,
+            "edit_notes": self.edit_notes,
+            "edit_aus": self.edit_aus,
             "undo": lambda: self._say(f"undo {self.editor.undo() or '(nothing)'}"),
             "redo": lambda: self._say(f"redo {self.editor.redo() or '(nothing)'}"),
             "help": self.show_help,
@@ -394,13 +396,20 @@ class WorkbenchDock(QWidget):
         self.set_frame(nxt)
 
     # -- edits (all through the editor) ----------------------------------------------------------
-    def _edit(self, fn) -> None:
+    def _editable_segment(self):
+        """The current segment when the coder may edit it; else ``None``, saying why."""
         seg = self.current_segment()
         if seg is None:
             self._say("no segment under the cursor (N makes one)")
-            return
+            return None
         if seg.id not in {s.id for s in self.editor.visible()}:
             self._say("that segment is read-only")
+            return None
+        return seg
+
+    def _edit(self, fn, seg=None) -> None:
+        seg = seg or self._editable_segment()
+        if seg is None:
             return
         result = fn(seg.id)
         self._selected_id = seg.id
@@ -419,6 +428,37 @@ class WorkbenchDock(QWidget):
             return
         self.editor.delete(seg.id)
         self._say("deleted")
+
+    def edit_notes(self) -> None:
+        """Ask for the current segment's notes (prefilled) and store them as one undoable edit."""
+        self._edit_text("notes", lambda seg: seg.notes, lambda sid, text: self.editor.set_notes(sid, text))
+
+    def edit_aus(self) -> None:
+        """Ask for the current segment's action units, separated by spaces or commas."""
+
+        def store(segment_id: str, text: str):
+            return self.editor.set_aus(segment_id, [au for au in text.replace(",", " ").split() if au])
+
+        self._edit_text("action units", lambda seg: " ".join(seg.aus), store)
+
+    def _edit_text(self, what: str, current, store) -> None:
+        from qtpy.QtWidgets import QInputDialog
+
+        seg = self._editable_segment() if self.editor is not None else None
+        if seg is None:
+            return
+        self.stop()
+        text, ok = QInputDialog.getText(
+            self, f"annotator: {what}", f"{what.capitalize()} of {seg.emotion} {seg.onset}–{seg.apex}–{seg.offset}:",
+            text=current(seg),
+        )
+        self._focus_canvas()
+        if not ok or text == current(seg):
+            return
+        try:
+            self._edit(lambda sid: store(sid, text), seg)
+        except ValueError as exc:  # an AU that is not FACS: say so, change nothing
+            self._say(str(exc))
 
     def _boundary_moved(self, segment_id: str, which: str, frame: int) -> None:
         if self.editor is not None and self.editor.find(segment_id) is not None:
