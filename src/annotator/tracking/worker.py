@@ -154,16 +154,17 @@ def _libc():
 def _tune_malloc() -> None:
     # Frames (2.7 MB at 720p) are allocated by the decode thread and freed by
     # the tracking thread, and every block builds and drops two MediaPipe graphs
-    # with threads of their own.  With glibc's defaults (an arena per thread, a
-    # mmap threshold that rises to the frame size) a worker's RSS crept from
-    # ~250 MB to ~750 MB over a 10-minute 720p video.  Few arenas and frames
-    # always in their own mmap keep it flat.  Must run before threads start.
+    # with threads of their own.  With glibc's default of an arena per thread a
+    # worker's RSS crept from ~250 MB to ~750 MB over a 10-minute 720p video;
+    # two arenas (and a trim after each block) keep it flat.  Frames stay in the
+    # heap: forcing them into their own mmap (M_MMAP_THRESHOLD = 1 MB) also kept
+    # RSS flat but page-faulted every new frame in, about 3 ms of system time per
+    # frame (7% of the inference).  Must run before threads start.
     libc = _libc()
     if libc is None:
         return
     try:
         libc.mallopt(-8, 2)  # M_ARENA_MAX
-        libc.mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD, fixed at 1 MB
     except AttributeError:
         pass
 
