@@ -322,6 +322,25 @@ def test_closed_source_refuses_reads(video_files):
         v[1]
 
 
+def test_closing_frees_the_decoder_without_the_cyclic_gc(video_files):
+    """Closing releases the codec and its frames at once: a tracking worker opens a
+    video per task, and a decoder kept alive by a reference cycle (about 20 MB at
+    720p) piled up until Python's cyclic GC happened to run."""
+    import gc
+    import weakref
+
+    v = open_video(video_files["h264_cfr_mp4"].path, proxy=False)
+    list(v.iter_frames(0, 5))
+    v[3]
+    decoder = weakref.ref(v._decoder)
+    gc.disable()
+    try:
+        v.close()
+        assert decoder() is None
+    finally:
+        gc.enable()
+
+
 def test_two_threads(video_files):
     spec = video_files["hevc_mkv"]
     ref = upright_reference(spec)

@@ -87,6 +87,12 @@ class Decoder:
         self._counter = first_frame
 
     def close(self) -> None:
+        # ``_packets`` is a generator of a bound method: a reference cycle that
+        # would keep the stream, its codec buffers and the pending frames (tens
+        # of MB at 720p) alive until the cyclic GC happens to run.
+        self._packets = iter(())
+        self._pending.clear()
+        self._stream = None
         if self._container is not None:
             self._container.close()
             self._container = None
