@@ -16,8 +16,8 @@ loading) and end to end.
 
 Usage::
 
-    python benchmarks/bench_tracking.py                 # quick: 768-frame clip, 0.5 min long video
-    python benchmarks/bench_tracking.py --minutes 10    # the figure for the README
+    python benchmarks/bench_tracking.py      # quick: 768-frame clip, 0.5 min long video
+    python benchmarks/bench_tracking.py --clip-blocks 8 --repeat 3 --minutes 10   # the README figures
 """
 
 from __future__ import annotations
