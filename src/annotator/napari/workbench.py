@@ -10,6 +10,7 @@ re-triangulates every shape.
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -220,9 +221,18 @@ def _rgba(hex_color: str) -> tuple[float, float, float, float]:
 
 
 def _diag(face: np.ndarray) -> float:
-    """Typical face size in pixels, for point sizes that suit any resolution."""
-    with np.errstate(invalid="ignore"):
-        span = np.nanmedian(np.nanmax(face[..., :2], axis=1) - np.nanmin(face[..., :2], axis=1), axis=0) if np.isfinite(face).any() else np.array([200.0, 200.0])
+    """Typical face size in pixels, for point sizes that suit any resolution.
+
+    The median over at most 512 frames with a face, evenly spread: on an hour of
+    landmarks the whole array took seconds to open for the same number.
+    """
+    seen = np.flatnonzero(np.isfinite(face[:, 0, 0])) if len(face) else np.zeros(0, int)
+    if not seen.size:
+        return 280.0
+    sample = face[seen[np.linspace(0, seen.size - 1, min(seen.size, 512)).astype(int)], :, :2]
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        span = np.nanmedian(np.nanmax(sample, axis=1) - np.nanmin(sample, axis=1), axis=0)
     return float(np.hypot(*span)) if np.isfinite(span).all() else 280.0
 
 
