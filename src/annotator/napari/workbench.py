@@ -196,7 +196,9 @@ class FrameOverlays:
         """
         if layer is None or not layer.visible:
             return False
-        with layer.events.data.blocker():
+        # ``events`` itself relays every layer event to the layer list, which
+        # repaints the layer's row; new points are nothing the list shows.
+        with layer.events.data.blocker(), layer.events.blocker():
             layer.data = values
         return True
 
