@@ -193,10 +193,11 @@ def test_close_unbinds_keys_and_stops_playback(workbench, qtbot):
 
 
 @pytest.mark.gui
-def test_timeline_follows_slider_and_drags_edges(workbench):
+def test_timeline_follows_slider_and_drags_edges(workbench, qtbot):
     viewer, dock = workbench
     dock.set_frame(12)
-    assert dock.timeline.cursor.value() == 12
+    # The timeline follows from the event loop, once the video frame is drawn.
+    qtbot.waitUntil(lambda: dock.timeline.cursor.value() == 12, timeout=2000)
     dock.timeline.frameRequested.emit(30)
     assert dock.frame == 30
     seg = dock.editor.new_segment(30, length=5)
@@ -404,3 +405,31 @@ def test_notes_and_action_units_typed_from_the_keyboard(workbench, qtbot, sample
     reloaded = Session.open(sample_session).load_labels("tester")
     assert reloaded.get(proposal.id).notes == "brief lip corner pull, left only"
     assert reloaded.get(proposal.id).aus == proposal.aus
+
+
+@pytest.mark.gui
+def test_frame_steps_do_not_recompile_the_overlay_shaders(make_napari_viewer, sample_session, monkeypatch):
+    """vispy rebuilt each Vectors layer's shader on every data change (vispy#2568);
+    the workbench keeps them, so a step only uploads new vertices."""
+    from vispy.visuals.shaders.program import ModularProgram
+
+    from annotator._qt.app import open_workbench
+
+    viewer, dock = open_workbench(sample_session, coder="tester", viewer=make_napari_viewer(show=True))
+    try:
+        dock.set_frame(10)
+        viewer.screenshot(canvas_only=True, flash=False)  # draws once: every program is built
+        builds = []
+        original = ModularProgram._build
+        monkeypatch.setattr(ModularProgram, "_build", lambda self, *a, **k: (builds.append(1), original(self, *a, **k))[1])
+        for frame in range(11, 16):
+            dock.set_frame(frame)
+            shown = viewer.screenshot(canvas_only=True, flash=False)
+        assert dock.overlays.contours.visible and len(dock.overlays.contours.data) > 0
+        assert builds == []
+        # ...and the lines are still drawn: hiding them changes the picture.
+        dock.overlays.contours.visible = dock.overlays.pose.visible = False
+        hidden = viewer.screenshot(canvas_only=True, flash=False)
+        assert np.abs(shown[..., :3].astype(int) - hidden[..., :3].astype(int)).max() > 50
+    finally:
+        dock.close_workbench()
