@@ -493,6 +493,8 @@ class WorkbenchDock(QWidget):
         self._timeline_pending = False
         if self._closed or self.timeline is None or self.session is None:
             return
+        if self._state.get("destroyed"):  # the window closed while this waited in the event loop
+            return
         frame = self.frame
         self.timeline.set_cursor(frame)
         seg = self.current_segment()
@@ -589,6 +591,7 @@ def _unbind(bound: list) -> None:
 
 
 def _cleanup(state: dict) -> None:
+    state["destroyed"] = True
     _unbind(state["bound"])
     for name in ("timer", "worker"):
         obj = state.get(name)
