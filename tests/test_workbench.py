@@ -7,6 +7,7 @@ once per test session into a temporary directory.
 from __future__ import annotations
 
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -96,6 +97,31 @@ def test_motion_curves_are_nan_safe():
     pose[:, 15, 0] = np.arange(T) * 2.0  # a wrist moving 2 px per frame
     body = body_motion(pose, np.ones(T, bool), fps=30)
     assert np.allclose(body[1:], 60.0 / 17)
+
+
+def test_motion_curves_match_a_plain_computation_across_passes():
+    """The cache-sized passes give the plain whole-array answer, pass boundaries,
+    absent frames and single missing points included."""
+    from annotator.features.motion import FRAMES_PER_PASS, _speed
+
+    rng = np.random.default_rng(1)
+    T = 2 * FRAMES_PER_PASS + 37
+    pts = rng.normal(100, 5, (T, 40, 2)).astype(np.float32)
+    absent = np.zeros(T, bool)
+    absent[[0, FRAMES_PER_PASS - 1, FRAMES_PER_PASS, 300, T - 1]] = True
+    pts[5, 3] = np.nan  # one point missing in one frame
+    dt = np.full(T - 1, 1 / 30)
+
+    ref = pts.astype(np.float64)
+    ref[absent] = np.nan
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ref -= np.nanmean(ref, axis=1, keepdims=True)
+        step = np.linalg.norm(np.diff(ref, axis=0), axis=-1)
+        expected = np.nanmean(step, axis=1) / dt
+    got = _speed(pts, dt, absent=absent, centred=True)
+    assert np.array_equal(np.isnan(got[1:]), np.isnan(expected))
+    assert np.allclose(got[1:], expected, rtol=1e-4, equal_nan=True)
 
 
 def test_reader_declines_files_that_are_not_ours(tmp_path, sample_session):

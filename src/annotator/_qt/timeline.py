@@ -273,8 +273,8 @@ class SpanItem(pg.GraphicsObject):
             arr = np.array(sorted(spans), dtype=np.float64)
             pen = pg.mkPen(EMOTION_COLORS.get(emotion, "#9e9e9e"), width=1,
                            style=Qt.PenStyle.DashLine if status == "proposed" else Qt.PenStyle.SolidLine)
-            # x1 sorted along with x0 would need intervals; spans of one coder rarely nest, so
-            # a running maximum of x1 keeps the culling search correct even when they do.
+            # Sorted by onset; the running maximum of the offsets lets a binary search
+            # skip the spans that end before the view, even when spans nest.
             self._groups.append((pen, segment_brush(emotion, status), arr, np.maximum.accumulate(arr[:, 1])))
         lo = min((g[2][0, 0] for g in self._groups), default=0.0)
         hi = max((g[3][-1] for g in self._groups), default=0.0)
