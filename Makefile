@@ -77,6 +77,9 @@ screenshot: setup
 
 bench: setup
 	$(PY) benchmarks/bench_video_access.py
+	$(PY) benchmarks/bench_spotting.py
+	$(PY) benchmarks/bench_tracking.py
+	$(XVFB) $(PY) benchmarks/bench_workbench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build
