@@ -378,15 +378,20 @@ def test_timeline_spans_show_at_every_zoom(qtbot):
     assert not has(inside, EMOTION_COLORS["anger"])  # the anger span is out of view
 
 
-def _answer_dialog(qtbot, text: str | None) -> None:
-    """Fill the next modal text dialog with ``text`` and press OK (``None``: Cancel)."""
+def _answer_dialog(qtbot, text: str | None, tries: int = 100) -> None:
+    """Fill the next modal text dialog with ``text`` and press OK (``None``: Cancel).
+
+    Polls for the dialog for about two seconds, then gives up (the test's own
+    assertions then fail), so a missing dialog never answers a later one.
+    """
     from qtpy.QtCore import QTimer
     from qtpy.QtWidgets import QApplication, QInputDialog
 
-    def answer() -> None:
+    def answer(left: int) -> None:
         dialog = QApplication.activeModalWidget()
         if not isinstance(dialog, QInputDialog):
-            QTimer.singleShot(20, answer)
+            if left:
+                QTimer.singleShot(20, lambda: answer(left - 1))
             return
         if text is None:
             dialog.reject()
@@ -394,7 +399,7 @@ def _answer_dialog(qtbot, text: str | None) -> None:
             dialog.setTextValue(text)
             dialog.accept()
 
-    QTimer.singleShot(0, answer)
+    QTimer.singleShot(0, lambda: answer(tries))
 
 
 @pytest.mark.gui
