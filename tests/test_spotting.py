@@ -151,34 +151,36 @@ def _bump(n, start, length):
     return w
 
 
-def test_blinks_are_not_expressions(sample_session):
-    data = _calm_hour(sample_session)
+def _add_blendshapes(data, amounts, weight) -> None:
+    """Raise the named blendshapes by ``amount * weight`` (a curve over frames), clipped to [0, 1]."""
     names = list(data["blendshape_names"])
     b = data["blendshapes"]
+    for name, amount in amounts:
+        col = names.index(name)
+        b[:, col] = np.clip(b[:, col] + amount * weight, 0, 1)
+
+
+def test_blinks_are_not_expressions(sample_session):
+    data = _calm_hour(sample_session)
     for start in (100, 300, 520, 700):
-        w = _bump(len(b), start, 6)
-        for name, amount in (("eyeBlinkLeft", 0.8), ("eyeBlinkRight", 0.8), ("eyeSquintLeft", 0.3),
-                             ("eyeSquintRight", 0.3), ("cheekSquintLeft", 0.1), ("browDownLeft", 0.1)):
-            b[:, names.index(name)] = np.clip(b[:, names.index(name)] + amount * w, 0, 1)
+        _add_blendshapes(data, (("eyeBlinkLeft", 0.8), ("eyeBlinkRight", 0.8), ("eyeSquintLeft", 0.3),
+                                ("eyeSquintRight", 0.3), ("cheekSquintLeft", 0.1), ("browDownLeft", 0.1)),
+                         _bump(len(data["blendshapes"]), start, 6))
     assert Spotter().spot(compute_au_features(**data)) == []
 
 
 def test_talking_is_not_an_expression(sample_session):
     data = _calm_hour(sample_session)
-    names = list(data["blendshape_names"])
-    b = data["blendshapes"]
     t = data["time"]
     talk = (t > 5) & (t < 20)
     syllables = np.clip(np.sin(2 * np.pi * 4.0 * t), 0, None) * talk  # about 4 syllables a second
-    for name, amount in (("jawOpen", 0.35), ("mouthLowerDownLeft", 0.2), ("mouthLowerDownRight", 0.2),
-                         ("mouthPucker", 0.15)):
-        b[:, names.index(name)] = np.clip(b[:, names.index(name)] + amount * syllables, 0, 1)
+    _add_blendshapes(data, (("jawOpen", 0.35), ("mouthLowerDownLeft", 0.2), ("mouthLowerDownRight", 0.2),
+                            ("mouthPucker", 0.15)), syllables)
     assert Spotter().spot(compute_au_features(**data)) == []
 
 
 def test_head_turn_is_not_an_expression(sample_session):
     data = _calm_hour(sample_session)
-    names = list(data["blendshape_names"])
     m = data["matrix"]
     b = data["blendshapes"]
     fps = data["fps"]
@@ -191,8 +193,8 @@ def test_head_turn_is_not_an_expression(sample_session):
     # the blendshape model reads a turned face a little differently everywhere
     w = np.zeros(len(b))
     w[start : start + length] = np.abs(np.sin(np.linspace(0, np.pi, length)))
-    for name in ("eyeLookOutLeft", "browDownLeft", "mouthLeft", "eyeSquintLeft", "mouthSmileRight"):
-        b[:, names.index(name)] = np.clip(b[:, names.index(name)] + 0.12 * w, 0, 1)
+    _add_blendshapes(data, [(name, 0.12) for name in
+                            ("eyeLookOutLeft", "browDownLeft", "mouthLeft", "eyeSquintLeft", "mouthSmileRight")], w)
     assert Spotter().spot(compute_au_features(**data)) == []
 
 
