@@ -53,6 +53,8 @@ class LabelsEditor:
         self._undo: list[tuple[str, list[Segment]]] = []
         self._redo: list[tuple[str, list[Segment]]] = []
         self._listeners: list[Listener] = []
+        self._visible_key: tuple | None = None
+        self._visible: list[Segment] = []
 
     # -- observers -----------------------------------------------------------------
     def connect(self, listener: Listener) -> None:
@@ -63,9 +65,13 @@ class LabelsEditor:
         if listener in self._listeners:
             self._listeners.remove(listener)
 
-    def _changed(self) -> None:
+    def _save(self) -> None:
+        self._visible_key = None
         if self.path is not None:
             save_labels(self.labels, self.path)
+
+    def _notify(self) -> None:
+        # After the edit is committed: a failing listener must not undo what is on disk.
         for listener in list(self._listeners):
             listener(self)
 
@@ -75,13 +81,15 @@ class LabelsEditor:
         before = copy.deepcopy(self.labels.segments)
         self.labels.segments = list(segments)
         try:
-            self._changed()
+            self._save()
         except Exception:
             self.labels.segments = before
+            self._visible_key = None
             raise
         self._undo.append((description, before))
         del self._undo[: -self.max_undo]
         self._redo.clear()
+        self._notify()
 
     @property
     def can_undo(self) -> bool:
@@ -107,13 +115,15 @@ class LabelsEditor:
         current = copy.deepcopy(self.labels.segments)
         self.labels.segments = state
         try:
-            self._changed()
+            self._save()
         except Exception:
             # not saved: stay where we were, with the step still available
             self.labels.segments = current
+            self._visible_key = None
             source.append((description, state))
             raise
         target.append((description, current))
+        self._notify()
         return description
 
     # -- queries -------------------------------------------------------------------
@@ -143,13 +153,21 @@ class LabelsEditor:
         return [s for s in self.proposals.sorted() if s.id not in reviewed]
 
     def visible(self) -> list[Segment]:
-        """What the coder works on: own segments plus unreviewed proposals, by onset."""
-        out = self.labels.segments + self.unreviewed()
-        return sorted(out, key=lambda s: (s.onset, s.apex, s.offset, s.id))
+        """What the coder works on: own segments plus unreviewed proposals, by onset.
+
+        Kept between edits: the workbench asks on every frame step.
+        """
+        key = (id(self.labels.segments), len(self.labels.segments), id(self.proposals))
+        if key != self._visible_key:
+            out = self.labels.segments + self.unreviewed()
+            self._visible = sorted(out, key=lambda s: (s.onset, s.apex, s.offset, s.id))
+            self._visible_key = key
+        return list(self._visible)
 
     def at(self, frame: int) -> Segment | None:
         """The visible segment covering ``frame`` (the shortest when several do)."""
-        hits = [s for s in self.visible() if s.onset <= frame <= s.offset]
+        self.visible()
+        hits = [s for s in self._visible if s.onset <= frame <= s.offset]
         return min(hits, key=lambda s: (s.n_frames, s.onset)) if hits else None
 
     def next_segment(self, frame: int, direction: int = 1) -> Segment | None:
