@@ -178,7 +178,7 @@ class WorkbenchDock(QWidget):
             self.viewer.layers.selection.active = self.video_layer
 
     def _setup_timeline(self) -> None:
-        from .timeline import TimelineWidget
+        from .timeline import DEFAULT_CHANNELS, TimelineWidget
 
         if self._timeline_dock is not None:
             self.viewer.window.remove_dock_widget(self._timeline_dock)
@@ -189,7 +189,7 @@ class WorkbenchDock(QWidget):
 
             feats = features_from_tracks(self.tracks)
             curves = {name: feats.values[:, i] for i, name in enumerate(feats.channels)}
-            for au in ("AU1", "AU4", "AU9", "AU12", "AU15"):
+            for au in DEFAULT_CHANNELS:  # the combined L/R curves of the channels shown first
                 try:
                     curves.setdefault(au, feats.au(au))
                 except ValueError:
@@ -400,14 +400,10 @@ class WorkbenchDock(QWidget):
 
     # -- edits (all through the editor) ----------------------------------------------------------
     def _editable_segment(self):
-        """The current segment when the coder may edit it; else ``None``, saying why."""
+        """The current segment (always the coder's own or a proposal); else ``None``, saying why."""
         seg = self.current_segment()
         if seg is None:
             self._say("no segment under the cursor (N makes one)")
-            return None
-        if seg.id not in {s.id for s in self.editor.visible()}:
-            self._say("that segment is read-only")
-            return None
         return seg
 
     def _edit(self, fn, seg=None) -> None:
@@ -503,7 +499,9 @@ class WorkbenchDock(QWidget):
             self.timeline.set_current(self.editor.visible(), sid)
 
     def _table_activated(self, segment_id: str, apex: int) -> None:
-        self._selected_id = segment_id
+        # Another coder's row is read-only: jump there, but do not make it the one keys edit
+        # (an accepted proposal keeps its id, so that id may also name an editable segment).
+        self._selected_id = self.table.selected_id()
         self.set_frame(apex)
         self._focus_canvas()
 
@@ -583,7 +581,7 @@ def _unbind(bound: list) -> None:
     while bound:
         provider, key, previous = bound.pop()
         try:
-            provider.bind_key(key, previous if previous is not None else None, overwrite=True)
+            provider.bind_key(key, previous, overwrite=True)
             if previous is None:
                 provider.keymap.pop(_coerce(key), None)
         except Exception:  # noqa: BLE001 - the provider may already be gone at exit
