@@ -276,6 +276,7 @@ class Spotter:
             if len(cols) == 2:
                 side[:, i] = np.tanh(np.abs(vals[:, 0] - vals[:, 1]) / 8.0)
         a = lambda au: act[:, au_i[au]] if au in au_i else np.zeros(K)  # noqa: E731
+        lateral = lambda au: side[:, au_i[au]] if au in au_i else np.zeros(K)  # noqa: E731
         active = act > 0.25
         n_active = np.maximum(1, active.sum(axis=1))
         raw = {}
@@ -290,7 +291,7 @@ class Spotter:
             # present units outside the prototype speak against it
             foreign = (act * active)[:, outside].sum(axis=1)
             raw[emotion] = support - 0.25 * foreign / n_active
-        asym = 0.5 * (side[:, au_i["AU12"]] + side[:, au_i["AU14"]])
+        asym = 0.5 * (lateral("AU12") + lateral("AU14"))
         raw["contempt"] = raw["contempt"] * 0.3 + asym
         raw["joy"] = raw["joy"] - 0.5 * asym
         # a mean over many units dilutes the long prototypes; anchor on their key units
@@ -302,8 +303,7 @@ class Spotter:
 
     def emotion_scores(self, z_apex: np.ndarray, channels: tuple[str, ...]) -> dict[str, float]:
         """Probabilities over :data:`EMOTIONS` for one apex AU pattern ``[C]``."""
-        probs = self.emotion_probabilities(z_apex[None, :], channels)[0]
-        return {e: round(float(p), 4) for e, p in zip(EMOTIONS, probs)}
+        return _rounded_scores(self.emotion_probabilities(z_apex[None, :], channels)[0])
 
     @staticmethod
     def apex_aus(z_apex: np.ndarray, channels: tuple[str, ...], threshold: float = 4.0) -> list[str]:
@@ -345,7 +345,7 @@ class Spotter:
         probs = self.emotion_probabilities(z_apex, features.channels)
         out = []
         for k, (onset, apex, offset, peak) in enumerate(found):
-            scores = {em: round(float(p), 4) for em, p in zip(EMOTIONS, probs[k])}
+            scores = _rounded_scores(probs[k])
             confidence = float(1.0 / (1.0 + np.exp(-(peak - self.threshold) / (0.5 * self.threshold))))
             out.append(
                 Segment(
@@ -365,3 +365,8 @@ class Spotter:
                 )
             )
         return out
+
+
+def _rounded_scores(probs: np.ndarray) -> dict[str, float]:
+    """Emotion → probability, rounded as the labels file stores it."""
+    return {e: round(float(p), 4) for e, p in zip(EMOTIONS, probs)}
