@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -46,21 +47,22 @@ def track_and_propose(video: str | os.PathLike, session_dir=None, *, workers: in
     cmd = [sys.executable, "-m", "annotator", "track", str(video), "-q", "--workers", str(workers)]
     if session_dir != default_session_dir(video):
         cmd += ["-o", str(session_dir.parent)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        while proc.poll() is None:
-            done, total = tracking_progress(session_dir)
-            yield done, total, "tracking"
-            time.sleep(poll)
-    except GeneratorExit:
-        _interrupt(proc)
-        raise
-    finally:
-        if proc.poll() is None:
-            _interrupt(proc)
-    if proc.returncode != 0:
-        err = (proc.stderr.read() if proc.stderr else "").strip().splitlines()
-        raise RuntimeError(err[-1] if err else f"tracking failed (exit {proc.returncode})")
+    # stderr goes to a file, not a pipe: a pipe nobody reads until the end would
+    # block the child once it fills (~64 KB of warnings).
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as log:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            while proc.poll() is None:
+                done, total = tracking_progress(session_dir)
+                yield done, total, "tracking"
+                time.sleep(poll)
+        finally:  # also when the generator is closed (cancel)
+            if proc.poll() is None:
+                _interrupt(proc)
+        if proc.returncode != 0:
+            log.seek(0)
+            err = log.read().strip().splitlines()
+            raise RuntimeError(err[-1] if err else f"tracking failed (exit {proc.returncode})")
     yield 1, 1, "proposing"
     session = Session.open(session_dir)
     propose(session)
