@@ -14,6 +14,7 @@ Messages put on the result queue (all picklable)::
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import sys
@@ -140,6 +141,7 @@ def track_run(task: RunTask, send) -> None:
             frames.close()
 
 
+@functools.cache
 def _libc():
     if not sys.platform.startswith("linux"):
         return None
@@ -188,7 +190,11 @@ def _track_block(task: RunTask, block: int, frames, send) -> dict[str, np.ndarra
     b_stop = min(b_start + task.chunk_frames, task.frames)
     data = _empty_block(b_stop - b_start, task.pose)
     face = FaceTracker(task.face)
-    body = PoseTracker() if task.pose else None
+    try:
+        body = PoseTracker() if task.pose else None
+    except BaseException:
+        face.close()
+        raise
     try:
         pending = 0
         for k in range(b_stop - b_start):
