@@ -125,6 +125,23 @@ def test_sha256(video_files):
         assert v.sha256 == hashlib.sha256(spec.path.read_bytes()).hexdigest()
 
 
+def test_sha256_is_kept_until_the_file_changes(video_files, tmp_path, monkeypatch):
+    from annotator.media import video as video_mod
+
+    spec = _fresh_copy(video_files["h264_cfr_mp4"], tmp_path)
+    expected = hashlib.sha256(spec.path.read_bytes()).hexdigest()
+    with open_video(spec.path) as v:
+        assert v.sha256 == expected
+    hashed = []
+    monkeypatch.setattr(video_mod, "sha256_file", lambda p: hashed.append(p) or "0" * 64)
+    with open_video(spec.path) as v:
+        assert v.sha256 == expected and hashed == []  # read from the cache
+    with open(spec.path, "ab") as fh:  # a changed file has a new cache key
+        fh.write(b"\0")
+    with open_video(spec.path) as v:
+        assert v.sha256 == "0" * 64 and len(hashed) == 1
+
+
 def test_index_is_cached(video_files, monkeypatch):
     spec = video_files["hevc_mkv"]
     open_video(spec.path, proxy=False).close()

@@ -31,7 +31,7 @@ from typing import Literal
 import numpy as np
 
 from ..errors import VideoError
-from ..io import sha256_file
+from ..io import atomic_write_text, sha256_file
 from .decoder import Decoder, to_rgb
 from .index import VideoIndex, cache_root, check_file, load_or_build_index, video_key
 from .proxy import FramePack, write_pack
@@ -176,8 +176,27 @@ class VideoSource:
 
     @cached_property
     def sha256(self) -> str:
-        """sha256 of the file's bytes (hex), computed once."""
-        return sha256_file(self.path)
+        """sha256 of the file's bytes (hex).
+
+        Kept in the cache beside the index, under the same key (real path, size,
+        modification time): hashing an hour of footage takes seconds, and
+        ``annotator track`` asks on every run and every resume.
+        """
+        kept = None if self._dir is None else self._dir / "sha256"
+        if kept is not None:
+            try:
+                text = kept.read_text(encoding="ascii").strip()
+                if len(text) == 64 and all(c in "0123456789abcdef" for c in text):
+                    return text
+            except (OSError, UnicodeDecodeError):
+                pass
+        digest = sha256_file(self.path)
+        if kept is not None:
+            try:
+                atomic_write_text(kept, digest + "\n")
+            except OSError:
+                pass  # a read-only cache only costs the hash next time
+        return digest
 
     def __array__(self, dtype=None, copy=None):
         raise TypeError(
