@@ -9,7 +9,6 @@ Messages put on the result queue (all picklable)::
     ("block", video, block, {"face/present": ..., ...})
     ("error", video, exc)                      a user error (an AnnotatorError)
     ("crash", video, traceback_text)           a bug
-    ("idle", worker_id)                        a task finished
 """
 
 from __future__ import annotations
@@ -283,4 +282,3 @@ def worker_main(worker_id: int, tasks, results) -> None:
         except BaseException:  # noqa: BLE001 - reported to the parent, which raises
             results.put(("crash", task.video, traceback.format_exc()))
             return
-        results.put(("idle", worker_id))
