@@ -260,15 +260,20 @@ class AUFeatures:
         return self.values[:, cols].mean(axis=1)
 
 
+def _rotations(matrix: np.ndarray) -> np.ndarray:
+    """The rotation part ``[T, 3, 3]`` of 4×4 transforms, each column's scale removed."""
+    rot = np.asarray(matrix)[:, :3, :3].astype(np.float64)
+    norms = np.linalg.norm(rot, axis=1, keepdims=True)
+    return rot / np.where(norms > 0, norms, np.nan)
+
+
 def head_speed(matrix: np.ndarray, time: np.ndarray) -> np.ndarray:
     """Rotation speed of the head, degrees per second, from the 4×4 transform per frame."""
     T = matrix.shape[0]
     speed = np.full(T, np.nan, dtype=np.float32)
     if T < 2:
         return speed
-    rot = matrix[:, :3, :3].astype(np.float64)
-    norms = np.linalg.norm(rot, axis=1, keepdims=True)  # remove the scale of each column
-    rot = rot / np.where(norms > 0, norms, np.nan)
+    rot = _rotations(matrix)
     rel = np.einsum("tij,tik->tjk", rot[:-1], rot[1:])  # R_{t}^T R_{t+1}
     cos = np.clip((np.trace(rel, axis1=1, axis2=2) - 1.0) / 2.0, -1.0, 1.0)
     angle = np.degrees(np.arccos(cos))
@@ -281,9 +286,7 @@ def head_speed(matrix: np.ndarray, time: np.ndarray) -> np.ndarray:
 
 def head_angles(matrix: np.ndarray) -> np.ndarray:
     """Yaw, pitch and roll in degrees ``[T, 3]`` from the 4×4 transform per frame."""
-    rot = matrix[:, :3, :3].astype(np.float64)
-    norms = np.linalg.norm(rot, axis=1, keepdims=True)
-    rot = rot / np.where(norms > 0, norms, np.nan)
+    rot = _rotations(matrix)
     yaw = np.degrees(np.arcsin(np.clip(-rot[:, 2, 0], -1, 1)))
     pitch = np.degrees(np.arctan2(rot[:, 2, 1], rot[:, 2, 2]))
     roll = np.degrees(np.arctan2(rot[:, 1, 0], rot[:, 0, 0]))
