@@ -33,6 +33,14 @@ class WorkbenchWidget(WorkbenchDock):
             self.viewer.layers.events.inserted.disconnect(self._layer_inserted)
             self.attach(event.value)
 
+    def close_workbench(self) -> None:
+        # Closed before any video came: stop waiting for one.
+        try:
+            self.viewer.layers.events.inserted.disconnect(self._layer_inserted)
+        except (RuntimeError, TypeError, ValueError):
+            pass
+        super().close_workbench()
+
 
 def open_workbench(
     path: str | os.PathLike,
