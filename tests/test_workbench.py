@@ -464,3 +464,43 @@ def test_frame_steps_do_not_recompile_the_overlay_shaders(make_napari_viewer, sa
         assert np.abs(shown[..., :3].astype(int) - hidden[..., :3].astype(int)).max() > 50
     finally:
         dock.close_workbench()
+
+
+@pytest.mark.gui
+def test_frame_steps_repaint_only_the_video_row_of_the_layer_list(make_napari_viewer, sample_session, qtbot, monkeypatch):
+    """Qt's list view lays out and repaints every row on any change, and napari sends
+    three per step; in the workbench a step repaints the one row whose thumbnail changed."""
+    from napari._qt.containers._layer_delegate import LayerDelegate
+    from qtpy.QtCore import Qt
+
+    from annotator._qt.app import open_workbench
+
+    viewer, dock = open_workbench(sample_session, coder="tester", viewer=make_napari_viewer(show=True))
+    try:
+        viewer.window._qt_window.resize(1500, 950)  # room for all four rows
+        qtbot.wait(100)
+        view = viewer.window._qt_viewer.layers
+        assert view.viewport().height() >= 4 * view.sizeHintForRow(0)
+        painted = []
+        original = LayerDelegate.paint
+
+        def paint(self, painter, option, index):
+            painted.append(index.data(Qt.ItemDataRole.DisplayRole))
+            return original(self, painter, option, index)
+
+        monkeypatch.setattr(LayerDelegate, "paint", paint)
+        for frame in range(10, 16):
+            dock.set_frame(frame)
+            qtbot.wait(20)
+        assert len(viewer.layers) == 4
+        assert set(painted) == {dock.video_layer.name}  # the thumbnail's row, and only it
+        # Everything else still reaches the list the usual way.
+        painted.clear()
+        dock.overlays.pose.name = "skeleton"
+        qtbot.waitUntil(lambda: "skeleton" in painted, timeout=2000)
+        dock.overlays.contours.visible = False
+        index = view.model().index(1, 0)  # reversed: contours is second
+        assert index.data(Qt.ItemDataRole.DisplayRole) == dock.overlays.contours.name
+        assert index.data(Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Unchecked
+    finally:
+        dock.close_workbench()

@@ -163,9 +163,10 @@ class WorkbenchDock(QWidget):
 
     def _setup_layers(self) -> None:
         from ..napari.workbench import FrameOverlays
-        from .vispy_fixes import keep_vectors_shaders
+        from .workarounds import keep_vectors_shaders, repaint_changed_rows_only
 
         keep_vectors_shaders()
+        repaint_changed_rows_only(self.viewer)
         if self.overlays is not None:
             self.overlays.remove_from(self.viewer)
             self.overlays = None
