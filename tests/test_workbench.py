@@ -186,22 +186,61 @@ def test_review_edit_undo_redo_and_reload(workbench, sample_session):
 
 @pytest.mark.gui
 def test_current_frame_layers_hold_one_frame(workbench):
+    from annotator.napari.workbench import FACE_CONTOURS, POSE_CONNECTIONS
+
     viewer, dock = workbench
     overlays = dock.overlays
+    n_contours = sum(len(v) for v in FACE_CONTOURS.values())
+    n_lines = n_contours + (len(POSE_CONNECTIONS) if overlays.has_skeleton else 0)
     assert not overlays.points.visible  # the dense mesh is off by default; hidden layers are not fed
     overlays.points.visible = True
     for frame in (0, 7, dock.n_frames - 1):
         dock.set_frame(frame)
         expected = overlays.frame_data(frame)
-        assert overlays.points.data.shape == expected["points"].shape
         assert overlays.points.data.shape[0] <= 478 and overlays.points.ndim == 2
-        assert overlays.contours.data.shape[0] <= sum(len(v) for v in __import__(
-            "annotator.napari.workbench", fromlist=["FACE_CONTOURS"]).FACE_CONTOURS.values())
         np.testing.assert_allclose(overlays.points.data, expected["points"])
         face = dock.tracks.face_landmarks[frame]
         np.testing.assert_allclose(overlays.points.data, face[np.isfinite(face).all(1)][:, 1::-1], atol=1e-4)
-        np.testing.assert_allclose(overlays.contours.data, expected["contours"])
-        np.testing.assert_allclose(overlays.pose.data, expected["pose"])
+        # One vector per connection on every frame (undrawable ones have length zero), so
+        # the colours never change.
+        assert overlays.lines.data.shape == (n_lines, 2, 2)
+        np.testing.assert_allclose(overlays.lines.data, expected["lines"])
+        contours = overlays.lines.data[overlays.parts["contours"]]
+        if dock.tracks.face_present[frame]:
+            (a, b), (start, step) = FACE_CONTOURS["lips"][0], contours[0]
+            np.testing.assert_allclose(start, face[a, 1::-1], atol=1e-4)
+            np.testing.assert_allclose(start + step, face[b, 1::-1], atol=1e-4)
+    assert len(overlays.lines.edge_color) == n_lines
+
+
+@pytest.mark.gui
+def test_contours_and_skeleton_show_and_hide_apart(workbench):
+    viewer, dock = workbench
+    overlays = dock.overlays
+    frame = int(np.flatnonzero(dock.tracks.face_present)[0])
+    dock.set_frame(frame)
+    contours, skeleton = overlays.parts["contours"], overlays.parts["skeleton"]
+    drawn = lambda part: np.abs(overlays.lines.data[part][:, 1]).sum(axis=1) > 0  # noqa: E731
+    assert drawn(contours).any()
+    before = overlays.lines.data.copy()
+
+    dock.show_contours.setChecked(False)
+    assert not drawn(contours).any()
+    np.testing.assert_array_equal(overlays.lines.data[skeleton], before[skeleton])
+    dock.set_frame(frame + 1)  # stays hidden while stepping
+    assert not drawn(contours).any()
+    dock.show_contours.setChecked(True)
+    assert drawn(contours).any()
+
+    assert dock.show_skeleton.isEnabled() == overlays.has_skeleton
+    if overlays.has_skeleton:
+        dock.show_skeleton.setChecked(False)
+        assert not drawn(skeleton).any() and drawn(contours).any()
+    # Hiding the layer hides both; it is fed again when shown.
+    overlays.lines.visible = False
+    dock.set_frame(frame + 2)
+    overlays.lines.visible = True
+    np.testing.assert_allclose(overlays.lines.data, overlays.frame_data(frame + 2)["lines"])
 
 
 @pytest.mark.gui
@@ -456,10 +495,10 @@ def test_frame_steps_do_not_recompile_the_overlay_shaders(make_napari_viewer, sa
         for frame in range(11, 16):
             dock.set_frame(frame)
             shown = viewer.screenshot(canvas_only=True, flash=False)
-        assert dock.overlays.contours.visible and len(dock.overlays.contours.data) > 0
+        assert dock.overlays.lines.visible and np.abs(dock.overlays.lines.data).sum() > 0
         assert builds == []
         # ...and the lines are still drawn: hiding them changes the picture.
-        dock.overlays.contours.visible = dock.overlays.pose.visible = False
+        dock.overlays.lines.visible = False
         hidden = viewer.screenshot(canvas_only=True, flash=False)
         assert np.abs(shown[..., :3].astype(int) - hidden[..., :3].astype(int)).max() > 50
     finally:
@@ -480,7 +519,7 @@ def test_frame_steps_repaint_only_the_video_row_of_the_layer_list(make_napari_vi
         viewer.window._qt_window.resize(1500, 950)  # room for all four rows
         qtbot.wait(100)
         view = viewer.window._qt_viewer.layers
-        assert view.viewport().height() >= 4 * view.sizeHintForRow(0)
+        assert view.viewport().height() >= 3 * view.sizeHintForRow(0)
         painted = []
         original = LayerDelegate.paint
 
@@ -492,15 +531,16 @@ def test_frame_steps_repaint_only_the_video_row_of_the_layer_list(make_napari_vi
         for frame in range(10, 16):
             dock.set_frame(frame)
             qtbot.wait(20)
-        assert len(viewer.layers) == 4
+        assert len(viewer.layers) == 3
         assert set(painted) == {dock.video_layer.name}  # the thumbnail's row, and only it
         # Everything else still reaches the list the usual way.
         painted.clear()
-        dock.overlays.pose.name = "skeleton"
-        qtbot.waitUntil(lambda: "skeleton" in painted, timeout=2000)
-        dock.overlays.contours.visible = False
-        index = view.model().index(1, 0)  # reversed: contours is second
-        assert index.data(Qt.ItemDataRole.DisplayRole) == dock.overlays.contours.name
+        dock.overlays.lines.name = "lines"
+        qtbot.waitUntil(lambda: "lines" in painted, timeout=2000)
+        dock.overlays.lines.visible = False
+        model = view.model()
+        (index,) = [model.index(row, 0) for row in range(model.rowCount())
+                    if model.index(row, 0).data(Qt.ItemDataRole.DisplayRole) == "lines"]
         assert index.data(Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Unchecked
     finally:
         dock.close_workbench()

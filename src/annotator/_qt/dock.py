@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 from qtpy.QtCore import Qt, QTimer
-from qtpy.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from qtpy.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from ..labels.model import EMOTIONS
 
@@ -92,6 +92,19 @@ class WorkbenchDock(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.track_button)
         row.addWidget(self.cancel_button)
+        # The contours and the skeleton share one layer (one layer costs a frame step
+        # less than two); these show or hide either part.
+        self.show_contours = QCheckBox("face contours")
+        self.show_skeleton = QCheckBox("body skeleton")
+        parts = QHBoxLayout()
+        parts.addWidget(QLabel("Lines:"))
+        for box, part in ((self.show_contours, "contours"), (self.show_skeleton, "skeleton")):
+            box.setChecked(True)
+            box.setEnabled(False)
+            box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            box.toggled.connect(lambda on, part=part: self._show_part(part, on))
+            parts.addWidget(box)
+        parts.addStretch(1)
         self.help_button = QPushButton("Shortcuts (?)")
         self.help_button.clicked.connect(self.show_help)
         self.table = SegmentTable()
@@ -102,6 +115,7 @@ class WorkbenchDock(QWidget):
         layout.addWidget(self.status)
         layout.addLayout(row)
         layout.addWidget(self.progress)
+        layout.addLayout(parts)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.help_button)
         for w in (self.track_button, self.cancel_button, self.progress):
@@ -172,7 +186,11 @@ class WorkbenchDock(QWidget):
             self.overlays = None
         if self.tracks is not None:
             self.overlays = FrameOverlays(self.tracks)
+            self.overlays.show_parts(contours=self.show_contours.isChecked(),
+                                     skeleton=self.show_skeleton.isChecked())
             self.overlays.add_to(self.viewer, self.frame)
+        self.show_contours.setEnabled(self.overlays is not None)
+        self.show_skeleton.setEnabled(self.overlays is not None and self.overlays.has_skeleton)
         if self.video_layer is not None:
             # Keep the video active: our keys are bound on it too, and its class
             # keymap (digits switch modes) must not win over the emotion keys.
@@ -474,6 +492,10 @@ class WorkbenchDock(QWidget):
             self.timeline.set_segments(visible, others, seg.id if seg else None)
         todo = len(editor.unreviewed())
         self.status.setText(f"{len(editor.labels.segments)} coded · {todo} proposals to review · autosaved")
+
+    def _show_part(self, part: str, on: bool) -> None:
+        if self.overlays is not None:
+            self.overlays.show_parts(**{part: on})
 
     def _on_step(self, event=None) -> None:
         if self.session is None:

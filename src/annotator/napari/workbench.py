@@ -2,10 +2,14 @@
 
 Qt-free (napari only).  Only one frame's points ever live in these layers;
 the full tracks stay in memory as numpy arrays, and :meth:`FrameOverlays.update`
-swaps the layers' data when napari's slider moves.  Contours and the skeleton
-are Vectors layers (one segment per connection) because a Vectors layer takes
-new data in well under a millisecond, where a Shapes layer of paths
-re-triangulates every shape.
+swaps the layers' data when napari's slider moves.
+
+The face contours and the body skeleton are one Vectors layer (one segment per
+connection, coloured by part).  A Vectors layer takes new data in well under a
+millisecond, where a Shapes layer of paths re-triangulates every shape; and
+every napari layer costs each frame step its own update and draw, about 2 ms
+under software GL, so the lines share one.  The dock's check boxes show or
+hide either part (:meth:`FrameOverlays.show_parts`).
 """
 
 from __future__ import annotations
@@ -58,8 +62,9 @@ CONTOUR_COLORS: dict[str, str] = {
     "right_brow": "#ffd54f",
     "nose": "#aed581",
 }
+SKELETON_COLOR = "#80cbc4"
 
-LAYER_NAMES = {"points": "face landmarks", "contours": "face contours", "pose": "body pose"}
+LAYER_NAMES = {"points": "face landmarks", "lines": "face contours & body pose"}
 
 
 def _edges(connections) -> np.ndarray:
@@ -75,25 +80,29 @@ def points_yx(landmarks: np.ndarray | None) -> np.ndarray:
     return xy[ok][:, ::-1].copy()
 
 
-def connection_vectors(landmarks: np.ndarray | None, edges: np.ndarray, visible: np.ndarray | None = None):
-    """Napari vectors ``[E, 2, 2]`` (start ``(row, col)``, displacement) for each drawable edge.
+def connection_vectors(landmarks: np.ndarray | None, edges: np.ndarray, visible: np.ndarray | None = None) -> np.ndarray:
+    """Napari vectors ``[E, 2, 2]`` (start ``(row, col)``, displacement), one per edge.
 
-    Returns the vectors and the index of each kept edge (for colours).  Edges
-    touching an absent (NaN) or invisible landmark are dropped.
+    An edge that cannot be drawn (an end absent, i.e. NaN, or not ``visible``)
+    is a zero-length vector at the origin, which napari draws as nothing.  So
+    the number of vectors, and with it their colours, is the same on every
+    frame: new colours would cost a step a second update of the layer.
     """
+    vectors = np.zeros((len(edges), 2, 2), dtype=np.float32)
     if landmarks is None or len(edges) == 0:
-        return np.zeros((0, 2, 2), dtype=np.float32), np.zeros(0, dtype=np.intp)
+        return vectors
     yx = np.asarray(landmarks, dtype=np.float32)[:, 1::-1]
     a, b = yx[edges[:, 0]], yx[edges[:, 1]]
     ok = np.isfinite(a).all(axis=1) & np.isfinite(b).all(axis=1)
     if visible is not None:
         ok &= visible[edges[:, 0]] & visible[edges[:, 1]]
-    vec = np.stack([a[ok], b[ok] - a[ok]], axis=1)
-    return vec, np.nonzero(ok)[0]
+    vectors[ok, 0] = a[ok]
+    vectors[ok, 1] = b[ok] - a[ok]
+    return vectors
 
 
 class FrameOverlays:
-    """The current frame's face points, face contours and body skeleton as napari layers.
+    """The current frame's face points, and its face contours and body skeleton, as napari layers.
 
     Parameters
     ----------
@@ -116,32 +125,42 @@ class FrameOverlays:
             names += [name] * len(conns)
             edges.append(_edges(conns))
         self._contour_edges = np.concatenate(edges)
-        self._contour_colors = np.array([_rgba(CONTOUR_COLORS[n]) for n in names], dtype=np.float32)
-        self._pose_edges = _edges(POSE_CONNECTIONS)
+        self._pose_edges = _edges(POSE_CONNECTIONS) if self._pose is not None else np.zeros((0, 2), dtype=np.intp)
+        n_contours = len(self._contour_edges)
+        #: Where each part's vectors lie in the lines layer's data.
+        self.parts = {"contours": slice(0, n_contours),
+                      "skeleton": slice(n_contours, n_contours + len(self._pose_edges))}
+        self._line_colors = np.array(
+            [_rgba(CONTOUR_COLORS[n]) for n in names] + [_rgba(SKELETON_COLOR)] * len(self._pose_edges),
+            dtype=np.float32,
+        )
+        #: Which parts the lines layer draws (the dock's check boxes).
+        self.shown = {"contours": True, "skeleton": tracks.pose_landmarks is not None}
         self.points: Any = None
-        self.contours: Any = None
-        self.pose: Any = None
+        self.lines: Any = None
         self.frame: int | None = None
 
     @property
     def layers(self) -> list:
-        return [layer for layer in (self.points, self.contours, self.pose) if layer is not None]
+        return [layer for layer in (self.points, self.lines) if layer is not None]
+
+    @property
+    def has_skeleton(self) -> bool:
+        """Whether the session tracked the body at all."""
+        return self._pose is not None
 
     def add_to(self, viewer: "napari.Viewer", frame: int = 0) -> list:
-        """Add the three layers to ``viewer`` (drawn at ``frame``) and return them."""
+        """Add the two layers to ``viewer`` (drawn at ``frame``) and return them."""
+        frame = self._clip(frame)
         size = max(1.5, 0.004 * _diag(self._face))
         self.points = viewer.add_points(
             np.zeros((0, 2), dtype=np.float32), name=LAYER_NAMES["points"], size=size,
             face_color="#e0f7fa", border_width=0, opacity=0.55, visible=False,
         )
-        self.contours = viewer.add_vectors(
-            np.zeros((0, 2, 2), dtype=np.float32), name=LAYER_NAMES["contours"],
-            edge_width=max(1.0, size * 0.6), vector_style="line", length=1.0, opacity=0.9,
-        )
-        self.pose = viewer.add_vectors(
-            np.zeros((0, 2, 2), dtype=np.float32), name=LAYER_NAMES["pose"],
-            edge_width=max(2.0, size), vector_style="line", length=1.0, edge_color="#80cbc4",
-            opacity=0.8, visible=self._pose is not None,
+        # Created with a frame's lines, so the colours (one per connection) fit from the start.
+        self.lines = viewer.add_vectors(
+            self.frame_data(frame)["lines"], name=LAYER_NAMES["lines"], edge_width=max(1.5, 0.8 * size),
+            vector_style="line", length=1.0, edge_color=self._line_colors, opacity=0.85,
         )
         for layer in self.layers:
             layer.metadata["annotator_overlay"] = True
@@ -161,44 +180,44 @@ class FrameOverlays:
         if self._pose is not None and self._pose_present is not None and self._pose_present[frame]:
             pose = self._pose[frame]
             visible = pose[:, 3] >= self.min_visibility
-        contours, kept = connection_vectors(face, self._contour_edges)
-        skeleton, _ = connection_vectors(pose, self._pose_edges, visible)
-        return {
-            "points": points_yx(face),
-            "contours": contours,
-            "contour_colors": self._contour_colors[kept],
-            "pose": skeleton,
-        }
+        contours = connection_vectors(face if self.shown["contours"] else None, self._contour_edges)
+        skeleton = connection_vectors(pose if self.shown["skeleton"] else None, self._pose_edges, visible)
+        return {"points": points_yx(face), "lines": np.concatenate([contours, skeleton])}
+
+    def show_parts(self, *, contours: bool | None = None, skeleton: bool | None = None) -> None:
+        """Draw or leave out the face contours and the body skeleton (``None``: unchanged)."""
+        for part, value in (("contours", contours), ("skeleton", skeleton)):
+            if value is not None:
+                self.shown[part] = bool(value) and (part != "skeleton" or self.has_skeleton)
+        if self.frame is not None:
+            self.update(self.frame, force=True)
 
     def update(self, frame: int, *, force: bool = False) -> None:
-        """Show ``frame``'s points; skipped when the frame did not change."""
-        frame = int(np.clip(frame, 0, len(self._face_present) - 1))
+        """Show ``frame``'s points and lines; skipped when the frame did not change."""
+        frame = self._clip(frame)
         if frame == self.frame and not force:
             return
         self.frame = frame
         data = self.frame_data(frame)
         self._set(self.points, data["points"])
-        if self._set(self.contours, data["contours"]) and len(data["contours"]):
-            colors = data["contour_colors"]
-            # Setting colours makes vispy rebuild the shader (~7 ms); they change only
-            # when a landmark goes missing, so skip the usual case.
-            current = self.contours.edge_color
-            if current.shape != colors.shape or not np.array_equal(current, colors):
-                self.contours.edge_color = colors
-        self._set(self.pose, data["pose"])
+        self._set(self.lines, data["lines"])
+
+    def _clip(self, frame: int) -> int:
+        return int(np.clip(frame, 0, len(self._face_present) - 1))
 
     def _set(self, layer, values) -> bool:
         """Give ``layer`` new data without telling the viewer its extent changed.
 
-        The overlays always lie inside the video's extent, so the viewer's
-        reaction to ``events.data`` (recomputing every layer's extent and the
-        dims ranges) is pure cost on every frame step.
+        The overlays lie on the video, so the viewer's reactions are pure cost
+        on every frame step: to ``events.data``, recomputing every layer's extent
+        and the dims ranges; to ``_extent_augmented``, dropping the layer list's
+        cached extent, which the next step then recomputed over every layer.
         """
         if layer is None or not layer.visible:
             return False
         # ``events`` itself relays every layer event to the layer list, which
         # repaints the layer's row; new points are nothing the list shows.
-        with layer.events.data.blocker(), layer.events.blocker():
+        with layer.events.data.blocker(), layer.events._extent_augmented.blocker(), layer.events.blocker():
             layer.data = values
         return True
 
@@ -210,7 +229,7 @@ class FrameOverlays:
         for layer in self.layers:
             if layer in viewer.layers:
                 viewer.layers.remove(layer)
-        self.points = self.contours = self.pose = None
+        self.points = self.lines = None
 
 
 def _no_thumbnail(*args, **kwargs) -> None:
@@ -265,6 +284,6 @@ def write_labels_csv(path: str, data, meta: dict) -> list[str]:
 
 
 __all__ = [
-    "CONTOUR_COLORS", "EMOTION_COLORS", "FACE_CONTOURS", "FrameOverlays", "POSE_CONNECTIONS",
+    "CONTOUR_COLORS", "EMOTION_COLORS", "FACE_CONTOURS", "FrameOverlays", "POSE_CONNECTIONS", "SKELETON_COLOR",
     "connection_vectors", "find_session_layer", "points_yx", "write_labels_csv",
 ]
