@@ -504,7 +504,8 @@ class WorkbenchDock(QWidget):
             self.overlays.update(self.frame)
         if self.timeline is not None and not self._timeline_pending:
             # The video frame comes first: the timeline follows from the event loop,
-            # after the canvas has drawn (about 1.5 ms sooner on every step).
+            # so its repaint (1.5-2 ms) comes after the canvas's draw, and a held key
+            # that outruns the drawing moves the cursor once, not once per step.
             self._timeline_pending = True
             QTimer.singleShot(0, self._follow_in_timeline)
 
