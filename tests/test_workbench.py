@@ -544,3 +544,31 @@ def test_frame_steps_repaint_only_the_video_row_of_the_layer_list(make_napari_vi
         assert index.data(Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Unchecked
     finally:
         dock.close_workbench()
+
+
+@pytest.mark.gui
+def test_overlays_follow_the_camera_but_skip_redundant_draw_updates(make_napari_viewer, sample_session, monkeypatch):
+    from napari.layers import Vectors
+
+    from annotator._qt.app import open_workbench
+
+    viewer, dock = open_workbench(sample_session, coder="tester", viewer=make_napari_viewer(show=True))
+    try:
+        lines = dock.overlays.lines
+        viewer.screenshot(canvas_only=True, flash=False)
+        zoom = lines.scale_factor
+        calls = []
+        original = Vectors._update_level_and_corners
+        monkeypatch.setattr(Vectors, "_update_level_and_corners",
+                            lambda self, *a: (calls.append(self.name), original(self, *a))[1])
+        for frame in range(5, 9):  # the camera stands still: napari's bookkeeping is skipped
+            dock.set_frame(frame)
+            viewer.screenshot(canvas_only=True, flash=False)
+        assert calls == []
+        viewer.scene.camera.zoom *= 2  # ...and still reaches the layer when it moves
+        viewer.screenshot(canvas_only=True, flash=False)
+        assert lines.name in calls
+        assert lines.scale_factor == pytest.approx(zoom / 2)
+        assert lines.scale_factor == pytest.approx(dock.video_layer.scale_factor)
+    finally:
+        dock.close_workbench()
