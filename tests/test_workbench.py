@@ -136,6 +136,29 @@ def test_reader_declines_files_that_are_not_ours(tmp_path, sample_session):
 
 
 # -- GUI --------------------------------------------------------------------------------------
+def test_lines_of_a_session_without_body_tracking():
+    """Face only (``track --no-pose``): the lines are the contours, absent faces draw nothing."""
+    from types import SimpleNamespace
+
+    from annotator.napari.workbench import FACE_CONTOURS, FrameOverlays
+
+    face = np.random.default_rng(0).uniform(10, 200, (3, 478, 3)).astype(np.float32)
+    face[1] = np.nan
+    face[2, 61] = np.nan  # one landmark lost: its two lip connections go, the others stay
+    tracks = SimpleNamespace(face_landmarks=face, face_present=np.array([True, False, True]),
+                             pose_landmarks=None, pose_present=None)
+    overlays = FrameOverlays(tracks)
+    n = sum(len(v) for v in FACE_CONTOURS.values())
+    assert not overlays.has_skeleton and overlays.parts["skeleton"] == slice(n, n)
+    lines = [overlays.frame_data(f)["lines"] for f in range(3)]
+    assert all(x.shape == (n, 2, 2) for x in lines)
+    length = [np.abs(x[:, 1]).sum(axis=1) for x in lines]
+    assert (length[0] > 0).all() and (length[1] == 0).all()
+    assert (length[2] == 0).sum() == 2
+    overlays.show_parts(skeleton=True)  # nothing to show: stays off
+    assert overlays.shown == {"contours": True, "skeleton": False}
+
+
 @pytest.mark.gui
 def test_every_action_has_a_handler(workbench):
     viewer, dock = workbench
