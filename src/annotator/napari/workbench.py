@@ -242,14 +242,17 @@ def _skip_unmoved_update_draw(layer) -> None:
     new frame of data has dropped: 0.6-0.9 ms a step for the two overlays.  The
     call goes through whenever the zoom, the view or the canvas changes.
     """
-    original = layer._update_draw
+    original = getattr(layer, "_update_draw", None)
+    if not callable(original):  # napari moved it: nothing to save
+        return
     last = {}
 
-    def update_draw(scale_factor, corner_pixels_displayed, shape_threshold):
-        key = (scale_factor, np.asarray(corner_pixels_displayed).tobytes(), str(shape_threshold))
+    def update_draw(*args, **kwargs):
+        values = (*args, *kwargs.values())
+        key = (tuple(kwargs), *(v.tobytes() if isinstance(v, np.ndarray) else v for v in values))
         if last.get("key") != key:
             last["key"] = key
-            original(scale_factor, corner_pixels_displayed, shape_threshold)
+            original(*args, **kwargs)
 
     layer._update_draw = update_draw
 
