@@ -12,6 +12,7 @@ Prints figures and ratios measured in one run (no assertions)::
 2. The timeline on a synthetic one-hour session (108,000 frames, 7 curves,
    300 segments): moving the cursor and setting the x range, each with a repaint.
    Goal: < 30 ms.
+3. Refilling the segment table (every edit does) with 100 to 3,000 segments.
 """
 
 from __future__ import annotations
@@ -244,6 +245,36 @@ def bench_timeline(n_frames: int = 108_000, n_segments: int = 300, repeats: int 
     w.close()
 
 
+def bench_table(sizes=(100, 1000, 3000), repeats=12) -> None:
+    """Refilling the segment table, as every edit does, with its repaint."""
+    from qtpy.QtWidgets import QApplication
+
+    from annotator._qt.table import SegmentTable
+    from annotator.labels.model import EMOTIONS, Segment
+
+    app = QApplication.instance()
+    rng = np.random.default_rng(0)
+    for n in sizes:
+        onsets = np.sort(rng.choice(108_000, n, replace=False))
+        segments = [Segment(int(o), int(o) + 5, int(o) + 12, emotion=EMOTIONS[i % 7],
+                            status=("proposed", "accepted")[i % 2], confidence=rng.random())
+                    for i, o in enumerate(onsets)]
+        table = SegmentTable()
+        table.resize(430, 600)
+        table.show()
+        table.set_segments(segments, {}, "bench")
+        app.processEvents()
+        times = []
+        for k in range(repeats):
+            t0 = time.perf_counter()
+            table.set_segments(segments, {}, "bench")
+            table.select_id(segments[k].id)
+            app.processEvents()
+            times.append((time.perf_counter() - t0) * 1000)
+        print(f"segment table, refill after an edit, {n:5d} segments: median {np.median(times[2:]):6.2f} ms")
+        table.close()
+
+
 def main(argv: list[str]) -> int:
     from qtpy.QtWidgets import QApplication
 
@@ -261,6 +292,7 @@ def main(argv: list[str]) -> int:
     print(f"session: {session_dir}")
     bench_frame_step(session_dir)
     bench_timeline()
+    bench_table()
     QApplication.instance().processEvents()
     return 0
 

@@ -353,7 +353,7 @@ def test_compare_shows_other_coders_read_only(make_napari_viewer, sample_session
     other.segments.append(make_segment(other, free - 2, free, free + 2, emotion="anger"))
     session.save_labels(other)
     viewer, dock = open_workbench(sample_session, coder="tester3", compare=["rater2"], viewer=make_napari_viewer())
-    coders = [dock.table.item(r, 8).text() for r in range(dock.table.rowCount())]
+    coders = [dock.table.cell_text(r, 8) for r in range(dock.table.rowCount())]
     assert "rater2" in coders
     before = [s.to_dict() for s in dock.editor.labels.segments]
     dock.set_frame(free)
@@ -482,7 +482,7 @@ def test_notes_and_action_units_typed_from_the_keyboard(workbench, qtbot, sample
     _press(viewer, "Shift-A")
     assert editor.own(proposal.id).aus == ["AU6", "AU12"]
     row = dock.table.row_of(proposal.id)
-    assert dock.table.item(row, 7).text() == "AU6 AU12"
+    assert dock.table.cell_text(row, 7) == "AU6 AU12"
 
     _answer_dialog(qtbot, "AU6 smile")  # not FACS: refused, nothing changes
     _press(viewer, "Shift-A")
@@ -595,3 +595,39 @@ def test_overlays_follow_the_camera_but_skip_redundant_draw_updates(make_napari_
         assert lines.scale_factor == pytest.approx(dock.video_layer.scale_factor)
     finally:
         dock.close_workbench()
+
+
+@pytest.mark.gui
+def test_segment_table_sorts_keeps_the_selection_and_jumps(qtbot):
+    from qtpy.QtCore import Qt
+
+    from annotator._qt.table import SegmentTable
+    from annotator.labels.model import Segment
+
+    mine = [Segment(10, 12, 15, emotion="joy", status="accepted", confidence=0.9),
+            Segment(40, 44, 50, emotion="fear", status="proposed", confidence=None),
+            Segment(70, 71, 75, emotion="anger", status="proposed", confidence=0.3)]
+    theirs = {"rater2": [Segment(20, 22, 24, emotion="disgust", status="accepted")]}
+    table = SegmentTable()
+    qtbot.addWidget(table)
+    table.resize(600, 300)
+    table.show()
+    table.set_segments(mine, theirs, "me")
+    assert [table.cell_text(r, 2) for r in range(table.rowCount())] == ["10", "20", "40", "70"]  # by onset
+
+    table.sortByColumn(5, Qt.SortOrder.DescendingOrder)  # confidence; none sorts last
+    assert [table.cell_text(r, 5) for r in range(4)][:2] == ["0.9", "0.3"]
+    table.select_id(mine[2].id)
+    assert table.selected_id() == mine[2].id
+    table.set_segments(mine, theirs, "me")  # an edit refills: order and selection stay
+    assert table.cell_text(0, 5) == "0.9" and table.selected_id() == mine[2].id
+
+    table.selectRow([table.cell_text(r, 8) for r in range(4)].index("rater2"))
+    assert table.selected_id() == ""  # another coder's row is not ours to edit
+
+    row = table.row_of(mine[1].id)
+    rect = table.visualRect(table.model().index(row, 1))
+    with qtbot.waitSignal(table.segmentActivated) as jumped:
+        qtbot.mousePress(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert jumped.args == [mine[1].id, 44]
