@@ -28,15 +28,13 @@ delegate takes about 1 ms to paint a row (thumbnail, type icon, checkbox).
 The bare viewer repaints its one row; the workbench repainted four, 3 ms of
 every step for rows that had not changed.  :func:`repaint_changed_rows_only`
 routes those three events around the model: a new thumbnail repaints its own
-row once the canvas has drawn, the other two (nothing a row shows) nothing.
-Every other event takes napari's path as before.
+row, the other two (nothing a row shows) nothing.  Every other event takes
+napari's path as before.
 """
 
 from __future__ import annotations
 
 import weakref
-
-from qtpy.QtCore import QTimer
 
 _PATCHED = "_annotator_stable_color_transform"
 _RELAY = "_annotator_row_relay"
@@ -86,28 +84,13 @@ def repaint_changed_rows_only(viewer) -> bool:
     if getattr(model, _RELAY, None) is not None:
         return True
 
-    pending: list = []  # layers whose thumbnail changed, repainted when the event loop is free
-
-    def repaint_rows() -> None:
-        layers, pending[:] = list(pending), []
-        try:
-            for layer in layers:
-                if layer in viewer.layers:
-                    view.update(proxy.mapFromSource(model.index(viewer.layers.index(layer))))
-        except RuntimeError:  # the window closed while this waited
-            pass
-
     def relay(event) -> None:
         kind, row = getattr(event, "type", None), getattr(event, "index", None)
         if kind not in _STEP_EVENTS or not isinstance(row, int):
             process(event)
         elif kind == "thumbnail":
-            # As with the list's own relayout, the row waits for the event loop:
-            # the canvas draws the new frame first.
-            if not pending:
-                QTimer.singleShot(0, repaint_rows)
-            if viewer.layers[row] not in pending:
-                pending.append(viewer.layers[row])
+            # A deleted view raises RuntimeError, on which napari disconnects this relay.
+            view.update(proxy.mapFromSource(model.index(row)))
 
     viewer.layers.events.disconnect(process)
     viewer.layers.events.connect(relay)
