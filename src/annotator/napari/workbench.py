@@ -135,7 +135,7 @@ class FrameOverlays:
             dtype=np.float32,
         )
         #: Which parts the lines layer draws (the dock's check boxes).
-        self.shown = {"contours": True, "skeleton": tracks.pose_landmarks is not None}
+        self.shown = {"contours": True, "skeleton": self.has_skeleton}
         self.points: Any = None
         self.lines: Any = None
         self.frame: int | None = None
@@ -206,7 +206,7 @@ class FrameOverlays:
     def _clip(self, frame: int) -> int:
         return int(np.clip(frame, 0, len(self._face_present) - 1))
 
-    def _set(self, layer, values) -> bool:
+    def _set(self, layer, values) -> None:
         """Give ``layer`` new data without telling the viewer its extent changed.
 
         The overlays lie on the video, so the viewer's reactions are pure cost
@@ -215,12 +215,11 @@ class FrameOverlays:
         cached extent, which the next step then recomputed over every layer.
         """
         if layer is None or not layer.visible:
-            return False
+            return
         # ``events`` itself relays every layer event to the layer list, which
         # repaints the layer's row; new points are nothing the list shows.
         with layer.events.data.blocker(), layer.events._extent_augmented.blocker(), layer.events.blocker():
             layer.data = values
-        return True
 
     def _on_visible(self, event) -> None:
         if event.source.visible and self.frame is not None:
