@@ -29,7 +29,8 @@ def cache_dir() -> Path:
 
 def ensure_session(video: Path = SAMPLE) -> Path:
     """The sample's session in the cache, tracked and proposed (made once)."""
-    from annotator.session import AUTO_CODER, Session, default_session_dir, is_session_dir
+    from annotator.labels import AUTO_CODER
+    from annotator.session import Session, default_session_dir, is_session_dir
     from annotator.spotting.propose import propose
     from annotator.tracking.run import track_videos
     from annotator.tracking.store import tracks_complete

@@ -13,7 +13,8 @@ from annotator.features.aus import CHANNELS, compute_au_features
 from annotator.labels import load_labels, make_segment
 from annotator.session import Session
 from annotator.spotting.metrics import evaluate
-from annotator.spotting.propose import features_from_tracks, propose
+from annotator.features import features_from_tracks
+from annotator.spotting.propose import propose
 from annotator.spotting.spotter import Spotter
 from annotator.tracking.store import load_tracks
 from tests.fixtures.sample import SAMPLE_TRUTH

@@ -21,6 +21,7 @@ from annotator.errors import VideoError
 from annotator.media import VideoSource, open_video
 from annotator.media import decoder as decoder_mod
 from annotator.media import index as index_mod
+from annotator.media import probe as probe_mod
 from annotator.media.proxy import BIN_NAME, INDEX_NAME
 from tests.fixtures import videos as fx
 
@@ -149,7 +150,7 @@ def test_index_is_cached(video_files, monkeypatch):
     def fail(path):
         raise AssertionError("re-indexed a file whose index is cached")
 
-    monkeypatch.setattr(index_mod, "build_index", fail)
+    monkeypatch.setattr(probe_mod, "build_index", fail)
     with open_video(spec.path, proxy=False) as v:
         assert len(v) == 50
 

@@ -41,7 +41,8 @@ def sample_session(tmp_path_factory) -> Path:
     """The sample video tracked and proposed once; at least one proposal guaranteed."""
     from annotator.labels import Labels, save_labels
     from annotator.labels.file import make_segment
-    from annotator.session import AUTO_CODER, Session
+    from annotator.labels import AUTO_CODER
+    from annotator.session import Session
     from annotator.spotting.propose import propose
     from annotator.tracking.run import track_videos
 
@@ -140,7 +141,7 @@ def test_lines_of_a_session_without_body_tracking():
     """Face only (``track --no-pose``): the lines are the contours, absent faces draw nothing."""
     from types import SimpleNamespace
 
-    from annotator.napari.workbench import FACE_CONTOURS, FrameOverlays
+    from annotator.napari.overlays import FACE_CONTOURS, FrameOverlays
 
     face = np.random.default_rng(0).uniform(10, 200, (3, 478, 3)).astype(np.float32)
     face[1] = np.nan
@@ -209,7 +210,7 @@ def test_review_edit_undo_redo_and_reload(workbench, sample_session):
 
 @pytest.mark.gui
 def test_current_frame_layers_hold_one_frame(workbench):
-    from annotator.napari.workbench import FACE_CONTOURS, POSE_CONNECTIONS
+    from annotator.napari.overlays import FACE_CONTOURS, POSE_CONNECTIONS
 
     viewer, dock = workbench
     overlays = dock.overlays
@@ -399,7 +400,7 @@ def test_timeline_spans_show_at_every_zoom(qtbot):
 
     from annotator._qt.timeline import TimelineWidget
     from annotator.labels.model import Segment
-    from annotator.napari.workbench import EMOTION_COLORS
+    from annotator.napari.overlays import EMOTION_COLORS
 
     n = 108_000
     w = TimelineWidget(n, 30.0)

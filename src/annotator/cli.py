@@ -74,11 +74,26 @@ def cmd_track(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from .session import Session
-    from .tracking.store import describe
+    from .session import Session, describe
 
     for path in args.sessions:
         print(describe(Session.open(path)))
+    return 0
+
+
+def cmd_propose(args: argparse.Namespace) -> int:
+    from .labels import AUTO_CODER
+    from .session import Session
+    from .spotting.propose import propose
+
+    for path in args.sessions:
+        session = Session.open(path)
+        labels = propose(session, model=args.model)
+        kinds = [s.kind for s in labels.segments]
+        print(
+            f"{session.labels_path(AUTO_CODER)}: {len(labels.segments)} proposals "
+            f"({kinds.count('micro')} micro, {kinds.count('macro')} macro)"
+        )
     return 0
 
 
@@ -139,9 +154,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sessions", nargs="+", metavar="SESSION")
     p.set_defaults(func=cmd_info)
 
-    from .spotting.propose import add_commands as add_propose
-
-    add_propose(sub)
+    p = sub.add_parser("propose", help="propose segments (onset/apex/offset/emotion) into labels/auto.json")
+    p.add_argument("sessions", nargs="+", metavar="SESSION")
+    p.add_argument("--model", default=None, metavar="FILE", help="a skops emotion classifier to use")
+    p.set_defaults(func=cmd_propose)
 
     p = sub.add_parser("export", help="export labels to a dataset format")
     p.add_argument("format", metavar="FORMAT", help="e.g. casme-csv")

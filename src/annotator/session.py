@@ -23,14 +23,13 @@ from typing import Any
 
 from .errors import AnnotatorError, SessionError
 from .io import atomic_write_json
-from .labels import Labels, VideoRef, load_labels, save_labels
+from .labels import AUTO_CODER, Labels, VideoRef, load_labels, save_labels
 from .labels.model import now_iso, valid_coder
 
 SESSION_SUFFIX = ".annot"
 SESSION_FILE = "session.json"
 SESSION_SCHEMA = "annotator.session"
 SESSION_VERSION = 1
-AUTO_CODER = "auto"
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".mts", ".ts", ".3gp")
 
 
@@ -198,3 +197,86 @@ class Session:
         if labels.video.sha256 != self.sha256:
             raise SessionError(self.root, "labels belong to another video")
         return save_labels(labels, self.labels_path(labels.coder))
+
+
+# -- summary ---------------------------------------------------------------------------------
+def _presence(group, key: str, done_frames) -> str:
+    import numpy as np
+
+    if not done_frames.any():
+        return "n/a"
+    present = np.asarray(group[key][:], bool)[done_frames]
+    return f"{100.0 * present.mean():.1f}% of frames"
+
+
+def describe(session: Session) -> str:
+    """A few lines summarising a session: video, tracks, backends, labels.
+
+    Printed by ``annotator info``.  The store is read with plain zarr, through its
+    public layout (:mod:`annotator.tracking.store`), so a damaged one is described
+    rather than raised on.
+    """
+    import numpy as np
+    import zarr
+
+    meta = session.meta["video"]
+    frames = int(meta["frames"])
+    fps = float(meta["fps"])
+    lines = [f"{session.root}"]
+    lines.append(f"  video      {meta['path']} (sha256 {meta['sha256'][:12]}…)")
+    path = session.tracks_path
+    duration = None
+    if path.is_dir():
+        try:
+            group = zarr.open_group(store=str(path), mode="r")
+            attrs = dict(group.attrs)
+            time = np.asarray(group["time"][:])
+            if len(time):
+                duration = float(time[-1] - time[0]) + (1.0 / fps if fps > 0 else 0.0)
+        except Exception as exc:  # noqa: BLE001
+            group, attrs = None, None
+            tracking = f"unreadable ({exc})"
+    else:
+        group, attrs = None, None
+        tracking = "not tracked yet (run `annotator track`)"
+    if duration is None:
+        duration = frames / fps if fps > 0 else 0.0
+    lines.append(
+        f"  frames     {frames} at {fps:.3f} fps, {duration:.2f} s, {meta['width']}x{meta['height']}"
+        + (f", rotation {meta.get('rotation')}°" if meta.get("rotation") else "")
+    )
+    if group is not None and attrs is not None:
+        chunk = int(attrs["chunk_frames"])
+        nb = int(attrs["n_blocks"])
+        try:
+            done = np.asarray(group["blocks_done"][:], bool)
+        except Exception:  # noqa: BLE001
+            done = np.zeros(nb, bool)
+        done_frames = np.repeat(done, chunk)[:frames]
+        if attrs.get("complete") is True:
+            tracking = f"complete ({nb} blocks of {chunk} frames)"
+        else:
+            tracking = f"incomplete: {int(done.sum())}/{nb} blocks; rerun `annotator track` to resume"
+        model = attrs.get("face_model_sha256")
+        lines.append(
+            f"  face       {_presence(group, 'face/present', done_frames)} "
+            f"({attrs['face_backend']}, mediapipe {attrs['face_backend_version']}"
+            + (f", model sha256 {model}" if model else ", no blendshapes or head pose")
+            + ")"
+        )
+        if attrs.get("pose_backend"):
+            lines.append(
+                f"  pose       {_presence(group, 'pose/present', done_frames)} "
+                f"({attrs['pose_backend']}, mediapipe {attrs['pose_backend_version']})"
+            )
+        else:
+            lines.append("  pose       skipped (--no-pose)")
+    lines.append(f"  tracking   {tracking}")
+    labels = []
+    if session.labels_dir.is_dir():
+        for p in sorted(session.labels_dir.glob("*.json")):
+            if p.name.startswith("."):
+                continue
+            labels.append(f"{p.name} (proposals)" if p.stem == AUTO_CODER else p.name)
+    lines.append(f"  labels     {', '.join(labels) if labels else 'none'}")
+    return "\n".join(lines)

@@ -2,7 +2,7 @@
 
 Nothing here decides what an edit means: every change goes through
 :class:`~annotator.labels.editor.LabelsEditor` (undo, redo, atomic autosave),
-the overlays come from :mod:`annotator.napari.workbench`, and the key table
+the overlays come from :mod:`annotator.napari.overlays`, and the key table
 from :mod:`annotator.napari.keybindings`.  This module binds keys, moves the
 slider, and redraws when the editor says something changed.
 """
@@ -132,7 +132,7 @@ class WorkbenchDock(QWidget):
     # -- opening -------------------------------------------------------------------------
     def attach(self, layer=None) -> bool:
         """Work on ``layer`` (default: the first layer our reader made); ``False`` if none."""
-        from ..napari.workbench import find_session_layer
+        from ..napari.layers import find_session_layer
 
         layer = layer or find_session_layer(self.viewer)
         if layer is None:
@@ -176,7 +176,7 @@ class WorkbenchDock(QWidget):
         self._on_step()
 
     def _setup_layers(self) -> None:
-        from ..napari.workbench import FrameOverlays
+        from ..napari.overlays import FrameOverlays
         from .workarounds import keep_vectors_shaders, repaint_changed_rows_only
 
         keep_vectors_shaders()
@@ -204,7 +204,7 @@ class WorkbenchDock(QWidget):
         self.timeline = TimelineWidget(self.session.n_frames, self.session.fps)
         if self.tracks is not None:
             from ..features.motion import motion_curves
-            from ..spotting.propose import features_from_tracks
+            from ..features import features_from_tracks
 
             feats = features_from_tracks(self.tracks)
             curves = {name: feats.values[:, i] for i, name in enumerate(feats.channels)}

@@ -12,7 +12,7 @@ from qtpy.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from qtpy.QtGui import QColor
 from qtpy.QtWidgets import QAbstractItemView, QTableView
 
-from ..napari.workbench import EMOTION_COLORS
+from ..napari.overlays import EMOTION_COLORS
 
 COLUMNS: tuple[str, ...] = (
     "status", "emotion", "onset", "apex", "offset", "confidence", "kind", "AUs", "coder", "notes",

@@ -17,7 +17,7 @@ from qtpy.QtCore import QLineF, QRectF, Qt, Signal
 from qtpy.QtGui import QAction, QBrush, QColor
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QMenu, QToolButton, QVBoxLayout, QWidget
 
-from ..napari.workbench import EMOTION_COLORS
+from ..napari.overlays import EMOTION_COLORS
 
 DEFAULT_CHANNELS: tuple[str, ...] = ("AU12", "AU4", "AU1", "AU9", "AU15")
 #: Colour-blind-safe (Okabe-Ito) colours for the AU curves, in order.

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Iterable, Protocol
 
 from ..errors import AnnotatorError
-from ..labels.model import Segment
+from ..labels.model import AUTO_CODER, Segment
 
 ENTRY_POINT_GROUP = "annotator.formats"
 
@@ -53,10 +53,8 @@ def collect_rows(sessions: Iterable, coder: str | None = None, *, include_propos
     """Rows of every coder's labels (or one coder's) in ``sessions``.
 
     Proposals (``labels/auto.json``) are included only when asked for or when
-    ``coder == "auto"``; rejected segments are never exported.
+    ``coder == AUTO_CODER``; rejected segments are never exported.
     """
-    from ..session import AUTO_CODER
-
     rows = []
     for session in sessions:
         coders = session.coders()

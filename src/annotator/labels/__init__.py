@@ -2,6 +2,7 @@
 
 from .file import Labels, VideoRef, load_labels, make_segment, save_labels, validate_labels_dict
 from .model import (
+    AUTO_CODER,
     EMOTION_LABELS,
     EMOTIONS,
     KINDS,
@@ -14,6 +15,7 @@ from .model import (
 from .schema import SCHEMA_FILENAME, SCHEMA_VERSION, labels_schema
 
 __all__ = [
+    "AUTO_CODER",
     "EMOTIONS",
     "EMOTION_LABELS",
     "KINDS",

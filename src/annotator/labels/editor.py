@@ -21,7 +21,7 @@ from typing import Callable
 
 from ..errors import AnnotatorError
 from .file import Labels, make_segment, save_labels
-from .model import EMOTIONS, Segment, now_iso
+from .model import AUTO_CODER, EMOTIONS, Segment, now_iso
 
 Listener = Callable[["LabelsEditor"], None]
 
@@ -311,7 +311,6 @@ def open_editor(session, coder: str, *, compare: list[str] | None = None) -> Lab
 
     The coder's file is created on the first edit, not before.
     """
-    from ..session import AUTO_CODER
 
     labels = session.load_labels(coder, create=True)
     proposals = session.load_labels(AUTO_CODER) if session.has_labels(AUTO_CODER) else None

@@ -34,7 +34,7 @@ class Labels:
     Parameters
     ----------
     coder : str
-        The coder id (``"auto"`` holds the proposer's output).
+        The coder id (:data:`~annotator.labels.model.AUTO_CODER` holds the proposer's output).
     video : VideoRef
         The video, identified by its sha256.
     segments : list of Segment

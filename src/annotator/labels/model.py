@@ -27,6 +27,8 @@ MICRO_MAX_SECONDS: float = 0.5
 AU_PATTERN = r"^[LRTB]?(AU)?[0-9]{1,2}[A-E]?(\+[LRTB]?(AU)?[0-9]{1,2}[A-E]?)*$"
 _AU_RE = re.compile(AU_PATTERN)
 CODER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$"
+#: The coder id of the proposer's output (``labels/auto.json``); no person can take it.
+AUTO_CODER = "auto"
 _CODER_RE = re.compile(CODER_PATTERN)
 
 
@@ -54,7 +56,7 @@ def kind_for(onset: int, offset: int, fps: float, micro_max_seconds: float = MIC
 
 def valid_coder(name: str) -> bool:
     """Whether ``name`` can be used as a coder id (and so as a file name)."""
-    return bool(_CODER_RE.match(name or "")) and name != "auto"
+    return bool(_CODER_RE.match(name or "")) and name != AUTO_CODER
 
 
 @dataclass

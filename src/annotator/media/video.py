@@ -33,7 +33,8 @@ import numpy as np
 from ..errors import VideoError
 from ..io import atomic_write_text, sha256_file
 from .decoder import Decoder, to_rgb
-from .index import VideoIndex, cache_root, check_file, load_or_build_index, video_key
+from .index import VideoIndex, cache_root, check_file, video_key
+from .probe import load_or_build_index
 from .proxy import FramePack, write_pack
 
 ProxyMode = Literal["auto"] | bool

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    import napari
 
 LayerData = tuple[Any, dict[str, Any], str]
 
@@ -63,3 +66,11 @@ def video_layer_data(path: str | os.PathLike) -> list[LayerData]:
     }
     kwargs = {"name": video_path.stem, "rgb": True, "metadata": meta, "multiscale": False}
     return [(video, kwargs, "image")]
+
+
+def find_session_layer(viewer: "napari.Viewer"):
+    """The first Image layer whose metadata names an annotator video (from our reader)."""
+    for layer in viewer.layers:
+        if isinstance(layer.metadata, dict) and isinstance(layer.metadata.get("annotator"), dict):
+            return layer
+    return None

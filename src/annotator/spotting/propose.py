@@ -6,23 +6,12 @@ import os
 from pathlib import Path
 
 from ..errors import AnnotatorError, SessionError
-from ..features.aus import AUFeatures, compute_au_features
+from ..features import features_from_tracks
 from ..io import atomic_write_json
 from ..labels import Labels, validate_labels_dict
-from ..session import AUTO_CODER, Session
+from ..labels import AUTO_CODER
+from ..session import Session
 from .spotter import Spotter
-
-def features_from_tracks(tracks) -> AUFeatures:
-    """AU features of a loaded :class:`annotator.tracking.store.Tracks`."""
-    return compute_au_features(
-        present=tracks.face_present,
-        landmarks=tracks.face_landmarks,
-        time=tracks.time,
-        fps=tracks.fps,
-        blendshapes=tracks.face_blendshapes,
-        blendshape_names=tracks.blendshape_names,
-        matrix=tracks.face_matrix,
-    )
 
 def load_emotion_model(path: str | os.PathLike):
     """A scikit-learn classifier saved with skops, checked to be safe and fitting.
@@ -80,21 +69,3 @@ def propose(session: Session, *, model: str | os.PathLike | None = None, spotter
     validate_labels_dict(labels.to_dict(), session.labels_path(AUTO_CODER))
     atomic_write_json(session.labels_path(AUTO_CODER), labels.to_dict())
     return labels
-
-def add_commands(sub) -> None:
-    p = sub.add_parser("propose", help="propose segments (onset/apex/offset/emotion) into labels/auto.json")
-    p.add_argument("sessions", nargs="+", metavar="SESSION")
-    p.add_argument("--model", default=None, metavar="FILE", help="a skops emotion classifier to use")
-    p.set_defaults(func=_cmd_propose)
-
-def _cmd_propose(args) -> int:
-    for path in args.sessions:
-        session = Session.open(path)
-        labels = propose(session, model=args.model)
-        kinds = [s.kind for s in labels.segments]
-        print(
-            f"{session.labels_path(AUTO_CODER)}: {len(labels.segments)} proposals "
-            f"({kinds.count('micro')} micro, {kinds.count('macro')} macro)"
-        )
-    return 0
-

@@ -14,7 +14,6 @@ _LAZY = {
     "TrackingWarning": ("annotator.tracking.run", "TrackingWarning"),
     "load_tracks": ("annotator.tracking.store", "load_tracks"),
     "tracks_complete": ("annotator.tracking.store", "tracks_complete"),
-    "describe": ("annotator.tracking.store", "describe"),
     "Tracks": ("annotator.tracking.store", "Tracks"),
     "BLENDSHAPE_NAMES": ("annotator.tracking.face", "BLENDSHAPE_NAMES"),
 }

@@ -281,33 +281,7 @@ def _diag(face: np.ndarray) -> float:
     return float(np.hypot(*span)) if np.isfinite(span).all() else 280.0
 
 
-def find_session_layer(viewer: "napari.Viewer"):
-    """The first Image layer whose metadata names an annotator video (from our reader)."""
-    for layer in viewer.layers:
-        if isinstance(layer.metadata, dict) and isinstance(layer.metadata.get("annotator"), dict):
-            return layer
-    return None
-
-
-def write_labels_csv(path: str, data, meta: dict) -> list[str]:
-    """npe2 writer: File ▸ Save on the video layer exports its session's labels (casme-csv).
-
-    Every coder's segments are written (not the unreviewed proposals).  Returns
-    ``[]`` for layers that are not an annotator video with a session, so napari
-    can say nothing was written.
-    """
-    from ..formats import collect_rows, get_format
-    from ..session import Session
-
-    info = (meta or {}).get("metadata", {}).get("annotator") or {}
-    if not info.get("session"):
-        return []
-    rows = collect_rows([Session.open(info["session"])])
-    get_format("casme-csv").export(rows, path)
-    return [str(path)]
-
-
 __all__ = [
     "CONTOUR_COLORS", "EMOTION_COLORS", "FACE_CONTOURS", "FrameOverlays", "POSE_CONNECTIONS", "SKELETON_COLOR",
-    "connection_vectors", "find_session_layer", "points_yx", "write_labels_csv",
+    "connection_vectors", "points_yx",
 ]

@@ -1,0 +1,21 @@
+"""The npe2 writer: File ▸ Save on an annotator video layer exports its session's labels."""
+
+from __future__ import annotations
+
+
+def write_labels_csv(path: str, data, meta: dict) -> list[str]:
+    """npe2 writer: File ▸ Save on the video layer exports its session's labels (casme-csv).
+
+    Every coder's segments are written (not the unreviewed proposals).  Returns
+    ``[]`` for layers that are not an annotator video with a session, so napari
+    can say nothing was written.
+    """
+    from ..formats import collect_rows, get_format
+    from ..session import Session
+
+    info = (meta or {}).get("metadata", {}).get("annotator") or {}
+    if not info.get("session"):
+        return []
+    rows = collect_rows([Session.open(info["session"])])
+    get_format("casme-csv").export(rows, path)
+    return [str(path)]
