@@ -16,11 +16,8 @@ import pytest
 from annotator.features.motion import body_motion, face_motion_energy
 from annotator.napari.keybindings import ACTIONS, DEFAULT_SHORTCUTS, find_clashes
 
-SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "astronaut.mp4"
-
-
 def _make_clip(path: Path, frames: int = 90) -> None:
-    """A short clip of the astronaut portrait drifting sideways (when the sample is not built)."""
+    """A short clip of the astronaut portrait drifting sideways (for the background-tracking test)."""
     import av
     from skimage import data, transform
 
@@ -37,29 +34,24 @@ def _make_clip(path: Path, frames: int = 90) -> None:
 
 
 @pytest.fixture(scope="session")
-def sample_session(tmp_path_factory) -> Path:
-    """The sample video tracked and proposed once; at least one proposal guaranteed."""
-    from annotator.labels import Labels, save_labels
-    from annotator.labels.file import make_segment
-    from annotator.labels import AUTO_CODER
+def workbench_session(tmp_path_factory, sample_session) -> Path:
+    """A proposed copy of the tracked sample (tracked once, in conftest), for tests that edit labels.
+
+    The spotter must find the sample's planted events: a sample without proposals is a
+    failure of the proposer, never papered over here.
+    """
     from annotator.session import Session
     from annotator.spotting.propose import propose
-    from annotator.tracking.run import track_videos
 
+    tracked = sample_session
     root = tmp_path_factory.mktemp("workbench")
-    video = root / "astronaut.mp4"
-    if SAMPLE.exists():
-        shutil.copy(SAMPLE, video)
-    else:
-        _make_clip(video)
-    (session,) = track_videos([video], workers=1, progress=False)
+    shutil.copy(tracked.video_path, root / tracked.video_path.name)
+    shutil.copytree(tracked.root, root / tracked.root.name)
+    session = Session.open(root / tracked.root.name)
+    assert session.video_path == (root / tracked.video_path.name).resolve()
     labels = propose(session)
-    if not labels.segments:
-        # A still portrait may give the spotter nothing; the review flow still needs a proposal.
-        auto = Labels(coder=AUTO_CODER, video=session.video_ref(), segments=[])
-        auto.segments.append(make_segment(auto, 20, 24, 30, emotion="joy", status="proposed", confidence=0.4))
-        save_labels(auto, session.labels_path(AUTO_CODER))
-    return Session.open(session.root).root
+    assert len(labels.segments) >= 5, f"the proposer found {len(labels.segments)} of the sample's 5 planted events"
+    return session.root
 
 
 def _press(viewer, key: str) -> None:
@@ -68,11 +60,11 @@ def _press(viewer, key: str) -> None:
 
 
 @pytest.fixture
-def workbench(make_napari_viewer, sample_session, qtbot):
+def workbench(make_napari_viewer, workbench_session, qtbot):
     from annotator._qt.app import open_workbench
 
     viewer = make_napari_viewer()
-    viewer, dock = open_workbench(sample_session, coder="tester", viewer=viewer)
+    viewer, dock = open_workbench(workbench_session, coder="tester", viewer=viewer)
     yield viewer, dock
     dock.close_workbench()
 
@@ -125,7 +117,7 @@ def test_motion_curves_match_a_plain_computation_across_passes():
     assert np.allclose(got[1:], expected, rtol=1e-4, equal_nan=True)
 
 
-def test_reader_declines_files_that_are_not_ours(tmp_path, sample_session):
+def test_reader_declines_files_that_are_not_ours(tmp_path, workbench_session):
     from annotator.napari._reader import napari_get_reader
 
     (tmp_path / "notes.txt").write_text("hello")
@@ -133,7 +125,7 @@ def test_reader_declines_files_that_are_not_ours(tmp_path, sample_session):
     (tmp_path / "plain_dir").mkdir()
     for path in ("notes.txt", "image.png", "plain_dir"):
         assert napari_get_reader(str(tmp_path / path)) is None
-    assert napari_get_reader(str(sample_session)) is not None
+    assert napari_get_reader(str(workbench_session)) is not None
 
 
 # -- GUI --------------------------------------------------------------------------------------
@@ -172,7 +164,7 @@ def test_every_action_has_a_handler(workbench):
 
 
 @pytest.mark.gui
-def test_review_edit_undo_redo_and_reload(workbench, sample_session):
+def test_review_edit_undo_redo_and_reload(workbench, workbench_session):
     from annotator.session import Session
 
     viewer, dock = workbench
@@ -203,7 +195,7 @@ def test_review_edit_undo_redo_and_reload(workbench, sample_session):
     dock.close_workbench()
     viewer.close()
 
-    reloaded = Session.open(sample_session).load_labels("tester")
+    reloaded = Session.open(workbench_session).load_labels("tester")
     assert [s.to_dict() for s in reloaded.sorted()] == saved
     assert rows == len(editor.visible())
 
@@ -296,18 +288,18 @@ def test_timeline_follows_slider_and_drags_edges(workbench, qtbot):
 
 
 @pytest.mark.gui
-def test_plugins_menu_widget_finds_the_session(make_napari_viewer, sample_session):
+def test_plugins_menu_widget_finds_the_session(make_napari_viewer, workbench_session):
     viewer = make_napari_viewer()
-    viewer.open(str(sample_session), plugin="annotator")
+    viewer.open(str(workbench_session), plugin="annotator")
     _, dock = viewer.window.add_plugin_dock_widget("annotator", "Workbench")
-    assert dock.session is not None and dock.session.root == Path(sample_session)
+    assert dock.session is not None and dock.session.root == Path(workbench_session)
     assert dock.overlays is not None and dock.timeline is not None
     dock.close_workbench()
 
 
 @pytest.mark.gui
 @pytest.mark.slow
-def test_untracked_video_is_tracked_in_the_background(make_napari_viewer, sample_session, tmp_path, qtbot):
+def test_untracked_video_is_tracked_in_the_background(make_napari_viewer, workbench_session, tmp_path, qtbot):
     from annotator._qt.app import open_workbench
     from annotator.session import Session
 
@@ -341,19 +333,19 @@ def test_saving_the_video_layer_exports_labels(workbench, tmp_path):
 
 
 @pytest.mark.gui
-def test_compare_shows_other_coders_read_only(make_napari_viewer, sample_session):
+def test_compare_shows_other_coders_read_only(make_napari_viewer, workbench_session):
     from annotator._qt.app import open_workbench
     from annotator.labels.file import make_segment
     from annotator.session import Session
 
-    session = Session.open(sample_session)
+    session = Session.open(workbench_session)
     proposals = session.load_labels("auto").segments
     free = next(f for f in range(3, session.n_frames - 3)
                 if not any(p.onset - 3 <= f <= p.offset + 3 for p in proposals))
     other = session.load_labels("rater2", create=True)
     other.segments.append(make_segment(other, free - 2, free, free + 2, emotion="anger"))
     session.save_labels(other)
-    viewer, dock = open_workbench(sample_session, coder="tester3", compare=["rater2"], viewer=make_napari_viewer())
+    viewer, dock = open_workbench(workbench_session, coder="tester3", compare=["rater2"], viewer=make_napari_viewer())
     coders = [dock.table.cell_text(r, 8) for r in range(dock.table.rowCount())]
     assert "rater2" in coders
     before = [s.to_dict() for s in dock.editor.labels.segments]
@@ -466,7 +458,7 @@ def _answer_dialog(qtbot, text: str | None, tries: int = 100) -> None:
 
 
 @pytest.mark.gui
-def test_notes_and_action_units_typed_from_the_keyboard(workbench, qtbot, sample_session):
+def test_notes_and_action_units_typed_from_the_keyboard(workbench, qtbot, workbench_session):
     from annotator.session import Session
 
     viewer, dock = workbench
@@ -496,20 +488,20 @@ def test_notes_and_action_units_typed_from_the_keyboard(workbench, qtbot, sample
 
     dock.trigger("undo")
     assert editor.own(proposal.id).aus == proposal.aus
-    reloaded = Session.open(sample_session).load_labels("tester")
+    reloaded = Session.open(workbench_session).load_labels("tester")
     assert reloaded.get(proposal.id).notes == "brief lip corner pull, left only"
     assert reloaded.get(proposal.id).aus == proposal.aus
 
 
 @pytest.mark.gui
-def test_frame_steps_do_not_recompile_the_overlay_shaders(make_napari_viewer, sample_session, monkeypatch):
+def test_frame_steps_do_not_recompile_the_overlay_shaders(make_napari_viewer, workbench_session, monkeypatch):
     """vispy rebuilt each Vectors layer's shader on every data change (vispy#2568);
     the workbench keeps them, so a step only uploads new vertices."""
     from vispy.visuals.shaders.program import ModularProgram
 
     from annotator._qt.app import open_workbench
 
-    viewer, dock = open_workbench(sample_session, coder="tester", viewer=make_napari_viewer(show=True))
+    viewer, dock = open_workbench(workbench_session, coder="tester", viewer=make_napari_viewer(show=True))
     try:
         dock.set_frame(10)
         viewer.screenshot(canvas_only=True, flash=False)  # draws once: every program is built
@@ -530,7 +522,7 @@ def test_frame_steps_do_not_recompile_the_overlay_shaders(make_napari_viewer, sa
 
 
 @pytest.mark.gui
-def test_frame_steps_repaint_only_the_video_row_of_the_layer_list(make_napari_viewer, sample_session, qtbot, monkeypatch):
+def test_frame_steps_repaint_only_the_video_row_of_the_layer_list(make_napari_viewer, workbench_session, qtbot, monkeypatch):
     """Qt's list view lays out and repaints every row on any change, and napari sends
     three per step; in the workbench a step repaints the one row whose thumbnail changed."""
     from napari._qt.containers._layer_delegate import LayerDelegate
@@ -538,7 +530,7 @@ def test_frame_steps_repaint_only_the_video_row_of_the_layer_list(make_napari_vi
 
     from annotator._qt.app import open_workbench
 
-    viewer, dock = open_workbench(sample_session, coder="tester", viewer=make_napari_viewer(show=True))
+    viewer, dock = open_workbench(workbench_session, coder="tester", viewer=make_napari_viewer(show=True))
     try:
         viewer.window._qt_window.resize(1500, 950)  # room for all four rows
         qtbot.wait(100)
@@ -571,12 +563,12 @@ def test_frame_steps_repaint_only_the_video_row_of_the_layer_list(make_napari_vi
 
 
 @pytest.mark.gui
-def test_overlays_follow_the_camera_but_skip_redundant_draw_updates(make_napari_viewer, sample_session, monkeypatch):
+def test_overlays_follow_the_camera_but_skip_redundant_draw_updates(make_napari_viewer, workbench_session, monkeypatch):
     from napari.layers import Vectors
 
     from annotator._qt.app import open_workbench
 
-    viewer, dock = open_workbench(sample_session, coder="tester", viewer=make_napari_viewer(show=True))
+    viewer, dock = open_workbench(workbench_session, coder="tester", viewer=make_napari_viewer(show=True))
     try:
         lines = dock.overlays.lines
         viewer.screenshot(canvas_only=True, flash=False)
