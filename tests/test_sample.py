@@ -34,9 +34,9 @@ def test_events_are_in_the_pictures():
     """Each event changes the face more at its apex than the neutral stretches change."""
     truth = load_labels(SAMPLE_TRUTH).sorted()
     with open_video(SAMPLE_VIDEO) as v:
-        frames = v[:].astype(np.float32)
-    h, w = frames.shape[1:3]
-    face = frames[:, h // 5 : 4 * h // 5, w // 5 : 4 * w // 5]
+        h, w = v.height, v.width
+        # Crop, and convert a frame at a time: the whole clip as float32 is 0.8 GB.
+        face = np.stack([v[i][h // 5 : 4 * h // 5, w // 5 : 4 * w // 5] for i in range(len(v))])
     busy = np.zeros(len(face), bool)
     for s in truth:
         busy[s.onset : s.offset + 1] = True
@@ -47,7 +47,8 @@ def test_events_are_in_the_pictures():
         """How far frame ``ia`` is from the blend of the frames around it: slow head
         drift blends away, an expression between ``i0`` and ``i1`` does not."""
         t = (ia - i0) / (i1 - i0)
-        return np.abs(face[ia] - ((1 - t) * face[i0] + t * face[i1])).mean()
+        a, b, c = (face[i].astype(np.float32) for i in (i0, ia, i1))
+        return np.abs(b - ((1 - t) * a + t * c)).mean()
 
     for s in truth:
         i0, i1 = max(0, s.onset - 1), min(len(face) - 1, s.offset + 1)
