@@ -122,7 +122,8 @@ def cmd_open(args: argparse.Namespace) -> int:
     """Start napari with the workbench on a video or a session."""
     from ._qt.app import main as run_workbench
 
-    return run_workbench(args.path, coder=args.coder, compare=args.compare)
+    compare = [name.strip() for value in args.compare for name in value.split(",") if name.strip()]
+    return run_workbench(args.path, coder=args.coder, compare=compare)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -178,7 +179,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("open", help="label a video or session in the napari workbench")
     p.add_argument("path", metavar="VIDEO|SESSION")
     p.add_argument("--coder", default=None, metavar="NAME", help="whose labels to edit (default: $USER or 'coder')")
-    p.add_argument("--compare", nargs="+", default=[], metavar="CODER", help="show these coders' labels read-only")
+    # One value per flag (repeatable, or comma-separated), so --compare can go anywhere:
+    # with nargs="+" it swallowed the path that followed it.
+    p.add_argument("--compare", action="append", default=[], metavar="CODER[,CODER]",
+                   help="show this coder's labels read-only (repeat, or separate with commas)")
     p.set_defaults(func=cmd_open)
     return parser
 

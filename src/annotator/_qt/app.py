@@ -66,6 +66,25 @@ def open_workbench(
     return viewer, dock
 
 
+def _check_display() -> None:
+    """One line instead of Qt's abort (status 134, a misleading xcb-cursor0 message)."""
+    import sys
+
+    from ..errors import AnnotatorError
+
+    if not sys.platform.startswith("linux"):
+        return
+    if os.environ.get("QT_QPA_PLATFORM", "").split(":")[0] in ("offscreen", "minimal", "vnc", "eglfs", "linuxfb"):
+        return
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return
+    raise AnnotatorError(
+        None,
+        "no display to open the workbench on ($DISPLAY is not set); on a machine without a screen run "
+        "`xvfb-run -a annotator open ...` (Debian package xvfb)",
+    )
+
+
 def main(path, coder=None, compare=()) -> int:
     """Run the workbench until its window closes.
 
@@ -91,6 +110,7 @@ def main(path, coder=None, compare=()) -> int:
     video_path = Session.open(path).video_path if is_session_dir(path) else path
     with open_video(video_path):
         pass
+    _check_display()
 
     import napari
 

@@ -21,6 +21,7 @@ PROXY_MAX_RAW_BYTES = 4 * 1024**3
 def _build_proxy_in_background(video) -> None:
     """Build the proxy on a daemon thread: frames stay readable (and exact) meanwhile,
     and later reads switch to the proxy.  An interrupted build leaves nothing behind."""
+    import sys
     import threading
 
     from ..errors import VideoError
@@ -30,6 +31,11 @@ def _build_proxy_in_background(video) -> None:
             video.build_proxy()
         except (VideoError, ValueError, OSError):
             pass  # no writable cache or the video was closed: the seek path stays
+        except RuntimeError:
+            # The interpreter is exiting under the build ("cannot schedule new futures
+            # after interpreter shutdown"): the partial proxy is discarded, say nothing.
+            if not sys.is_finalizing():
+                raise
 
     threading.Thread(target=build, name=f"proxy:{video.path.name}", daemon=True).start()
 
