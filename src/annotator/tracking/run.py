@@ -340,7 +340,7 @@ def track_videos(
         warnings.warn(
             f"no Face Landmarker bundle found (--face-model, $ANNOTATOR_FACE_MODEL, {cached_face_model()}); "
             "using the legacy Face Mesh: 478 landmarks but no blendshapes or head pose. "
-            "Run `make setup` to install the bundle.",
+            "Run `annotator setup` to install the bundle.",
             TrackingWarning,
             stacklevel=2,
         )
