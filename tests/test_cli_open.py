@@ -42,3 +42,13 @@ def test_compare_goes_anywhere_on_the_command_line(monkeypatch, tmp_path):
         assert cli.main(argv) == 0
         assert seen["path"] == "clip.annot" and seen["coder"] == "alice", argv
         assert seen["compare"] in (["bob"], ["bob", "carol"]), argv
+
+
+def test_probe_and_info_agree_on_the_duration(sample_session, capsys):
+    assert cli.main(["probe", str(sample_session.video_path)]) == 0
+    probe = capsys.readouterr().out
+    assert cli.main(["info", str(sample_session.root)]) == 0
+    info = capsys.readouterr().out
+    # the sample: 300 frames at 30 fps last 10.00 s, from the first frame to the end of the last
+    assert "300 frames" in probe and ", 10.00 s" in probe, probe
+    assert "10.00 s" in info, info

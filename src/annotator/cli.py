@@ -31,10 +31,11 @@ def _positive_int(text: str) -> int:
 def cmd_probe(args: argparse.Namespace) -> int:
     """Print what a video is (frames, fps, size, rotation, codec, duration)."""
     from .media import open_video
+    from .media.timing import clip_duration
 
     for path in args.videos:
         with open_video(path) as v:
-            duration = float(v.timestamps[-1]) if len(v) else 0.0
+            duration = clip_duration(v.timestamps, v.fps)
             print(
                 f"{path}: {len(v)} frames, {v.fps:.3f} fps, {v.width}x{v.height}, "
                 f"rotation {v.rotation}°, {v.codec}, {duration:.2f} s"
@@ -111,8 +112,9 @@ def cmd_propose(args: argparse.Namespace) -> int:
         session = Session.open(path)
         labels = propose(session, model=args.model)
         kinds = [s.kind for s in labels.segments]
+        n = len(labels.segments)
         print(
-            f"{session.labels_path(AUTO_CODER)}: {len(labels.segments)} proposals "
+            f"{session.labels_path(AUTO_CODER)}: {n} proposal{'' if n == 1 else 's'} "
             f"({kinds.count('micro')} micro, {kinds.count('macro')} macro)"
         )
     return 0

@@ -219,6 +219,8 @@ def describe(session: Session) -> str:
     import numpy as np
     import zarr
 
+    from .media.timing import clip_duration
+
     meta = session.meta["video"]
     frames = int(meta["frames"])
     fps = float(meta["fps"])
@@ -232,7 +234,7 @@ def describe(session: Session) -> str:
             attrs = dict(group.attrs)
             time = np.asarray(group["time"][:])
             if len(time):
-                duration = float(time[-1] - time[0]) + (1.0 / fps if fps > 0 else 0.0)
+                duration = clip_duration(time, fps)
         except Exception as exc:  # noqa: BLE001
             group, attrs = None, None
             tracking = f"unreadable ({exc})"
