@@ -175,6 +175,43 @@ def cmd_formats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _coder_list(text: str | None) -> list[str] | None:
+    return [c.strip() for c in text.split(",") if c.strip()] if text else None
+
+
+def cmd_agree(args: argparse.Namespace) -> int:
+    import json
+
+    from .agreement import session_agreement
+    from .session import Session
+
+    reports = [session_agreement(Session.open(p), _coder_list(args.coders)) for p in args.sessions]
+    if args.json:
+        print(json.dumps([{"session": str(p), **r.to_dict()} for p, r in zip(args.sessions, reports)], indent=2))
+    else:
+        for path, report in zip(args.sessions, reports):
+            print(f"{path}: {report.format_text()}")
+    return 0
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from .agreement import session_consensus
+    from .session import Session
+
+    session = Session.open(args.session)
+    coders = _coder_list(args.coders) or [c for c in session.coders() if c != args.output]
+    labels = session_consensus(session, coders, coder=args.output)
+    path = session.labels_path(args.output)
+    if path.exists() and not args.force:
+        raise AnnotatorError(path, "exists; pass --force to replace it")
+    session.save_labels(labels)
+    pending = [s for s in labels.segments if s.adjudication]
+    print(f"{path}: {len(labels.segments)} segments from {', '.join(coders)}; {len(pending)} to adjudicate")
+    for seg in pending:
+        print(f"  {seg.onset}–{seg.offset} {seg.emotion}: {seg.adjudication}")
+    return 0
+
+
 def _formats_epilog() -> str:
     from .formats import format_names
 
@@ -258,6 +295,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("formats", help="list the installed formats: direction, suffix, frames, emotions")
     p.set_defaults(func=cmd_formats)
+
+    p = sub.add_parser("agree", help="agreement between coders: matches, Δframes, kappas, onset bias")
+    p.add_argument("sessions", nargs="+", metavar="SESSION")
+    p.add_argument("--coders", default=None, metavar="A,B,...", help="the coders to compare (default: all)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(func=cmd_agree)
+
+    p = sub.add_parser("merge", help="consensus labels from several coders (ties and unmatched marked)")
+    p.add_argument("session", metavar="SESSION")
+    p.add_argument("--coders", default=None, metavar="A,B,...", help="the coders to merge (default: all)")
+    p.add_argument("-o", "--output", default="consensus", metavar="CODER",
+                   help="the coder name to write, labels/<CODER>.json (default: consensus)")
+    p.add_argument("--force", action="store_true", help="replace an existing consensus file")
+    p.set_defaults(func=cmd_merge)
 
     p = sub.add_parser("evaluate", help="spotting scores (MEGC) of predictions against truth")
     p.add_argument("truth", metavar="TRUTH", help="labels file or casme-csv export")

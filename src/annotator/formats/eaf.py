@@ -10,7 +10,7 @@ PARTICIPANT = subject)::
     <coder>:notes     onset → offset, the coder's notes (only where there are any)
     <coder>:annotator onset → offset, a JSON object holding what EAF has no place for:
                       id, kind, status, confidence, intensity, emotion_scores, source,
-                      created, modified.  ELAN keeps an annotation's value as it is, so
+                      adjudication, created, modified.  ELAN keeps an annotation's value as it is, so
                       these survive editing in ELAN; moving the annotation's edges
                       moves nothing (the times come from the emotion tier).
 
@@ -48,7 +48,10 @@ LANG = "und"  # ELAN's "undetermined" language
 XSD_URL = "http://www.mpi.nl/tools/elan/EAFv3.0.xsd"
 TIERS = ("emotion", "phase", "AUs", "notes", "annotator")
 #: Segment fields stored as JSON on the ``<coder>:annotator`` tier.
-DATA_FIELDS = ("id", "kind", "status", "confidence", "intensity", "emotion_scores", "source", "created", "modified")
+DATA_FIELDS = (
+    "id", "kind", "status", "confidence", "intensity", "emotion_scores", "source", "adjudication", "created",
+    "modified",
+)
 PROP = "annotator:"
 
 
