@@ -109,8 +109,12 @@ class Eaf(BaseFormat):
                     eaf.add_property(PROP + key, str(value))
         for rec in records:
             self._add_coder(eaf, rec)
+        # to_string, not to_file: to_file renames an existing target to .bak
         data = pympi.Elan.to_string(eaf, encoding="UTF-8")
-        atomic_write_bytes(path, data if isinstance(data, bytes) else data.encode("utf-8"))
+        data = data if isinstance(data, bytes) else data.encode("utf-8")
+        if not data.startswith(b"<?xml"):
+            data = b'<?xml version="1.0" encoding="UTF-8"?>\n' + data
+        atomic_write_bytes(path, data)
         return []
 
     def _add_coder(self, eaf, rec: Record) -> None:
