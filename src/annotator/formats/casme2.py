@@ -50,9 +50,9 @@ class Casme2Xlsx(TableFormat, BaseFormat):
         text = self._cell(row, "offset").strip()
         if text in ("0", "0.0"):
             if apex is None:
-                raise FormatError(path, f"{label}, column 5: offset 0 means offset = apex, but the apex is missing")
+                raise FormatError(path, f"{label}, {self._colname('offset')}: offset 0 means offset = apex, but the apex is missing")
             return apex
-        return frame_cell(path, label, "column 5 (offset)", text, base)
+        return frame_cell(path, label, self._colname("offset"), text, base)
 
     def _row(self, record, seg, base):
         out = super()._row(record, seg, base)

@@ -157,7 +157,11 @@ class TableFormat:
         col = {**self.columns, **self.extra_columns}.get(role)
         if col is None:
             return default
-        value = row.iloc[col] if isinstance(col, int) else row.get(col, default)
+        if isinstance(col, int):
+            # a spreadsheet drops trailing empty columns, so an optional one may be absent
+            value = row.iloc[col] if col < len(row) else default
+        else:
+            value = row.get(col, default)
         return "" if value is None else str(value)
 
     def _validate(self, path: Path, frame: "pd.DataFrame") -> None:
@@ -183,7 +187,12 @@ class TableFormat:
         return kind_for(onset, offset, fps)
 
     def _offset(self, path: Path, label: str, row, base: int, onset: int, apex: int | None) -> int:
-        return frame_cell(path, label, str(self.columns["offset"]), self._cell(row, "offset"), base)
+        return frame_cell(path, label, self._colname("offset"), self._cell(row, "offset"), base)
+
+    def _colname(self, role: str) -> str:
+        """How a message names a column: its header, or its position and role in a headerless table."""
+        col = {**self.columns, **self.extra_columns}[role]
+        return f"column {col + 1} ({role})" if isinstance(col, int) else str(col)
 
     def read(self, path: str | os.PathLike, **options) -> list:
         from ..labels import Segment
@@ -203,10 +212,10 @@ class TableFormat:
                 continue  # blank spreadsheet rows between blocks
             video = self._cell(row, "video").strip()
             if not video:
-                raise FormatError(path, f"{label}, {self.columns['video']}: the clip name is empty")
+                raise FormatError(path, f"{label}, {self._colname('video')}: the clip name is empty")
             subject = self._cell(row, "subject").strip()
-            onset = frame_cell(path, label, str(self.columns["onset"]), self._cell(row, "onset"), base)
-            apex = frame_cell(path, label, str(self.columns.get("apex", "apex")), self._cell(row, "apex"), base,
+            onset = frame_cell(path, label, self._colname("onset"), self._cell(row, "onset"), base)
+            apex = frame_cell(path, label, self._colname("apex"), self._cell(row, "apex"), base,
                               allow_slash=True) if "apex" in self.columns else None
             offset = self._offset(path, label, row, base, onset, apex)
             if offset < onset:
