@@ -17,9 +17,14 @@ APT_PACKAGES := xvfb xauth libgl1 libgl1-mesa-dri libegl1 libglib2.0-0 libfontco
 PIP_PINS := "jax<0.6" "jaxlib<0.6" "opencv-contrib-python<4.12" "opencv-python-headless<4.12"
 XVFB := xvfb-run -a -s "-screen 0 1600x1000x24"
 
-.PHONY: setup apt venv model test demo sample screenshot bench lint clean
+# The EAF 3.0 schema ships only in pympi-ling's source distribution, under a licence it does
+# not state, so it is fetched at set-up (for the tests' validation) and never committed.
+EAF_XSD := $(VENV)/share/EAFv3.0.xsd
+PYMPI_SDIST := pympi-ling==1.71
 
-setup: apt $(STAMP) model
+.PHONY: setup apt venv model xsd test demo sample screenshot bench lint clean
+
+setup: apt $(STAMP) model xsd
 
 apt:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -33,6 +38,9 @@ $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	@# packages now come from src/ alone; an egg-info left at the top by the older layout would
+	@# shadow the new entry points whenever the repository root is on sys.path (pytest puts it there)
+	rm -rf annotator.egg-info
 	$(PY) -m pip install -q $(PIP_PINS) -e ".[test]"
 	touch $(STAMP)
 
@@ -41,6 +49,14 @@ $(STAMP): pyproject.toml
 # bundle's sha256; it does nothing when a valid bundle is installed.
 model: $(STAMP)
 	@$(PY) -m annotator setup
+
+xsd: $(EAF_XSD)
+
+$(EAF_XSD): | $(STAMP)
+	@rm -rf $(VENV)/sdist && mkdir -p $(VENV)/sdist $(dir $(EAF_XSD))
+	$(PY) -m pip download -q --no-deps --no-binary :all: $(PYMPI_SDIST) -d $(VENV)/sdist
+	tar -xzf $(VENV)/sdist/pympi_ling-*.tar.gz -C $(VENV)/sdist --wildcards '*/test/EAFv3.0.xsd'
+	cp $(VENV)/sdist/pympi_ling-*/test/EAFv3.0.xsd $@.tmp && mv $@.tmp $@
 
 test: setup
 	$(VENV)/bin/lint-imports

@@ -322,7 +322,6 @@ def test_untracked_video_is_tracked_in_the_background(make_napari_viewer, workbe
 def test_saving_the_video_layer_exports_labels(workbench, tmp_path):
     from napari.plugins.io import save_layers
 
-    pytest.importorskip("annotator_formats", reason="the casme-csv format plugin is not installed (pip install -e .)")
     viewer, dock = workbench
     seg = dock.editor.new_segment(10, length=4, emotion="fear")
     out = tmp_path / "labels.csv"

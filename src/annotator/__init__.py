@@ -17,6 +17,8 @@ _LAZY = {
     "load_labels": ("annotator.labels", "load_labels"),
     "save_labels": ("annotator.labels", "save_labels"),
     "AnnotatorError": ("annotator.errors", "AnnotatorError"),
+    "load_file": ("annotator.formats", "load_file"),
+    "save_file": ("annotator.formats", "save_file"),
 }
 
 

@@ -120,16 +120,125 @@ def cmd_propose(args: argparse.Namespace) -> int:
     return 0
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    # a warning meant for users (a format plugin that failed to load) is one plain line
+    print(f"annotator: warning: {message}", file=sys.stderr)
+
+
+def _format_options(args: argparse.Namespace) -> dict:
+    """``--option KEY=VALUE`` and ``--frame-base`` as keyword options for a format."""
+    out = {}
+    for item in getattr(args, "option", None) or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise AnnotatorError(None, f"--option {item!r}: expected KEY=VALUE")
+        out[key.strip().replace("-", "_")] = value
+    if getattr(args, "frame_base", None) is not None:
+        out["frame_base"] = args.frame_base
+    return out
+
+
+def _output_path(args: argparse.Namespace) -> Path:
+    """The export's target: the one place the output path is decided (and may be checked)."""
+    return Path(args.output)
+
+
 def cmd_export(args: argparse.Namespace) -> int:
-    from .formats import collect_rows, get_format
+    from .formats import collect_records, get_format
     from .session import Session
 
     fmt = get_format(args.format)
+    if not getattr(fmt, "can_write", True):
+        raise AnnotatorError(None, f"format {args.format!r} can only be read (see `annotator formats`)")
     sessions = [Session.open(p) for p in args.sessions]
-    rows = collect_rows(sessions, args.coder, include_proposals=args.proposals)
-    fmt.export(rows, args.output)
-    print(f"{args.output}: {len(rows)} segments from {len(sessions)} session(s)")
+    collected = collect_records(sessions, args.coder, include_proposals=args.proposals)
+    output = _output_path(args)
+    notes = fmt.write(collected.records, output, **_format_options(args)) or []
+    print(f"{output}: {collected.n_segments} segments from {len(sessions)} session(s)")
+    for note in [*collected.notes(), *notes]:
+        print(f"  note: {note}")
     return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .formats import get_format, session_timing
+    from .formats.importing import apply_import, pick_record, plan_import
+    from .session import Session
+
+    fmt = get_format(args.format)
+    if not getattr(fmt, "can_read", True):
+        raise AnnotatorError(None, f"format {args.format!r} can only be written (see `annotator formats`)")
+    if (args.into is None) == (args.video is None):
+        raise AnnotatorError(None, "pass exactly one of --into SESSION or --video VIDEO")
+    session = Session.open(args.into) if args.into is not None else Session.create(args.video, subject=args.subject)
+    options = {**_format_options(args), "fps": session.fps, "timing": session_timing(session)}
+    if args.coder:
+        options["coder"] = args.coder
+    plans = []
+    for path in args.paths:
+        records = pick_record(list(fmt.read(path, **options)), session, path, args.subject)
+        plans.extend(plan_import(session, records, path, coder=args.coder, force=args.force))
+    targets = [p.path for p in plans]
+    dup = next((t for t in targets if targets.count(t) > 1), None)
+    if dup is not None:
+        raise AnnotatorError(dup, "two of the imported files fill the same coder's labels; import them one at a time")
+    for path in apply_import(plans):  # nothing is written until every file has been read and checked
+        plan = next(p for p in plans if p.path == path)
+        print(f"{path}: {len(plan.labels.segments)} segments{' (replaced)' if plan.replaces else ''}")
+    return 0
+
+
+def cmd_formats(args: argparse.Namespace) -> int:
+    from .formats import available_formats, direction_of
+
+    for name, fmt in available_formats().items():
+        print(f"{name}  ({direction_of(fmt)}, {fmt.suffix})  {getattr(fmt, 'description', '')}")
+        print(f"    frames:   {getattr(fmt, 'frame_base', '') or 'not stated'}")
+        print(f"    emotions: {getattr(fmt, 'emotions', '') or 'not stated'}")
+    return 0
+
+
+def _coder_list(text: str | None) -> list[str] | None:
+    return [c.strip() for c in text.split(",") if c.strip()] if text else None
+
+
+def cmd_agree(args: argparse.Namespace) -> int:
+    import json
+
+    from .agreement import session_agreement
+    from .session import Session
+
+    reports = [session_agreement(Session.open(p), _coder_list(args.coders)) for p in args.sessions]
+    if args.json:
+        print(json.dumps([{"session": str(p), **r.to_dict()} for p, r in zip(args.sessions, reports)], indent=2))
+    else:
+        for path, report in zip(args.sessions, reports):
+            print(f"{path}: {report.format_text()}")
+    return 0
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from .agreement import session_consensus
+    from .session import Session
+
+    session = Session.open(args.session)
+    coders = _coder_list(args.coders) or [c for c in session.coders() if c != args.output]
+    labels = session_consensus(session, coders, coder=args.output)
+    path = session.labels_path(args.output)
+    if path.exists() and not args.force:
+        raise AnnotatorError(path, "exists; pass --force to replace it")
+    session.save_labels(labels)
+    pending = [s for s in labels.segments if s.adjudication]
+    print(f"{path}: {len(labels.segments)} segments from {', '.join(coders)}; {len(pending)} to adjudicate")
+    for seg in pending:
+        print(f"  {seg.onset}–{seg.offset} {seg.emotion}: {seg.adjudication}")
+    return 0
+
+
+def _formats_epilog() -> str:
+    from .formats import format_names
+
+    return "formats: " + (", ".join(format_names()) or "none installed") + " (details: annotator formats)"
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -189,13 +298,47 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, metavar="FILE", help="a skops emotion classifier to use")
     p.set_defaults(func=cmd_propose)
 
-    p = sub.add_parser("export", help="export labels to a dataset format")
-    p.add_argument("format", metavar="FORMAT", help="e.g. casme-csv")
+    p = sub.add_parser("export", help="export labels to one of the field's formats",
+                       epilog=_formats_epilog())
+    p.add_argument("format", metavar="FORMAT", help="a format name; `annotator formats` lists them")
     p.add_argument("sessions", nargs="+", metavar="SESSION")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
     p.add_argument("--coder", default=None, metavar="NAME", help="only this coder (default: every coder)")
     p.add_argument("--proposals", action="store_true", help="include the proposals (labels/auto.json)")
+    p.add_argument("--frame-base", type=int, default=None, metavar="N", help="number of the video's first frame in the file")
+    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                   help="a format's own option, e.g. header=vid,onset,offset,type for megc-csv")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("import", help="import labels from one of the field's formats into a session",
+                       epilog=_formats_epilog())
+    p.add_argument("format", metavar="FORMAT", help="a format name; `annotator formats` lists them")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--into", default=None, metavar="SESSION", help="the session to import into")
+    p.add_argument("--video", default=None, metavar="VIDEO", help="the video to import for (its session is created if missing)")
+    p.add_argument("--coder", default=None, metavar="NAME", help="import as this coder (default: the file's coder)")
+    p.add_argument("--subject", default=None, metavar="S", help="the clip's subject, where a table holds several")
+    p.add_argument("--force", action="store_true", help="replace a coder's existing labels file")
+    p.add_argument("--frame-base", type=int, default=None, metavar="N", help="number of the video's first frame in the file")
+    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="a format's own option")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("formats", help="list the installed formats: direction, suffix, frames, emotions")
+    p.set_defaults(func=cmd_formats)
+
+    p = sub.add_parser("agree", help="agreement between coders: matches, Δframes, kappas, onset bias")
+    p.add_argument("sessions", nargs="+", metavar="SESSION")
+    p.add_argument("--coders", default=None, metavar="A,B,...", help="the coders to compare (default: all)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(func=cmd_agree)
+
+    p = sub.add_parser("merge", help="consensus labels from several coders (ties and unmatched marked)")
+    p.add_argument("session", metavar="SESSION")
+    p.add_argument("--coders", default=None, metavar="A,B,...", help="the coders to merge (default: all)")
+    p.add_argument("-o", "--output", default="consensus", metavar="CODER",
+                   help="the coder name to write, labels/<CODER>.json (default: consensus)")
+    p.add_argument("--force", action="store_true", help="replace an existing consensus file")
+    p.set_defaults(func=cmd_merge)
 
     p = sub.add_parser("evaluate", help="spotting scores (MEGC) of predictions against truth")
     p.add_argument("truth", metavar="TRUTH", help="labels file or casme-csv export")
@@ -225,6 +368,14 @@ def _version() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.func(args) or 0)
     except AnnotatorError as exc:

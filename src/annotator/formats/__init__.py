@@ -1,16 +1,39 @@
-"""Export and import formats, found through the ``annotator.formats`` entry points.
+"""The I/O layer: the field's formats, read and written through one protocol.
 
-A format is a class with ``name``, ``description``, ``suffix`` and
+A format is a class with ``read`` and ``write`` over :class:`Record` (one coder's
+segments on one clip, with the video's clock), registered through the
+``annotator.formats`` entry points; the built-in ones live in this package and
+register the same way third-party plugins do (``plugins/`` has one to copy).
+:func:`load_file` and :func:`save_file` pick a format by name, suffix or content.
 
-* ``export(rows: list[ExportRow], path)`` writing one file atomically;
-* optionally ``read(path) -> dict[key, list[Segment]]`` so that ``annotator
-  evaluate`` can read it back (key identifies a video).
-
-The format plugins live in ``plugins/`` and register in ``pyproject.toml``.
+==============  ==========  ==================================================
+module          formats     frames
+==============  ==========  ==================================================
+``casme``       casme-csv   0-based (napari's slider)
+``casme``       casme-xlsx  CASME II image numbers (1-based by default)
+``samm``        samm-xlsx   SAMM image numbers (1-based by default), header row 13
+``casme2``      casme2-xlsx 1-based, offset 0 = apex, no header
+``megc``        megc-csv    1-based by default
+``eaf``         eaf         integer ms from the video's own timestamps
+``native``      annotator-json  0-based
+==============  ==========  ==================================================
 """
 
 from __future__ import annotations
 
-from .registry import ExportRow, Format, available_formats, collect_rows, get_format
+from .base import BaseFormat, Format, FormatError, direction_of
+from .facade import as_records, load_file, resolve_format, save_file
+from .records import Collected, Record, Timing, collect_records, record_from_labels, session_timing
+from .registry import (
+    ENTRY_POINT_GROUP,
+    FormatPluginWarning,
+    available_formats,
+    format_names,
+    get_format,
+)
 
-__all__ = ["ExportRow", "Format", "available_formats", "collect_rows", "get_format"]
+__all__ = [
+    "ENTRY_POINT_GROUP", "BaseFormat", "Collected", "Format", "FormatError", "FormatPluginWarning", "Record",
+    "Timing", "as_records", "available_formats", "collect_records", "direction_of", "format_names", "get_format",
+    "load_file", "record_from_labels", "resolve_format", "save_file", "session_timing",
+]

@@ -1,73 +1,89 @@
-"""Discovery of format plugins and the rows they export."""
+"""Discovery of formats through the ``annotator.formats`` entry points.
+
+Built-in and third-party formats are found the same way.  A plugin that fails
+to import or to instantiate is reported once, as a :class:`FormatPluginWarning`,
+and skipped: a broken third-party package never stops annotator.
+"""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-from importlib.metadata import entry_points
+import warnings
+from functools import lru_cache
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
-from typing import Iterable, Protocol
+from typing import Any
 
 from ..errors import AnnotatorError
-from ..labels.model import AUTO_CODER, Segment
 
 ENTRY_POINT_GROUP = "annotator.formats"
 
 
-@dataclass(frozen=True)
-class ExportRow:
-    """One segment with the context every format needs."""
-
-    subject: str
-    video: str  # file stem of the video, the clip's name in the datasets' tables
-    coder: str
-    fps: float
-    segment: Segment
+class FormatPluginWarning(UserWarning):
+    """A format plugin that could not be loaded (it is skipped)."""
 
 
-class Format(Protocol):
-    name: str
-    description: str
-    suffix: str
-
-    def export(self, rows: list[ExportRow], path: str | os.PathLike) -> None: ...
-
-
-def available_formats() -> dict[str, type]:
-    """``{name: format class}`` of every installed format plugin."""
-    out = {}
+def _entry_points() -> list[EntryPoint]:
+    seen: dict[str, EntryPoint] = {}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        out[ep.name] = ep
-    return dict(sorted(out.items()))
+        # the first distribution to claim a name keeps it, as importlib orders them
+        seen.setdefault(ep.name, ep)
+    return [seen[k] for k in sorted(seen)]
 
 
-def get_format(name: str) -> Format:
-    eps = available_formats()
+@lru_cache(maxsize=None)
+def _load(ep: EntryPoint) -> Any | None:
+    try:
+        obj = ep.load()
+        fmt = obj() if isinstance(obj, type) else obj
+        missing = [a for a in ("name", "suffix", "read", "write") if not hasattr(fmt, a)]
+        if missing:
+            raise TypeError(f"lacks {', '.join(missing)}")
+    except Exception as exc:  # noqa: BLE001 - any failure of third-party code is reported, not fatal
+        where = f" (from {ep.dist.name})" if getattr(ep, "dist", None) is not None else ""
+        warnings.warn(
+            f"format plugin {ep.name!r}{where} failed to load and is skipped: "
+            f"{exc.__class__.__name__}: {' '.join(str(exc).split())}",
+            FormatPluginWarning,
+            stacklevel=3,
+        )
+        return None
+    return fmt
+
+
+def available_formats() -> dict[str, Any]:
+    """``{name: format}`` of every installed format that loads, sorted by name."""
+    out = {}
+    for ep in _entry_points():
+        fmt = _load(ep)
+        if fmt is not None:
+            out[ep.name] = fmt
+    return out
+
+
+def format_names() -> list[str]:
+    """Names of the installed formats, without importing them (for ``--help``)."""
+    return [ep.name for ep in _entry_points()]
+
+
+def get_format(name: str) -> Any:
+    """The format registered as ``name``.
+
+    Raises
+    ------
+    AnnotatorError
+        When no installed format has that name; the message lists the ones that do.
+    """
+    eps = {ep.name: ep for ep in _entry_points()}
     if name not in eps:
         known = ", ".join(eps) or "none installed"
         raise AnnotatorError(None, f"unknown format {name!r} (available: {known})")
-    return eps[name].load()()
+    fmt = _load(eps[name])
+    if fmt is None:
+        raise AnnotatorError(None, f"format {name!r} is installed but failed to load (see the warning above)")
+    return fmt
 
 
-def collect_rows(sessions: Iterable, coder: str | None = None, *, include_proposals: bool = False) -> list[ExportRow]:
-    """Rows of every coder's labels (or one coder's) in ``sessions``.
-
-    Proposals (``labels/auto.json``) are included only when asked for or when
-    ``coder == AUTO_CODER``; rejected segments are never exported.
-    """
-    rows = []
-    for session in sessions:
-        coders = session.coders()
-        if coder is not None:
-            if not session.has_labels(coder):
-                raise AnnotatorError(session.labels_path(coder), f"coder {coder!r} has no labels in this session")
-            coders = [coder]
-        elif include_proposals and session.has_labels(AUTO_CODER):
-            coders = coders + [AUTO_CODER]
-        for name in coders:
-            labels = session.load_labels(name)
-            for seg in labels.sorted():
-                if seg.status == "rejected":
-                    continue
-                rows.append(ExportRow(session.subject, Path(session.video_path).stem, name, labels.video.fps, seg))
-    return rows
+def formats_for_suffix(path: str | Path) -> list[Any]:
+    """Formats whose suffix matches ``path``'s (case-insensitive), by name."""
+    suffix = "".join(Path(path).suffixes[-1:]).lower()
+    return [f for f in available_formats().values() if str(f.suffix).lower() == suffix]

@@ -83,6 +83,9 @@ class Segment:
         One of :data:`STATUSES`.
     source : str
         Coder id or model id (with version) that made the segment.
+    adjudication : str
+        Why a consensus segment needs a person's decision (``"tie: joy/fear"``,
+        ``"unmatched: only alice"``); empty when it needs none.
     """
 
     onset: int
@@ -98,6 +101,7 @@ class Segment:
     status: str = "accepted"
     source: str = ""
     notes: str = ""
+    adjudication: str = ""
     created: str = field(default_factory=now_iso)
     modified: str = field(default_factory=now_iso)
 

@@ -41,6 +41,10 @@ def _segment_schema() -> dict[str, Any]:
             "status": {"enum": list(STATUSES)},
             "source": {"type": "string"},
             "notes": {"type": "string"},
+            "adjudication": {
+                "type": "string",
+                "description": "why a consensus segment needs a decision (tie, unmatched); empty when none",
+            },
             "created": {"type": "string", "format": "date-time"},
             "modified": {"type": "string", "format": "date-time"},
         },

@@ -10,12 +10,12 @@ def write_labels_csv(path: str, data, meta: dict) -> list[str]:
     ``[]`` for layers that are not an annotator video with a session, so napari
     can say nothing was written.
     """
-    from ..formats import collect_rows, get_format
+    from ..formats import collect_records, get_format
     from ..session import Session
 
     info = (meta or {}).get("metadata", {}).get("annotator") or {}
     if not info.get("session"):
         return []
-    rows = collect_rows([Session.open(info["session"])])
-    get_format("casme-csv").export(rows, path)
+    collected = collect_records([Session.open(info["session"])], with_timing=False)
+    get_format("casme-csv").write(collected.records, path)
     return [str(path)]

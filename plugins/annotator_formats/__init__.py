@@ -1,1 +1,0 @@
-"""Format plugins shipped with annotator (entry-point group ``annotator.formats``)."""
