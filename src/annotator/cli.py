@@ -65,6 +65,7 @@ def cmd_track(args: argparse.Namespace) -> int:
                 pose=not args.no_pose,
                 workers=args.workers,
                 progress=not args.quiet,
+                min_face_run=args.min_face_run,
             )
         except KeyboardInterrupt:
             print("annotator: interrupted; finished blocks are saved, run the same command to resume", file=sys.stderr)
@@ -286,6 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-pose", action="store_true", help="skip body-pose tracking")
     p.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1, metavar="N",
                    help="processes to use (default: number of cores)")
+    p.add_argument("--min-face-run", type=_positive_int, default=3, metavar="N",
+                   help="mark runs of fewer than N face frames amid frames without one as absent "
+                        "(phantom faces; default 3, 1 keeps all)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_track)
 

@@ -2,15 +2,29 @@
 
 Both backends give 478 landmarks in pixels of the upright frame (x*W, y*H,
 z*W).  Only the Face Landmarker gives the 52 blendshapes and the head-pose
-matrix; the legacy backend leaves them NaN.  mediapipe is imported inside the
+matrix; the legacy backend leaves them NaN.
+
+The detection score
+-------------------
+The Face Landmarker's Tasks API exposes no confidence (its landmarks'
+``presence`` and ``visibility`` are 0).  So the score is derived from the face
+detector *inside the same bundle* (``face_detector.tflite``, the BlazeFace
+model the landmarker itself uses to find faces), run on every frame in image
+mode, independent of any tracking state: the score is the highest detector
+score among its boxes that overlap the tracked face's landmark box with an IoU
+of at least :data:`SCORE_MIN_IOU`, and 0 when none does (the landmarker follows
+something the detector does not see as a face).  The legacy backend has no
+score (NaN).  mediapipe is imported inside the
 functions that need it so importing this module stays cheap.
 """
 
 from __future__ import annotations
 
 import os
+import zipfile
 from dataclasses import dataclass
 from importlib import metadata
+from typing import NamedTuple
 
 import numpy as np
 
@@ -75,6 +89,11 @@ BLENDSHAPE_NAMES: tuple[str, ...] = (
     "noseSneerRight",
 )
 assert len(BLENDSHAPE_NAMES) == N_BLENDSHAPES
+
+#: A detector box counts as the tracked face when it overlaps the landmarks' box
+#: this much (BlazeFace's box and the mesh's extent differ at the forehead and chin,
+#: so a true match lies around 0.5-0.7).
+SCORE_MIN_IOU = 0.3
 
 LANDMARKER_BACKEND = "face_landmarker_v2"
 LEGACY_BACKEND = "face_mesh_legacy"
@@ -150,6 +169,26 @@ class MediapipeTracker:
         self.close()
 
 
+class FaceResult(NamedTuple):
+    """One frame's face: absent faces have NaN arrays and score, never an earlier frame's."""
+
+    present: bool
+    landmarks: np.ndarray  # [478, 3] float32 pixels
+    blendshapes: np.ndarray  # [52] float32
+    matrix: np.ndarray  # [4, 4] float32
+    score: float  # detection confidence in [0, 1], NaN without a face or a detector
+
+
+def _box_iou(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """IoU of two ``(x0, y0, x1, y1)`` boxes."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    inter = w * h
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
 class FaceTracker(MediapipeTracker):
     """One face tracker instance: a fresh detector state until :meth:`close`.
 
@@ -160,9 +199,10 @@ class FaceTracker(MediapipeTracker):
 
     Notes
     -----
-    :meth:`process` returns ``(present, landmarks[478, 3], blendshapes[52],
-    matrix[4, 4])``; absent faces give NaN arrays, never an earlier frame's.
+    :meth:`process` returns a :class:`FaceResult`.
     """
+
+    _detector = None
 
     def __init__(self, backend: FaceBackend):
         import mediapipe as mp
@@ -182,6 +222,16 @@ class FaceTracker(MediapipeTracker):
                 output_facial_transformation_matrixes=True,
             )
             self._impl = vision.FaceLandmarker.create_from_options(options)
+            with zipfile.ZipFile(backend.model_path) as bundle:
+                detector_model = bundle.read("face_detector.tflite")
+            self._detector = vision.FaceDetector.create_from_options(
+                vision.FaceDetectorOptions(
+                    base_options=BaseOptions(model_asset_buffer=detector_model),
+                    running_mode=vision.RunningMode.IMAGE,
+                    # Keep weak detections: the score is what we store, not a gate.
+                    min_detection_confidence=0.05,
+                )
+            )
         elif backend.name == LEGACY_BACKEND:
             self._impl = mp.solutions.face_mesh.FaceMesh(
                 static_image_mode=False, max_num_faces=1, refine_landmarks=True
@@ -211,7 +261,7 @@ class FaceTracker(MediapipeTracker):
             image = self._mp.Image(image_format=self._mp.ImageFormat.SRGB, data=rgb)
             result = self._impl.detect_for_video(image, int(timestamp_ms))
             if not result.face_landmarks:
-                return False, landmarks, blendshapes, matrix
+                return FaceResult(False, landmarks, blendshapes, matrix, float("nan"))
             landmarks = _landmarks_to_pixels(result.face_landmarks[0], width, height)
             if result.face_blendshapes:
                 cats = result.face_blendshapes[0]
@@ -220,12 +270,28 @@ class FaceTracker(MediapipeTracker):
                 blendshapes = np.array([c.score for c in cats], np.float32)
             if result.facial_transformation_matrixes:
                 matrix = np.asarray(result.facial_transformation_matrixes[0], np.float32).reshape(4, 4)
-            return True, landmarks, blendshapes, matrix
+            return FaceResult(True, landmarks, blendshapes, matrix, self._score(image, landmarks))
         result = self._impl.process(rgb)
         if not result.multi_face_landmarks:
-            return False, landmarks, blendshapes, matrix
+            return FaceResult(False, landmarks, blendshapes, matrix, float("nan"))
         landmarks = _landmarks_to_pixels(result.multi_face_landmarks[0].landmark, width, height)
-        return True, landmarks, blendshapes, matrix
+        return FaceResult(True, landmarks, blendshapes, matrix, float("nan"))
+
+    def _score(self, image, landmarks: np.ndarray) -> float:
+        face = (*landmarks[:, :2].min(axis=0), *landmarks[:, :2].max(axis=0))
+        best = 0.0
+        for det in self._detector.detect(image).detections:
+            box = det.bounding_box
+            iou = _box_iou(face, (box.origin_x, box.origin_y, box.origin_x + box.width, box.origin_y + box.height))
+            if iou >= SCORE_MIN_IOU and det.categories:
+                best = max(best, float(det.categories[0].score))
+        return best
+
+    def close(self) -> None:
+        if self._detector is not None:
+            self._detector.close()
+            self._detector = None
+        super().close()
 
     def _check_names(self, names: list[str]) -> None:
         # The store's ``names`` attribute is written before any frame is seen;

@@ -3,16 +3,30 @@
 How the work is cut
 -------------------
 The time axis of each video is cut into blocks of exactly one store chunk
-(``chunk_frames``).  Every block is tracked from a *fresh* detector state (new
-Face Landmarker and Pose instances, so each block starts with a full
-detection).  A block's result therefore depends only on its frames: not on the
-number of workers, nor on where an interrupted run stopped.
+(``chunk_frames``).  Tracking is: plan the blocks, submit the pure function
+:func:`~annotator.tracking.worker.track_blocks` to a
+``concurrent.futures.Executor``, and have this (parent) process alone write
+each result as its future completes, one whole chunk per array, marking the
+block done afterwards.  ``complete`` is set last.
 
-Workers are ``spawn`` processes sharing one queue of tasks for all videos.  A
-task is a contiguous run of missing blocks, so a worker seeks once and decodes
-sequentially.  Workers send each finished block back; only this (parent)
-process writes the store, one whole chunk per array, and marks the block done
-afterwards.  ``complete`` is set last.
+A task is a contiguous run of missing blocks (at most :data:`MAX_RUN_BLOCKS`),
+so a worker seeks once per run; it still returns one result per block.  Every
+block starts fresh detectors after a warm-up on the frames before it (see
+:mod:`.worker`), so a block's result depends only on the video: not on the
+number of workers, the executor, nor where an interrupted run stopped.
+
+The default executor is a ``spawn`` ``ProcessPoolExecutor`` whose workers
+report progress per frame through a queue handed over at process start; any
+other executor (``distributed.Client.get_executor()``) works the same, with
+progress per block.  A worker that dies is one line of error; finished blocks
+are kept.
+
+Phantom faces
+-------------
+Once every block of a video is written, runs of face detections shorter than
+``min_face_run`` frames with no face on both sides are marked absent (see
+:mod:`.store`).  This runs on the whole video, so a run that crosses a block
+edge is judged as a whole.
 
 Resuming
 --------
@@ -43,14 +57,21 @@ import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
 from ..errors import AnnotatorError, VideoError
-from .store import DEFAULT_CHUNK_FRAMES, TrackWriter, block_range
+from .store import DEFAULT_CHUNK_FRAMES, DEFAULT_MIN_FACE_RUN, TrackWriter, block_range
+
+if TYPE_CHECKING:  # pragma: no cover
+    from concurrent.futures import Executor
 
 CHUNK_FRAMES_ENV = "ANNOTATOR_CHUNK_FRAMES"
+
+
+class TrackingError(AnnotatorError):
+    """Tracking could not go on (a worker process died); finished blocks are kept."""
 
 
 class TrackingWarning(UserWarning):
@@ -122,67 +143,45 @@ def plan_runs(missing: list[int], workers: int, max_run: int = MAX_RUN_BLOCKS) -
     return runs
 
 
-# -- the process pool ---------------------------------------------------------------------------
-class _Pool:
-    """``spawn`` worker processes fed from one task queue (see :mod:`.worker`)."""
+# -- the executor ------------------------------------------------------------------------------
+def local_executor(workers: int):
+    """A ``spawn`` process pool whose workers report progress and obey a cancel event.
 
-    def __init__(self, n: int):
-        import multiprocessing
+    Returns
+    -------
+    executor, progress, cancel
+        The ``ProcessPoolExecutor``, the queue its workers put ``(video, block,
+        frames)`` on, and the event that stops their running tasks.  ``spawn``:
+        MediaPipe's graphs and PyAV's codecs hold threads that ``fork`` would copy
+        in an unknown state.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
-        from .worker import worker_main
+    from .worker import init_worker
 
-        ctx = multiprocessing.get_context("spawn")
-        self.tasks = ctx.Queue()
-        self.results = ctx.Queue()
-        self.procs = [
-            ctx.Process(target=worker_main, args=(i, self.tasks, self.results), name=f"annotator-track-{i}", daemon=True)
-            for i in range(n)
-        ]
-        for p in self.procs:
-            p.start()
+    ctx = multiprocessing.get_context("spawn")
+    progress, cancel = ctx.Queue(), ctx.Event()
+    executor = ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=init_worker, initargs=(progress, cancel)
+    )
+    return executor, progress, cancel
 
-    def submit(self, task) -> None:
-        self.tasks.put(task)
 
-    def close_input(self) -> None:
-        for _ in self.procs:
-            self.tasks.put(None)
-
-    def get(self, timeout: float):
+def _drain(progress) -> list[tuple[int, int, int]]:
+    out = []
+    while True:
         try:
-            return self.results.get(timeout=timeout)
-        except queue.Empty:
-            for p in self.procs:
-                if p.exitcode not in (None, 0):
-                    raise RuntimeError(f"tracking worker {p.name} died (exit code {p.exitcode})") from None
-            if all(p.exitcode is not None for p in self.procs):
-                try:  # results sent just before exiting may still be in the pipe
-                    return self.results.get(timeout=timeout)
-                except queue.Empty:
-                    raise RuntimeError("tracking workers exited with work left") from None
-            return None
-
-    def stop(self, graceful: bool) -> None:
-        if graceful:
-            for p in self.procs:
-                p.join(timeout=10)
-        for p in self.procs:
-            if p.is_alive():
-                p.terminate()
-        for p in self.procs:
-            p.join(timeout=5)
-            if p.is_alive():
-                p.kill()
-                p.join()
-        for q in (self.tasks, self.results):
-            q.cancel_join_thread()
-            q.close()
+            out.append(progress.get_nowait())
+        except (queue.Empty, OSError, ValueError):
+            return out
 
 
 # -- the command -------------------------------------------------------------------------------
-def _settings(session, frames: int, backend, pose: bool, chunk_frames: int) -> dict:
+def _settings(session, frames: int, backend, pose: bool, chunk_frames: int, min_face_run: int) -> dict:
     from .face import mediapipe_version
     from .pose import POSE_BACKEND
+    from .worker import WARMUP_FRAMES
 
     v = session.meta["video"]
     return {
@@ -198,10 +197,12 @@ def _settings(session, frames: int, backend, pose: bool, chunk_frames: int) -> d
         "pose_backend": POSE_BACKEND if pose else None,
         "pose_backend_version": mediapipe_version() if pose else None,
         "chunk_frames": int(chunk_frames),
+        "warmup_frames": WARMUP_FRAMES,
+        "min_face_run": int(min_face_run),
     }
 
 
-def _prepare(videos, out_dir, backend, pose, chunk_frames) -> list[_Job]:
+def _prepare(videos, out_dir, backend, pose, chunk_frames, min_face_run) -> list[_Job]:
     from ..session import Session, default_session_dir
 
     jobs: list[_Job] = []
@@ -228,7 +229,7 @@ def _prepare(videos, out_dir, backend, pose, chunk_frames) -> list[_Job]:
                 if frames == 0:
                     raise VideoError(video, "has no frames")
                 times = np.asarray(source.timestamps, np.float64)
-            settings = _settings(session, frames, backend, pose, chunk_frames)
+            settings = _settings(session, frames, backend, pose, chunk_frames, min_face_run)
             store_existed = session.tracks_path.exists()
             writer, status = TrackWriter.prepare(session.tracks_path, settings, times)
             if status == "restarted":
@@ -277,6 +278,10 @@ def _block_frames(job: _Job, block: int) -> int:
 
 
 def _finish(job: _Job) -> None:
+    # Judged on the whole video, after every block is written, so a run of
+    # detections that crosses a block edge counts as one run (the filter is
+    # idempotent: a kill before ``finish`` just runs it again).
+    job.writer.remove_short_face_runs(int(job.writer.attrs.get("min_face_run", 1)))
     job.writer.finish()
     if not job.writer.face_present_any():
         warnings.warn(f"{job.video}: no face found in any frame; face/present is all False", TrackingWarning, stacklevel=3)
@@ -291,6 +296,8 @@ def track_videos(
     progress: bool = True,
     *,
     chunk_frames: int | None = None,
+    min_face_run: int = DEFAULT_MIN_FACE_RUN,
+    executor: "Executor | None" = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> list:
     """Track face and body pose of each video into its session's ``tracks.zarr``.
@@ -306,12 +313,21 @@ def track_videos(
     pose : bool
         Track body pose too.
     workers : int, optional
-        Worker processes (default: number of cores).  Results do not depend on it.
+        Worker processes (default: number of cores); with ``executor``, only how
+        finely the work is cut.  Results do not depend on it.
     progress : bool
         Show a progress bar on stderr.
     chunk_frames : int, optional
         Frames per chunk/block of new stores (default ``$ANNOTATOR_CHUNK_FRAMES``
         or 192); an existing store keeps its own.
+    min_face_run : int
+        Runs of face detections shorter than this, with no face on both sides,
+        are marked absent (phantom faces; 1 keeps every detection).
+    executor : concurrent.futures.Executor, optional
+        Runs :func:`~annotator.tracking.worker.track_blocks` (for example
+        ``distributed.Client.get_executor()``); it is not shut down here, and
+        progress then advances per block.  Default: a ``spawn`` process pool of
+        ``workers`` processes, reporting per frame.
     on_progress : callable, optional
         Called as ``on_progress(frames_done, frames_total)`` (over all videos,
         resumed frames included) as frames are tracked; for GUIs and benchmarks.
@@ -324,16 +340,23 @@ def track_videos(
     Raises
     ------
     AnnotatorError
-        Bad video, bad model, inconsistent session.  Sessions and stores made by
-        this call are removed, so nothing half-made looks like a result.
+        Bad video, bad model, inconsistent session, or a worker that died (its
+        finished blocks are kept).  Sessions and stores made by this call for a
+        bad video are removed, so nothing half-made looks like a result.
     KeyboardInterrupt
         Workers are stopped; every block written so far is kept for resuming.
     """
+    from concurrent.futures import FIRST_COMPLETED, wait
+    from concurrent.futures.process import BrokenProcessPool
+    from dataclasses import replace
+
     from .face import LEGACY_BACKEND, FaceBackend
     from .model_files import cached_face_model
-    from .worker import RunTask
+    from .worker import BlockTask, track_blocks
 
     chunk_frames = resolve_chunk_frames(chunk_frames)
+    if min_face_run < 1:
+        raise AnnotatorError(None, f"min_face_run must be at least 1, got {min_face_run}")
     workers = int(workers or os.cpu_count() or 1)
     backend = FaceBackend.resolve(face_model)
     if backend.name == LEGACY_BACKEND:
@@ -344,27 +367,26 @@ def track_videos(
             TrackingWarning,
             stacklevel=2,
         )
-    jobs = _prepare(videos, out_dir, backend, pose, chunk_frames)
+    jobs = _prepare(videos, out_dir, backend, pose, chunk_frames, min_face_run)
     todo = [j for j in jobs if j.status != "complete"]
     tasks = []
     for job in todo:
         for first, stop in plan_runs(sorted(job.missing), workers):
-            chunk = job.writer.chunk_frames  # an existing store keeps its own
-            start = first * chunk
-            stop_frame = block_range(stop - 1, job.writer.frames, chunk)[1]
-            tasks.append(
-                RunTask(
-                    video=job.index,
-                    path=str(job.session.video_path),
-                    frames=job.writer.frames,
-                    chunk_frames=chunk,
-                    first_block=first,
-                    stop_block=stop,
-                    timestamps_ms=job.timestamps_ms[start:stop_frame],
-                    face=backend,
-                    pose=pose,
-                )
+            task = BlockTask(
+                video=job.index,
+                path=str(job.session.video_path),
+                frames=job.writer.frames,
+                chunk_frames=job.writer.chunk_frames,  # an existing store keeps its own
+                first_block=first,
+                stop_block=stop,
+                times_ms=job.timestamps_ms[:0],
+                times_from=0,
+                face=backend,
+                pose=pose,
+                warmup=int(job.writer.attrs["warmup_frames"]),
             )
+            lo, hi = task.needed_times()
+            tasks.append(replace(task, times_ms=job.timestamps_ms[lo:hi], times_from=lo))
     for job in todo:
         if not job.missing:  # every block written before a kill, only the flag missing
             _finish(job)
@@ -387,47 +409,81 @@ def track_videos(
             smoothing=0.05,
             mininterval=0.5,
         )
-    pool = None
-    graceful = False
+
+    def advance(n: int) -> None:
+        nonlocal done
+        if n <= 0:
+            return
+        done += n
+        if bar is not None:
+            bar.update(n)
+        if on_progress is not None:
+            on_progress(done, total)
+
+    own = executor is None
+    feed = cancel = None
+    if own:
+        executor, feed, cancel = local_executor(min(workers, len(tasks)))
+    # Frames already counted per block from the workers' messages; a written
+    # block adds the rest, and later messages for it are ignored, so every frame
+    # counts once whichever arrives first.
+    counted: dict[tuple[int, int], int] = {}
+    written: set[tuple[int, int]] = set()
+    futures: dict = {}
+    def died(job: _Job) -> TrackingError:
+        return TrackingError(
+            job.video,
+            "a tracking worker died (killed, or out of memory?); "
+            "the blocks written so far are kept: run the same command to resume",
+        )
+
     try:
-        pool = _Pool(min(workers, len(tasks)))
         for task in tasks:
-            pool.submit(task)
-        pool.close_input()
-        remaining = {j.index: set(j.missing) for j in todo if j.missing}
-        while remaining:
-            msg = pool.get(timeout=0.5)
-            if msg is None:
-                continue
-            kind = msg[0]
-            if kind == "progress":
-                done += msg[2]
-                if bar is not None:
-                    bar.update(msg[2])
-                if on_progress is not None:
-                    on_progress(done, total)
-            elif kind == "block":
-                _, vid, block, data = msg
-                if block in remaining.get(vid, ()):
-                    jobs[vid].writer.write_block(block, data)
-                    remaining[vid].discard(block)
-                    if not remaining[vid]:
-                        del remaining[vid]
-                        _finish(jobs[vid])
-            elif kind == "error":
-                _, vid, exc = msg
-                # This video's session or store is unusable; other videos' partial
-                # stores stay resumable.
-                _discard([jobs[vid]])
-                raise exc
-            elif kind == "crash":
-                _discard([jobs[msg[1]]])
-                raise RuntimeError(f"tracking {jobs[msg[1]].video} failed in a worker:\n{msg[2]}")
-        graceful = True
-    finally:
+            try:
+                futures[executor.submit(track_blocks, task)] = task
+            except BrokenProcessPool:
+                raise died(jobs[task.video]) from None
+        pending = set(futures)
+        while pending:
+            finished, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+            for vid, block, n in _drain(feed) if feed is not None else ():
+                if (vid, block) not in written:
+                    counted[(vid, block)] = counted.get((vid, block), 0) + n
+                    advance(n)
+            for future in finished:
+                job = jobs[futures[future].video]
+                try:
+                    results = future.result()
+                except BrokenProcessPool:
+                    raise died(job) from None
+                except BaseException:
+                    # This video's session or store is unusable (a bad video, or a
+                    # bug: the worker's traceback is chained); other videos' partial
+                    # stores stay resumable.
+                    _discard([job])
+                    raise
+                for result in results:
+                    key = (result.video, result.block)
+                    if key in written:
+                        continue
+                    job.writer.write_block(result.block, result.arrays)
+                    written.add(key)
+                    advance(_block_frames(job, result.block) - counted.pop(key, 0))
+                    job.missing.discard(result.block)
+                    if not job.missing:
+                        _finish(job)
+    except BaseException:
         # On Ctrl-C (or any error) the blocks already marked done stay: resumable.
-        if pool is not None:
-            pool.stop(graceful)
+        for future in futures:
+            future.cancel()
+        if cancel is not None:
+            cancel.set()
+        raise
+    finally:
+        if own:
+            executor.shutdown(wait=True, cancel_futures=True)
+            feed.cancel_join_thread()
+            feed.close()
         if bar is not None:
             bar.close()
     return [j.session for j in jobs]

@@ -10,7 +10,15 @@ Layout (``T`` frames; frame ``i`` is napari's slider index ``i``)::
 
     tracks.zarr/
       time              [T]          float64  seconds, from the video's presentation timestamps
-      face/present      [T]          bool     a face was found in the frame
+      face/present      [T]          bool     a face was found in the frame (and kept: see
+                                              "Phantom faces" below)
+      face/score        [T]          float32  detection confidence in [0, 1] of the tracked
+                                              face: the best score of the bundle's own
+                                              BlazeFace detector (face_detector.tflite, run
+                                              on each frame alone) among its boxes with
+                                              IoU >= 0.3 with the landmarks' box, 0 when
+                                              none; NaN where no face, and everywhere with
+                                              the legacy backend
       face/landmarks    [T, 478, 3]  float32  x, y in pixels of the upright frame, z*W
                                               (same scale as x); NaN where no face
       face/blendshapes  [T, 52]      float32  scores in [0, 1]; attribute ``names`` lists
@@ -31,9 +39,21 @@ Every array is chunked along time by ``chunk_frames`` frames (192 by default,
 about 1 MB of landmarks), whole frames per chunk.  Absent faces and bodies are
 NaN with ``present`` False, never an earlier frame's values.
 
+Phantom faces: a run of fewer than ``min_face_run`` consecutive frames with a
+face, with a frame without one (or the video's edge) on each side, is marked
+absent (``present`` False, every face array NaN) once the whole video is
+tracked: a detector finds "faces" in a blurry logo for a frame or two.  A run
+that spans the whole video (a still image) is always kept.  ``min_face_run``
+1 keeps every detection.
+
+Warm-up: each block's detectors first see the ``warmup_frames`` frames before
+the block (at the video's start, frames ``W..1`` reversed), so tracks have no
+seam at block starts (see :mod:`annotator.tracking.worker`).
+
 Group attributes::
 
-    schema, schema_version   "annotator.tracks", 1
+    schema, schema_version   "annotator.tracks", 2 (1: no face/score, no warm-up;
+                             still readable, ``face_score`` reads as NaN)
     video_path               the video, relative to the session directory
     video_sha256             its checksum
     fps, frames, width, height
@@ -43,6 +63,9 @@ Group attributes::
     pose_backend             "pose_full_legacy", or null when pose was skipped
     pose_backend_version     mediapipe version (null when skipped)
     chunk_frames, n_blocks   time chunking; tracking blocks are exactly one chunk
+    warmup_frames            frames each block's detectors saw before its start
+    min_face_run             shortest run of face frames kept (``track --min-face-run``)
+    face_frames_removed      frames marked absent as phantom faces
     complete                 true only once every block is written (written last)
 
 Only a store with ``complete: true`` is a result; :func:`tracks_complete`
@@ -67,7 +90,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..session import Session
 
 TRACKS_SCHEMA = "annotator.tracks"
-TRACKS_VERSION = 1
+TRACKS_VERSION = 2
+#: Versions :func:`load_tracks` reads (1: before face/score and the warm-up).
+READABLE_VERSIONS = (1, 2)
+#: Default ``min_face_run``: one or two isolated frames are phantoms, three is a face.
+DEFAULT_MIN_FACE_RUN = 3
 STORE_NAME = "tracks.zarr"
 DEFAULT_CHUNK_FRAMES = 192
 
@@ -84,11 +111,14 @@ SETTINGS_KEYS = (
     "face_model_sha256",
     "pose_backend",
     "pose_backend_version",
+    "warmup_frames",
+    "min_face_run",
 )
 
 #: name -> (trailing shape, dtype, dimension names)
 FACE_ARRAYS = {
     "present": ((), "bool", ("time",)),
+    "score": ((), "float32", ("time",)),
     "landmarks": ((478, 3), "float32", ("time", "landmark", "xyz")),
     "blendshapes": ((52,), "float32", ("time", "blendshape")),
     "matrix": ((4, 4), "float32", ("time", "row", "col")),
@@ -281,7 +311,7 @@ class TrackWriter:
     def write_block(self, block: int, data: dict[str, np.ndarray]) -> None:
         """Write one block's arrays (exactly one chunk each), then its marker.
 
-        ``data`` holds ``face/present``, ``face/landmarks``, ``face/blendshapes``,
+        ``data`` holds ``face/present``, ``face/score``, ``face/landmarks``, ``face/blendshapes``,
         ``face/matrix`` and, with pose, ``pose/present`` and ``pose/landmarks``.
         """
         start, stop = block_range(block, self.frames, self.chunk_frames)
@@ -305,6 +335,47 @@ class TrackWriter:
 
     def face_present_any(self) -> bool:
         return bool(np.any(self.group["face/present"][:]))
+
+    # -- phantom faces --------------------------------------------------------------------
+    def remove_short_face_runs(self, min_run: int) -> int:
+        """Mark short isolated runs of face frames absent; returns how many frames.
+
+        Each block holding such frames is read and written back whole through
+        :meth:`write_block` (never one frame at a time).  Idempotent.
+        """
+        runs = short_runs(np.asarray(self.group["face/present"][:], bool), min_run)
+        removed = int(self.attrs.get("face_frames_removed", 0))
+        blocks = sorted({b for lo, hi in runs for b in range(lo // self.chunk_frames, (hi - 1) // self.chunk_frames + 1)})
+        for block in blocks:
+            start, stop = block_range(block, self.frames, self.chunk_frames)
+            keys = [f"face/{n}" for n in FACE_ARRAYS] + ([f"pose/{n}" for n in POSE_ARRAYS] if self.pose else [])
+            data = {key: np.asarray(self.group[key][start:stop]).copy() for key in keys}
+            for lo, hi in runs:
+                a, b = max(lo, start) - start, min(hi, stop) - start
+                if a < b:
+                    data["face/present"][a:b] = False
+                    for name in FACE_ARRAYS:
+                        if name != "present":
+                            data[f"face/{name}"][a:b] = np.nan
+            self.write_block(block, data)
+        removed += sum(hi - lo for lo, hi in runs)
+        self.group.attrs["face_frames_removed"] = removed
+        self.attrs["face_frames_removed"] = removed
+        return sum(hi - lo for lo, hi in runs)
+
+
+def short_runs(present: np.ndarray, min_run: int) -> list[tuple[int, int]]:
+    """Runs ``[start, stop)`` of True shorter than ``min_run``, except one covering everything.
+
+    The video's edges count as frames without a face, so a phantom in the first
+    or last frames goes too.
+    """
+    present = np.asarray(present, bool)
+    if min_run <= 1 or not present.any() or present.all():
+        return []
+    edges = np.diff(np.concatenate([[0], present.astype(np.int8), [0]]))
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return [(int(a), int(b)) for a, b in zip(starts, stops) if b - a < min_run]
 
 
 def _describe_diffs(old: dict, new: dict, keys: list[str]) -> str:
@@ -347,6 +418,7 @@ class Tracks:
     _ARRAYS = {
         "time": "time",
         "face_present": "face/present",
+        "face_score": "face/score",
         "face_landmarks": "face/landmarks",
         "face_blendshapes": "face/blendshapes",
         "face_matrix": "face/matrix",
@@ -399,6 +471,10 @@ class Tracks:
             key = self._ARRAYS[attr]
             if key.startswith("pose/") and not self.has_pose:
                 self._cache[attr] = None
+            elif key not in self._group:  # face/score in a version-1 store
+                values = np.full(self.n_frames, np.nan, np.float32)
+                values.setflags(write=False)
+                self._cache[attr] = values
             else:
                 values = np.asarray(self._group[key][:])
                 values.setflags(write=False)
@@ -407,6 +483,7 @@ class Tracks:
 
     time = property(lambda self: self._array("time"), doc="[T] float64 seconds")
     face_present = property(lambda self: self._array("face_present"), doc="[T] bool")
+    face_score = property(lambda self: self._array("face_score"), doc="[T] float32 (NaN in version-1 stores)")
     face_landmarks = property(lambda self: self._array("face_landmarks"), doc="[T, 478, 3] float32 pixels")
     face_blendshapes = property(lambda self: self._array("face_blendshapes"), doc="[T, 52] float32")
     face_matrix = property(lambda self: self._array("face_matrix"), doc="[T, 4, 4] float32")
@@ -422,8 +499,8 @@ class Tracks:
         for attr, key in self._ARRAYS.items():
             if key.startswith("pose/") and not self.has_pose:
                 out[attr] = None
-            elif attr in self._cache:
-                out[attr] = self._cache[attr][index]
+            elif attr in self._cache or key not in self._group:
+                out[attr] = self._array(attr)[index]
             else:
                 if key not in self._handles:  # opening an array reads its metadata
                     self._handles[key] = self._group[key]
@@ -457,8 +534,8 @@ def load_tracks(session_or_path: "Session | str | os.PathLike", *, require_compl
         raise SessionError(path, f"unreadable tracks store ({exc})") from None
     if attrs.get("schema") != TRACKS_SCHEMA:
         raise SessionError(path, "not an annotator tracks store")
-    if attrs.get("schema_version") != TRACKS_VERSION:
-        raise SessionError(path, f"unsupported tracks schema_version {attrs.get('schema_version')!r}")
+    if attrs.get("schema_version") not in READABLE_VERSIONS:
+        raise SessionError(path, f"unsupported tracks schema_version {attrs.get('schema_version')!r} (this annotator reads {', '.join(map(str, READABLE_VERSIONS))}); track the video again or upgrade annotator")
     if require_complete and attrs.get("complete") is not True:
         raise SessionError(path, "tracking did not finish; rerun `annotator track` on the video to resume it")
     return Tracks(path, group, attrs)

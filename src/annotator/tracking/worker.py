@@ -1,14 +1,29 @@
-"""The tracking worker process: decodes a run of blocks and tracks each from a fresh state.
+"""Tracking a run of blocks: a pure function of its task, for any ``concurrent.futures`` executor.
 
-Runs in ``spawn`` processes started by :mod:`annotator.tracking.run`.  A worker
-never writes the store: it sends each finished block's arrays to the parent.
+:func:`track_blocks` takes a :class:`BlockTask` and returns one
+:class:`BlockResult` per block.  Both pickle with plain :mod:`pickle`, so the
+same function runs in a local ``ProcessPoolExecutor`` (see
+:mod:`annotator.tracking.run`) or on Dask workers through
+``distributed.Client.get_executor()``.  A worker never writes the store.
 
-Messages put on the result queue (all picklable)::
+Warm-up
+-------
+A fresh Face Landmarker (and Pose) differs from a steady one for its first
+frames.  So every block starts its detectors on the :data:`WARMUP_FRAMES`
+frames before its first one, with their own timestamps, and discards those
+outputs.  The video's start has no frames before it: there the warm-up plays
+frames ``W, W-1, ..., 1`` (mirrored timestamps, ``-t``), whose last frame is
+next to frame 0, so the motion leads into it without a cut.  Every block thus
+sees the same *virtual timeline* (the reversed lead-in, then the video), and a
+block's result depends only on the video, never on the task it ran in.
 
-    ("progress", video, n_frames)
-    ("block", video, block, {"face/present": ..., ...})
-    ("error", video, exc)                      a user error (an AnnotatorError)
-    ("crash", video, traceback_text)           a bug
+Side channels (local pools only)
+--------------------------------
+:func:`init_worker` may install a progress queue (``(video, block, frames)``
+tuples every :data:`PROGRESS_EVERY` frames) and a cancel event (checked every
+frame, so Ctrl-C stops a run within a frame).  Both are passed at process start
+(inheritance), never inside a task; without them (Dask) the parent counts
+progress per block.
 """
 
 from __future__ import annotations
@@ -18,7 +33,7 @@ import os
 import signal
 import sys
 import threading
-import traceback
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,18 +41,47 @@ import numpy as np
 from .face import N_BLENDSHAPES, N_FACE_LANDMARKS, FaceBackend
 from .pose import N_POSE_LANDMARKS
 
+#: Frames each block's detectors see before its first frame.  Measured on the
+#: real talking head carphone_pristine (benchmarks/bench_tracking.py
+#: --warmup-study): 16 frames bring the first frames after a fresh start within
+#: 0.05 of a steady track's blendshapes and 0.5 px of its landmarks, below the
+#: track's own frame-to-frame change (median 0.09 and 1.2 px); 8 frames leave 0.12.
+WARMUP_FRAMES = 16
+
 #: Frames between progress messages: often enough for a smooth bar, rare
 #: enough that the messages cost nothing.
 PROGRESS_EVERY = 8
 
+_progress = None  # a queue installed by init_worker, or None
+_cancel = None  # an event installed by init_worker, or None
+
+
+class Cancelled(Exception):
+    """The parent asked the worker to stop (Ctrl-C); the task's blocks are not returned."""
+
 
 @dataclass(frozen=True)
-class RunTask:
-    """Contiguous blocks ``[first_block, stop_block)`` of one video.
+class BlockTask:
+    """Blocks ``[first_block, stop_block)`` of one video, tracked in one pass.
 
-    ``timestamps_ms`` holds the (strictly increasing) Face Landmarker times of
-    the run's frames, computed once for the whole video by the parent so they
-    do not depend on how the video is cut.
+    Parameters
+    ----------
+    video : int
+        The parent's index of the video; only echoed back.
+    path : str
+        The video file.
+    frames, chunk_frames : int
+        Its frame count and the store's block size.
+    first_block, stop_block : int
+    times_ms : ndarray of int64
+        Face Landmarker times (strictly increasing, from the whole video so they
+        do not depend on how it is cut) of frames ``[times_from, times_from +
+        len(times_ms))``: the run, its warm-up and, at the start, frames ``1..W``.
+    times_from : int
+    face : FaceBackend
+    pose : bool
+    warmup : int
+        Warm-up frames (:data:`WARMUP_FRAMES`; recorded in the store).
     """
 
     video: int
@@ -46,9 +90,11 @@ class RunTask:
     chunk_frames: int
     first_block: int
     stop_block: int
-    timestamps_ms: np.ndarray
+    times_ms: np.ndarray
+    times_from: int
     face: FaceBackend
     pose: bool
+    warmup: int = WARMUP_FRAMES
 
     @property
     def start(self) -> int:
@@ -57,6 +103,45 @@ class RunTask:
     @property
     def stop(self) -> int:
         return min(self.stop_block * self.chunk_frames, self.frames)
+
+    def needed_times(self) -> tuple[int, int]:
+        """Frames ``[lo, hi)`` whose times the task needs (see ``times_ms``)."""
+        lo = max(0, self.start - self.warmup)
+        hi = self.stop
+        if self.start < self.warmup:  # the reversed lead-in reaches frames 1..W
+            hi = max(hi, min(self.frames, lead_in(self.warmup, self.frames) + 1))
+        return lo, hi
+
+    def ms(self, frame: int) -> int:
+        return int(self.times_ms[frame - self.times_from])
+
+
+@dataclass(frozen=True)
+class BlockResult:
+    """One block's arrays, exactly as :meth:`TrackWriter.write_block` takes them."""
+
+    video: int
+    block: int
+    arrays: dict[str, np.ndarray]
+
+
+def lead_in(warmup: int, frames: int) -> int:
+    """Frames in the reversed lead-in before frame 0 (``W``, fewer in a short video)."""
+    return max(0, min(warmup, frames - 1))
+
+
+def empty_block(n: int, pose: bool) -> dict[str, np.ndarray]:
+    data = {
+        "face/present": np.zeros(n, bool),
+        "face/score": np.full(n, np.nan, np.float32),
+        "face/landmarks": np.full((n, N_FACE_LANDMARKS, 3), np.nan, np.float32),
+        "face/blendshapes": np.full((n, N_BLENDSHAPES), np.nan, np.float32),
+        "face/matrix": np.full((n, 4, 4), np.nan, np.float32),
+    }
+    if pose:
+        data["pose/present"] = np.zeros(n, bool)
+        data["pose/landmarks"] = np.full((n, N_POSE_LANDMARKS, 4), np.nan, np.float32)
+    return data
 
 
 def prefetch(iterator, depth: int = 4):
@@ -109,37 +194,131 @@ def prefetch(iterator, depth: int = 4):
             close()
 
 
-def _empty_block(n: int, pose: bool) -> dict[str, np.ndarray]:
-    data = {
-        "face/present": np.zeros(n, bool),
-        "face/landmarks": np.full((n, N_FACE_LANDMARKS, 3), np.nan, np.float32),
-        "face/blendshapes": np.full((n, N_BLENDSHAPES), np.nan, np.float32),
-        "face/matrix": np.full((n, 4, 4), np.nan, np.float32),
-    }
-    if pose:
-        data["pose/present"] = np.zeros(n, bool)
-        data["pose/landmarks"] = np.full((n, N_POSE_LANDMARKS, 4), np.nan, np.float32)
-    return data
+def track_blocks(task: BlockTask) -> list[BlockResult]:
+    """Track every block of ``task``, each from fresh detectors after its warm-up.
 
+    Decodes the run once (warm-up included) and keeps the last ``warmup``
+    frames of the virtual timeline, so a block's warm-up costs inference but no seek.
 
-def track_run(task: RunTask, send) -> None:
-    """Track every block of ``task``, calling ``send(message)`` as blocks finish.
-
-    Each block starts with new detector instances, so a block's result does not
-    depend on which worker ran it or on where an earlier run stopped.
+    Raises
+    ------
+    VideoError
+        The video ends early or the decoder skips a frame.
+    Cancelled
+        The parent set the cancel event.
     """
+    from ..errors import VideoError
     from ..media import open_video
 
+    results = []
     with open_video(task.path) as video:
-        frames = prefetch(video.iter_frames(task.start, task.stop))
+        # The last W entries of the virtual timeline before the next frame: (rgb, ms).
+        recent: deque = deque(maxlen=task.warmup or 1)
+        first = max(0, task.start - task.warmup)
+        if task.start - task.warmup < 0 and task.warmup:
+            n_lead = lead_in(task.warmup, task.frames)
+            lead = [rgb for _, rgb in video.iter_frames(1, n_lead + 1)]
+            for k in range(n_lead, 0, -1):  # frames W..1 at mirrored times
+                recent.append((lead[k - 1], -task.ms(k)))
+            del lead
+        frames = prefetch(video.iter_frames(first, task.stop))
+        index = rgb = None
         try:
+            expected = first
+            for index, rgb in frames:
+                if index != expected:
+                    raise VideoError(task.path, f"decoder returned frame {index} where {expected} was expected")
+                if index >= task.start:
+                    break
+                recent.append((rgb, task.ms(index)))
+                expected += 1
+            else:
+                index = None
             for block in range(task.first_block, task.stop_block):
-                send(("block", task.video, block, _track_block(task, block, frames, send)))
+                results.append(BlockResult(task.video, block, _track_block(task, block, index, rgb, frames, recent)))
+                index = None
                 _release_freed_memory()
         finally:
             frames.close()
+    return results
 
 
+def _next_frame(task: BlockTask, frames, expected: int):
+    from ..errors import VideoError
+
+    try:
+        index, rgb = next(frames)
+    except StopIteration:
+        raise VideoError(task.path, f"ends at frame {expected} of {task.frames}: truncated?") from None
+    if index != expected:
+        raise VideoError(task.path, f"decoder returned frame {index} where {expected} was expected")
+    return rgb
+
+
+def _track_block(task: BlockTask, block: int, index, rgb, frames, recent: deque) -> dict[str, np.ndarray]:
+    """One block; ``index, rgb`` is its first frame if already taken from ``frames``."""
+    from .face import FaceTracker
+    from .pose import PoseTracker
+
+    b_start = block * task.chunk_frames
+    b_stop = min(b_start + task.chunk_frames, task.frames)
+    data = empty_block(b_stop - b_start, task.pose)
+    face = FaceTracker(task.face)
+    try:
+        body = PoseTracker() if task.pose else None
+    except BaseException:
+        face.close()
+        raise
+    try:
+        if task.warmup:
+            for old_rgb, ms in list(recent):  # outputs discarded: only the state matters
+                _check_cancel()
+                face.process(old_rgb, ms)
+                if body is not None:
+                    body.process(old_rgb)
+        pending = 0
+        for k in range(b_stop - b_start):
+            _check_cancel()
+            if k or index is None:
+                rgb = _next_frame(task, frames, b_start + k)
+            ms = task.ms(b_start + k)
+            recent.append((rgb, ms))
+            f = face.process(rgb, ms)
+            if f.present:
+                data["face/present"][k] = True
+                data["face/score"][k] = f.score
+                data["face/landmarks"][k] = f.landmarks
+                data["face/blendshapes"][k] = f.blendshapes
+                data["face/matrix"][k] = f.matrix
+            if body is not None:
+                present, lms = body.process(rgb)
+                if present:
+                    data["pose/present"][k] = True
+                    data["pose/landmarks"][k] = lms
+            pending += 1
+            if pending == PROGRESS_EVERY:
+                _report(task.video, block, pending)
+                pending = 0
+        if pending:
+            _report(task.video, block, pending)
+    finally:
+        face.close()
+        if body is not None:
+            body.close()
+    return data
+
+
+def _report(video: int, block: int, frames: int) -> None:
+    if _progress is not None:
+        _progress.put((video, block, frames))
+
+
+def _check_cancel() -> None:
+    if _cancel is not None and _cancel.is_set():
+        raise Cancelled()
+
+
+# -- process plumbing ---------------------------------------------------------------------------
 @functools.cache
 def _libc():
     if not sys.platform.startswith("linux"):
@@ -180,54 +359,6 @@ def _release_freed_memory() -> None:
             pass
 
 
-def _track_block(task: RunTask, block: int, frames, send) -> dict[str, np.ndarray]:
-    from ..errors import VideoError
-    from .face import FaceTracker
-    from .pose import PoseTracker
-
-    b_start = block * task.chunk_frames
-    b_stop = min(b_start + task.chunk_frames, task.frames)
-    data = _empty_block(b_stop - b_start, task.pose)
-    face = FaceTracker(task.face)
-    try:
-        body = PoseTracker() if task.pose else None
-    except BaseException:
-        face.close()
-        raise
-    try:
-        pending = 0
-        for k in range(b_stop - b_start):
-            try:
-                index, rgb = next(frames)
-            except StopIteration:
-                raise VideoError(task.path, f"ends at frame {b_start + k} of {task.frames}: truncated?") from None
-            if index != b_start + k:
-                raise VideoError(task.path, f"decoder returned frame {index} where {b_start + k} was expected")
-            present, lms, blend, matrix = face.process(rgb, int(task.timestamps_ms[b_start + k - task.start]))
-            if present:
-                data["face/present"][k] = True
-                data["face/landmarks"][k] = lms
-                data["face/blendshapes"][k] = blend
-                data["face/matrix"][k] = matrix
-            if body is not None:
-                present, lms = body.process(rgb)
-                if present:
-                    data["pose/present"][k] = True
-                    data["pose/landmarks"][k] = lms
-            pending += 1
-            if pending == PROGRESS_EVERY:
-                send(("progress", task.video, pending))
-                pending = 0
-        if pending:
-            send(("progress", task.video, pending))
-    finally:
-        face.close()
-        if body is not None:
-            body.close()
-    return data
-
-
-# -- process plumbing ---------------------------------------------------------------------------
 def _exit_with_parent() -> None:
     # A SIGKILLed parent cannot stop its workers; without this they would keep
     # decoding (and hold a core) with nobody left to read their results.
@@ -262,23 +393,20 @@ def _silence_native_logs() -> None:
         pass
 
 
-def worker_main(worker_id: int, tasks, results) -> None:
-    """Entry point of a worker process: take tasks until a ``None`` arrives."""
+def init_worker(progress=None, cancel=None) -> None:
+    """The ``initializer`` of a local process pool's workers.
+
+    Parameters
+    ----------
+    progress : multiprocessing queue, optional
+        Receives ``(video, block, frames)`` as frames are tracked.
+    cancel : multiprocessing event, optional
+        Once set, running tasks raise :class:`Cancelled` at the next frame.
+    """
+    global _progress, _cancel
     _tune_malloc()
     # Ctrl-C reaches the whole process group; the parent decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with_parent()
     _silence_native_logs()
-    from ..errors import AnnotatorError
-
-    while True:
-        task = tasks.get()
-        if task is None:
-            return
-        try:
-            track_run(task, results.put)
-        except AnnotatorError as exc:
-            results.put(("error", task.video, exc))
-        except BaseException:  # noqa: BLE001 - reported to the parent, which raises
-            results.put(("crash", task.video, traceback.format_exc()))
-            return
+    _progress, _cancel = progress, cancel
