@@ -36,6 +36,7 @@ Environment
 
 from __future__ import annotations
 
+import functools
 import os
 import queue
 import shutil
@@ -47,7 +48,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..errors import AnnotatorError, VideoError
+from ..errors import AnnotatorError, SessionError, TrackingError, VideoError
+from ..locks import TRACK, session_locks
 from .store import DEFAULT_CHUNK_FRAMES, TrackWriter, block_range
 
 CHUNK_FRAMES_ENV = "ANNOTATOR_CHUNK_FRAMES"
@@ -154,7 +156,7 @@ class _Pool:
         except queue.Empty:
             for p in self.procs:
                 if p.exitcode not in (None, 0):
-                    raise RuntimeError(f"tracking worker {p.name} died (exit code {p.exitcode})") from None
+                    raise TrackingError(None, _worker_died(p.name, p.exitcode)) from None
             if all(p.exitcode is not None for p in self.procs):
                 try:  # results sent just before exiting may still be in the pipe
                     return self.results.get(timeout=timeout)
@@ -177,6 +179,41 @@ class _Pool:
         for q in (self.tasks, self.results):
             q.cancel_join_thread()
             q.close()
+
+
+def _worker_died(name: str, exitcode: int | None) -> str:
+    if exitcode == -9:
+        how = "was killed (SIGKILL: often the out-of-memory killer)"
+    else:
+        how = "died" if exitcode is None else f"died (exit code {exitcode})"
+    return (
+        f"tracking worker {name} {how}; the blocks finished so far are saved: run the same command "
+        "to resume (with fewer --workers if memory is short)"
+    )
+
+
+def _holding_session_locks(func):
+    """Run ``track_videos`` holding the tracking lock of every session it will write.
+
+    The locks are taken before any session is made, so two runs on one video
+    meet at the lock instead of racing to create, fill or delete the session.
+    """
+
+    @functools.wraps(func)
+    def wrapper(videos, out_dir=None, *args, **kwargs):
+        from concurrent.futures.process import BrokenProcessPool
+
+        from ..session import default_session_dir
+
+        roots = [default_session_dir(v, out_dir) for v in videos]
+        with session_locks(roots, TRACK):
+            try:
+                return func(videos, out_dir, *args, **kwargs)
+            except BrokenProcessPool:
+                # The executor cannot say which worker died or how; the advice is the same.
+                raise TrackingError(None, _worker_died("process", None)) from None
+
+    return wrapper
 
 
 # -- the command -------------------------------------------------------------------------------
@@ -202,7 +239,7 @@ def _settings(session, frames: int, backend, pose: bool, chunk_frames: int) -> d
 
 
 def _prepare(videos, out_dir, backend, pose, chunk_frames) -> list[_Job]:
-    from ..session import Session, default_session_dir
+    from ..session import Session, default_session_dir, is_session_dir
 
     jobs: list[_Job] = []
     roots: dict[Path, Path] = {}
@@ -217,13 +254,22 @@ def _prepare(videos, out_dir, backend, pose, chunk_frames) -> list[_Job]:
                     continue  # the same video named twice
                 raise AnnotatorError(video, f"would share the session {root} with {roots[key]}; rename one or track them apart")
             roots[key] = video
-            existed = root.exists()
+            # The session lock may have made the folder already: a session exists once it has session.json.
+            existed = is_session_dir(root)
             # Session.create opens (validates) the video before making any directory.
             session = Session.create(video, root)
             created_session = not existed
             if created_session:
                 created_roots.append(session.root)
             with session.open_video() as source:
+                # The frames come from session.json's video, which need not be the file named on the
+                # command line: it is what must match the recorded checksum.
+                if source.sha256 != session.sha256:
+                    raise SessionError(
+                        session.video_path,
+                        f"has changed since {session.root} was made from it (sha256 {session.sha256[:12]}…, now "
+                        f"{source.sha256[:12]}…); put the original back, or track this video into a new session with -o",
+                    )
                 frames = len(source)
                 if frames == 0:
                     raise VideoError(video, "has no frames")
@@ -231,6 +277,8 @@ def _prepare(videos, out_dir, backend, pose, chunk_frames) -> list[_Job]:
             settings = _settings(session, frames, backend, pose, chunk_frames)
             store_existed = session.tracks_path.exists()
             writer, status = TrackWriter.prepare(session.tracks_path, settings, times)
+            for note in getattr(writer, "repairs", ()):
+                warnings.warn(f"{session.tracks_path}: {note}", TrackingWarning, stacklevel=3)
             if status == "restarted":
                 warnings.warn(
                     f"{session.tracks_path}: partial tracks made with other settings were discarded; tracking again",
@@ -282,6 +330,7 @@ def _finish(job: _Job) -> None:
         warnings.warn(f"{job.video}: no face found in any frame; face/present is all False", TrackingWarning, stacklevel=3)
 
 
+@_holding_session_locks
 def track_videos(
     videos: list[Path],
     out_dir: Path | None = None,
