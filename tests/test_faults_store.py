@@ -49,7 +49,7 @@ def reference(video, tmp_path_factory) -> Session:
 
 
 def _env(**extra) -> dict:
-    return cli_env(ANNOTATOR_CHUNK_FRAMES=str(CHUNK), ANNOTATOR_LOCK_TIMEOUT="0.5", **extra)
+    return cli_env(**{"ANNOTATOR_CHUNK_FRAMES": str(CHUNK), "ANNOTATOR_LOCK_TIMEOUT": "0.5", **extra})
 
 
 def _copy_session(reference: Session, tmp_path: Path) -> tuple[Path, Path]:
@@ -356,10 +356,14 @@ def test_a_worker_killed_like_the_oom_killer_is_one_line_and_resumable(video, re
             done = int(np.asarray(zarr.open_group(str(root / "tracks.zarr"), mode="r")["blocks_done"][:]).sum())
         except Exception:  # noqa: BLE001 - not made yet
             done = 0
-        workers = [c for c in psutil.Process(proc.pid).children(recursive=True) if "python" in c.name().lower()]
-        if done >= 1 and workers:  # mid-block: the worker is tracking block 1 now
-            for w in workers:
-                w.send_signal(signal.SIGKILL)
+        # Tracking workers, not multiprocessing's resource tracker (also a child).
+        try:
+            workers = [c for c in psutil.Process(proc.pid).children(recursive=True)
+                       if any("spawn_main" in part for part in c.cmdline())]
+        except psutil.Error:
+            workers = []
+        if done >= 1 and workers:  # mid-block: a worker is tracking block 1 or 2 now
+            workers[0].send_signal(signal.SIGKILL)
             killed = True
         time.sleep(0.01)
     out, err = proc.communicate(timeout=120)
