@@ -99,9 +99,42 @@ def cmd_setup(args: argparse.Namespace) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     from .session import Session, describe
 
+    from .tracking.store import verify_tracks
+
     for path in args.sessions:
-        print(describe(Session.open(path)))
+        session = Session.open(path)
+        print(describe(session))
+        if session.tracks_path.is_dir():
+            for line in verify_tracks(session, full=False):
+                if "tracking incomplete" not in line:  # describe already says so
+                    print(f"  damaged    {line}")
     return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Check sessions' tracks block by block (and their videos); exit 2 when anything is damaged."""
+    from .io import sha256_file
+    from .locks import TRACK, session_lock
+    from .session import Session
+    from .tracking.store import verify_tracks
+
+    damaged = False
+    for path in args.sessions:
+        session = Session.open(path)
+        # Under the tracking lock, so a run that is writing blocks is waited for, not reported.
+        with session_lock(session.root, TRACK, read_only_ok=True):
+            lines = verify_tracks(session)
+        video = session.video_path
+        if not video.is_file():
+            lines.append(f"{video}: the session's video is missing")
+        elif sha256_file(video) != session.sha256:
+            lines.append(f"{video}: has changed since {session.root} was made from it (sha256 differs)")
+        for line in lines:
+            print(f"annotator: error: {line}", file=sys.stderr)
+        if not lines:
+            print(f"{session.root}: ok")
+        damaged = damaged or bool(lines)
+    return EXIT_USER_ERROR if damaged else 0
 
 
 def cmd_propose(args: argparse.Namespace) -> int:
@@ -296,6 +329,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", help="summarise a session")
     p.add_argument("sessions", nargs="+", metavar="SESSION")
     p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser("verify", help="check sessions' tracks block by block; exit 2 when damaged")
+    p.add_argument("sessions", nargs="+", metavar="SESSION")
+    p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("propose", help="propose segments (onset/apex/offset/emotion) into labels/auto.json")
     p.add_argument("sessions", nargs="+", metavar="SESSION")

@@ -158,6 +158,7 @@ class WorkbenchDock(QWidget):
         self.session = Session.open(path)
         if self.editor is not None:
             self.editor.disconnect(self._on_labels_changed)
+            self.editor.close()  # releases the lock on the coder's file
         self.editor = open_editor(self.session, self.coder, compare=self.compare)
         self.editor.connect(self._on_labels_changed)
         try:
@@ -566,6 +567,7 @@ class WorkbenchDock(QWidget):
             pass
         if self.editor is not None:
             self.editor.disconnect(self._on_labels_changed)
+            self.editor.close()  # releases the lock on the coder's file
 
     def closeEvent(self, event) -> None:
         self.close_workbench()

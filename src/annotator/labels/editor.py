@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import AnnotatorError
+from ..locks import SessionLock
 from .file import Labels, make_segment, save_labels
 from .model import AUTO_CODER, EMOTIONS, Segment, now_iso
 
@@ -40,6 +41,9 @@ class LabelsEditor:
         The proposer's output, read-only here.
     others : dict of Labels, optional
         Other coders' labels, shown read-only for comparison.
+    lock : SessionLock, optional
+        The held lock on the coder's file (:func:`open_editor` takes it);
+        :meth:`close` releases it.
     """
 
     labels: Labels
@@ -47,6 +51,7 @@ class LabelsEditor:
     proposals: Labels | None = None
     others: dict[str, Labels] = field(default_factory=dict)
     max_undo: int = 500
+    lock: SessionLock | None = None
 
     def __post_init__(self) -> None:
         self.path = Path(self.path) if self.path is not None else None
@@ -55,6 +60,12 @@ class LabelsEditor:
         self._listeners: list[Listener] = []
         self._visible_key: tuple | None = None
         self._visible: list[Segment] = []
+
+    def close(self) -> None:
+        """Stop editing: give up the lock on the coder's file (edits are already saved)."""
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
 
     # -- observers -----------------------------------------------------------------
     def connect(self, listener: Listener) -> None:
@@ -309,19 +320,27 @@ class LabelsEditor:
 def open_editor(session, coder: str, *, compare: list[str] | None = None) -> LabelsEditor:
     """An editor on ``coder``'s labels in ``session``, with the proposals and other coders loaded.
 
-    The coder's file is created on the first edit, not before.
+    The coder's file is created on the first edit, not before.  The editor
+    holds a lock on it until :meth:`LabelsEditor.close` (or the process ends),
+    so a second editor for the same coder fails with
+    :class:`~annotator.errors.LockedError` instead of overwriting the first one's edits.
     """
-
-    labels = session.load_labels(coder, create=True)
-    proposals = session.load_labels(AUTO_CODER) if session.has_labels(AUTO_CODER) else None
-    others = {}
-    for other in compare or []:
-        if other == coder:
-            continue
-        if not session.has_labels(other):
-            raise AnnotatorError(session.labels_path(other), f"coder {other!r} has no labels to compare with")
-        others[other] = session.load_labels(other)
-    return LabelsEditor(labels, session.labels_path(coder), proposals=proposals, others=others)
+    path = session.labels_path(coder)  # validates the name before anything is made
+    lock = SessionLock(session.root, coder=coder).acquire()
+    try:
+        labels = session.load_labels(coder, create=True)
+        proposals = session.load_labels(AUTO_CODER) if session.has_labels(AUTO_CODER) else None
+        others = {}
+        for other in compare or []:
+            if other == coder:
+                continue
+            if not session.has_labels(other):
+                raise AnnotatorError(session.labels_path(other), f"coder {other!r} has no labels to compare with")
+            others[other] = session.load_labels(other)
+    except BaseException:
+        lock.release()
+        raise
+    return LabelsEditor(labels, path, proposals=proposals, others=others, lock=lock)
 
 
 __all__ = ["LabelsEditor", "open_editor"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from ..features import features_from_tracks
 from ..io import atomic_write_json
 from ..labels import Labels, validate_labels_dict
 from ..labels import AUTO_CODER
+from ..locks import PROPOSE, TRACK, session_lock
 from ..session import Session
 from .spotter import Spotter
 
@@ -36,6 +38,18 @@ def load_emotion_model(path: str | os.PathLike):
         raise AnnotatorError(path, "model has no predict_proba/classes_ (expected a fitted classifier)")
     return model
 
+def _holding_session_locks(func):
+    """Hold the session's tracking lock (its tracks are read) and proposing lock (auto.json is written)."""
+
+    @functools.wraps(func)
+    def wrapper(session, *args, **kwargs):
+        with session_lock(session.root, TRACK), session_lock(session.root, PROPOSE):
+            return func(session, *args, **kwargs)
+
+    return wrapper
+
+
+@_holding_session_locks
 def propose(session: Session, *, model: str | os.PathLike | None = None, spotter: Spotter | None = None) -> Labels:
     """Spot the session's tracks and replace ``labels/auto.json`` atomically.
 
