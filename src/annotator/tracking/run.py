@@ -179,7 +179,8 @@ def _worker_died(name: str | None, exitcode: int | None) -> str:
     if exitcode == -9:
         how = "was killed (SIGKILL: often the out-of-memory killer)"
     else:
-        how = "died" if exitcode is None else f"died (exit code {exitcode})"
+        # The executor does not say how a worker ended: name the usual cause.
+        how = "died (killed? the out-of-memory killer does that)" if exitcode is None else f"died (exit code {exitcode})"
     who = "a tracking worker" if name is None else f"tracking worker {name}"
     return (
         f"{who} {how}; the blocks finished so far are saved: run the same command "
