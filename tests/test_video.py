@@ -24,6 +24,7 @@ from annotator.media import index as index_mod
 from annotator.media import probe as probe_mod
 from annotator.media.proxy import BIN_NAME, INDEX_NAME
 from tests.fixtures import videos as fx
+from tests.fixtures.indexing import assert_indexes_like, keys_for
 
 NAMES = [
     "h264_cfr_mp4",
@@ -543,59 +544,6 @@ def test_issue_16_keys_that_used_to_return_wrong_data(video_files, proxied):
     for key in (True, False, np.bool_(True), (True, 0), (0, np.True_)):
         with pytest.raises(IndexError, match="boolean scalar"):
             v[key]
-
-
-def keys_for(shape: tuple[int, ...]):
-    """Hypothesis keys for an array of ``shape``: numpy's basic indices, plus mixes of
-    integers, slices, integer arrays and lists, boolean arrays, ``...`` and ``None``,
-    some of them out of bounds or not broadcastable (numpy's errors must match too)."""
-    from hypothesis import strategies as st
-    from hypothesis.extra import numpy as hnp
-
-    def entry(size: int):
-        ints = st.integers(-size - 2, size + 1)  # a little out of bounds now and then
-        int_arrays = hnp.arrays(
-            np.intp, hnp.array_shapes(min_dims=0, max_dims=2, min_side=0, max_side=3), elements=ints
-        )
-        return st.one_of(
-            ints,
-            st.slices(size),
-            int_arrays,
-            st.lists(st.integers(-size, size - 1), max_size=4),
-            hnp.arrays(np.bool_, (size,)),
-        )
-
-    @st.composite
-    def mixed(draw):
-        n_axes = draw(st.integers(0, len(shape)))
-        ellipsis_at = draw(st.none() | st.integers(0, n_axes))
-        # Entries after an Ellipsis index the last axes.
-        if ellipsis_at is None:
-            axes = list(range(n_axes))
-        else:
-            axes = list(range(ellipsis_at)) + list(range(len(shape) - (n_axes - ellipsis_at), len(shape)))
-        key = [draw(entry(shape[a])) for a in axes]
-        if ellipsis_at is not None:
-            key.insert(ellipsis_at, Ellipsis)
-        for _ in range(draw(st.integers(0, 2))):
-            key.insert(draw(st.integers(0, len(key))), None)
-        return tuple(key) if draw(st.booleans()) or len(key) != 1 else key[0]
-
-    return st.one_of(hnp.basic_indices(shape, min_dims=0, allow_newaxis=True, allow_ellipsis=True), mixed())
-
-
-def assert_indexes_like(source, ref: np.ndarray, key) -> None:
-    """``source[key]`` equals ``ref[key]`` in shape, dtype and values, or both raise alike."""
-    try:
-        want = ref[key]
-    except (IndexError, TypeError, ValueError) as exc:
-        with pytest.raises(type(exc)):
-            source[key]
-        return
-    got = source[key]
-    assert type(got) is type(want)  # a full integer key gives a numpy scalar, as numpy does
-    assert got.shape == want.shape and got.dtype == want.dtype
-    assert np.array_equal(got, want)
 
 
 def test_indexing_matches_numpy(video_files):

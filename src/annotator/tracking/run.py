@@ -201,7 +201,7 @@ def _settings(session, frames: int, backend, pose: bool, chunk_frames: int) -> d
     }
 
 
-def _prepare(videos, out_dir, backend, pose, chunk_frames) -> list[_Job]:
+def _prepare(videos, out_dir, backend, pose, chunk_frames, fps=None) -> list[_Job]:
     from ..session import Session, default_session_dir
 
     jobs: list[_Job] = []
@@ -219,7 +219,7 @@ def _prepare(videos, out_dir, backend, pose, chunk_frames) -> list[_Job]:
             roots[key] = video
             existed = root.exists()
             # Session.create opens (validates) the video before making any directory.
-            session = Session.create(video, root)
+            session = Session.create(video, root, fps=fps)
             created_session = not existed
             if created_session:
                 created_roots.append(session.root)
@@ -292,6 +292,7 @@ def track_videos(
     *,
     chunk_frames: int | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    fps: float | None = None,
 ) -> list:
     """Track face and body pose of each video into its session's ``tracks.zarr``.
 
@@ -315,6 +316,10 @@ def track_videos(
     on_progress : callable, optional
         Called as ``on_progress(frames_done, frames_total)`` (over all videos,
         resumed frames included) as frames are tracked; for GUIs and benchmarks.
+    fps : float, optional
+        Frame rate of photos and frame folders among ``videos`` (default 1 for a
+        photo, 30 for a folder; see :mod:`annotator.media.images`).  Video files
+        keep their own.
 
     Returns
     -------
@@ -344,7 +349,7 @@ def track_videos(
             TrackingWarning,
             stacklevel=2,
         )
-    jobs = _prepare(videos, out_dir, backend, pose, chunk_frames)
+    jobs = _prepare(videos, out_dir, backend, pose, chunk_frames, fps)
     todo = [j for j in jobs if j.status != "complete"]
     tasks = []
     for job in todo:
