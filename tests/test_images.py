@@ -294,6 +294,7 @@ def test_fps_only_for_images(png_folder, video_files):
 # --------------------------------------------------------------------------- sessions and tracking
 
 
+@pytest.mark.slow
 def test_track_a_photo_of_a_real_face(astronaut_jpg, tmp_path, capsys):
     from annotator.features import features_from_tracks
     from annotator.tracking.store import load_tracks
@@ -320,6 +321,7 @@ def test_track_a_photo_of_a_real_face(astronaut_jpg, tmp_path, capsys):
     assert smile.min() > 0.5
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["grey", "no_face"])
 def test_a_photo_without_a_face_is_a_warning(kind, tmp_path, capsys):
     photo = tmp_path / f"{kind}.png"
@@ -333,6 +335,7 @@ def test_a_photo_without_a_face_is_a_warning(kind, tmp_path, capsys):
     assert (tmp_path / f"{kind}.annot" / "tracks.zarr").is_dir()
 
 
+@pytest.mark.slow
 def test_track_a_frame_folder_at_its_rate(astronaut_jpg, tmp_path, capsys):
     from annotator.tracking.run import track_videos
     from annotator.tracking.store import load_tracks
@@ -381,6 +384,21 @@ def test_napari_reader_takes_photos_and_frame_folders(png_folder, astronaut_jpg,
     (mixed / "notes.txt").write_text("x")
     assert napari_get_reader(str(mixed)) is None  # not ours: another reader may take it
     assert napari_get_reader(str(tmp_path / "nothing.gif")) is None
+
+
+@pytest.mark.gui
+def test_file_open_in_napari(make_napari_viewer, png_folder, astronaut_jpg):
+    """File ▸ Open goes through npe2's pattern matching to our reader, for a photo and a folder."""
+    folder, frames = png_folder
+    viewer = make_napari_viewer()
+    [photo] = viewer.open(str(astronaut_jpg), plugin="annotator")
+    assert photo.data.shape == (1, 512, 512, 3) and photo.rgb
+    assert np.array_equal(np.asarray(photo.data[0]), cv2_rgb(astronaut_jpg))
+    [clip] = viewer.open(str(folder), plugin="annotator")
+    assert clip.data.shape == frames.shape
+    viewer.dims.set_current_step(0, 10)
+    assert np.array_equal(np.asarray(clip.data[viewer.dims.current_step[0]]), frames[10])
+    assert clip.metadata["annotator"]["fps"] == DEFAULT_FOLDER_FPS
 
 
 def test_napari_manifest_lists_the_image_patterns():
