@@ -105,6 +105,19 @@ def test_folder_indexing_matches_numpy(png_folder):
             v[True]
 
 
+def test_a_bad_key_fails_before_any_frame_is_read(png_folder, tmp_path):
+    folder = tmp_path / "clip"
+    shutil.copytree(png_folder[0], folder)
+    v = open_video(folder, cache_frames=1)
+    for f in v.files:
+        f.unlink()  # any decode would now raise VideoError, not IndexError
+    for key in [(slice(None), fx.HEIGHT), (slice(None), 0, 0, 0, 0), ([0, 1], [0, 1, 2]), (..., 3)]:
+        with pytest.raises(IndexError):
+            v[key]
+    with pytest.raises(VideoError, match="img9.png: file not found"):
+        v[1:3, 0]
+
+
 @pytest.mark.parametrize("name", ["img{n:03d}.jpg", "reg_img{n}.jpg", "{n:03d}.jpg"])
 def test_jpeg_folder_is_bit_identical_to_a_plain_decode(tmp_path, name):
     folder = tmp_path / "clip"
@@ -282,6 +295,11 @@ def test_track_refuses_bad_input_and_leaves_nothing(kind, tmp_path, capsys):
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("annotator: error: ") and culprit in lines[0], err
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # no .annot left behind
+
+
+def test_a_frame_folder_without_a_session_says_what_to_run(png_folder):
+    with pytest.raises(SessionError, match=r"has no session yet \(EP02_01f.annot\); run `annotator track"):
+        Session.open(png_folder[0])
 
 
 def test_fps_only_for_images(png_folder, video_files):

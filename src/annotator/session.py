@@ -121,7 +121,15 @@ class Session:
 
         path = Path(path)
         beside = path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES + IMAGE_SUFFIXES
-        if beside or (path.is_dir() and not is_session_dir(path) and is_session_dir(default_session_dir(path))):
+        if path.is_dir() and not is_session_dir(path):
+            # A frame folder: its session sits beside it, as a video's does.
+            try:
+                beside = is_session_dir(default_session_dir(path)) or any(
+                    p.suffix.lower() in IMAGE_SUFFIXES for p in path.iterdir()
+                )
+            except OSError:
+                beside = False  # unreadable: the checks below say so
+        if beside:
             candidate = default_session_dir(path)
             if not is_session_dir(candidate):
                 raise SessionError(path, f"has no session yet ({candidate.name}); run `annotator track {path}`")
