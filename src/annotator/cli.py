@@ -17,6 +17,16 @@ from .errors import AnnotatorError
 EXIT_USER_ERROR = 2
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -66,6 +76,7 @@ def cmd_track(args: argparse.Namespace) -> int:
                 workers=args.workers,
                 progress=not args.quiet,
                 min_face_run=args.min_face_run,
+                fps=args.fps,
             )
         except KeyboardInterrupt:
             print("annotator: interrupted; finished blocks are saved, run the same command to resume", file=sys.stderr)
@@ -311,7 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("videos", nargs="+", metavar="VIDEO")
     p.set_defaults(func=cmd_probe)
 
-    p = sub.add_parser("track", help="track face and body pose into VIDEO.annot/tracks.zarr")
+    p = sub.add_parser("track", help="track face and body pose into VIDEO.annot/tracks.zarr "
+                       "(VIDEO: a video file, a photo, or a folder of numbered frames)")
     p.add_argument("videos", nargs="+", metavar="VIDEO")
     p.add_argument("-o", "--output", type=Path, default=None, metavar="DIR",
                    help="put the session directories here (default: beside each video)")
@@ -324,6 +336,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="mark runs of fewer than N face frames amid frames without one as absent "
                         "(phantom faces; default 3, 1 keeps all)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--fps", type=_positive_float, default=None, metavar="RATE",
+                   help="frame rate of photos and frame folders (default 1 and 30; CASME II and SAMM are 200); "
+                        "video files keep their own")
     p.set_defaults(func=cmd_track)
 
     p = sub.add_parser("info", help="summarise a session")

@@ -34,8 +34,10 @@ VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".mpg", ".mpe
 
 
 def default_session_dir(video: str | os.PathLike, out_dir: str | os.PathLike | None = None) -> Path:
-    """``<video>.annot`` beside the video, or inside ``out_dir`` when given."""
+    """``<video>.annot`` beside the video (photo, frame folder), or inside ``out_dir`` when given."""
     video = Path(video)
+    if video.name in ("", ".."):
+        video = video.resolve()  # a folder given as "." or "..": name the session after it
     parent = Path(out_dir) if out_dir is not None else video.parent
     return parent / (video.stem + SESSION_SUFFIX)
 
@@ -59,23 +61,32 @@ class Session:
         root: str | os.PathLike | None = None,
         *,
         subject: str | None = None,
+        fps: float | None = None,
     ) -> "Session":
         """Open the session of ``video_path``, creating it when missing.
 
         The video is probed (without decoding it all) and its sha256 recorded.
         An existing session for a different video is an error, never overwritten.
+        ``video_path`` may also be a photo or a folder of numbered frames
+        (:mod:`annotator.media.images`); ``fps`` sets their frame rate (recorded
+        in ``session.json``), and is ignored for video files, which keep their own.
         """
-        from .media import open_video
+        from .media import is_image_source, open_video
 
         video_path = Path(video_path)
         root = Path(root) if root is not None else default_session_dir(video_path)
-        with open_video(video_path) as video:
+        images = is_image_source(video_path)
+        with open_video(video_path, fps=fps if images else None) as video:
             sha = video.sha256
             if is_session_dir(root):
                 existing = cls.open(root)
                 if existing.sha256 != sha:
                     raise SessionError(
                         root, f"belongs to another video ({existing.meta['video']['path']}); choose another -o"
+                    )
+                if images and fps is not None and float(fps) != existing.fps:
+                    raise SessionError(
+                        root, f"was made at {existing.fps:g} fps, not {float(fps):g}; use --fps {existing.fps:g} or remove it"
                     )
                 return existing
             meta = {
@@ -90,10 +101,14 @@ class Session:
                     "height": int(video.height),
                     "rotation": int(video.rotation),
                     "codec": str(video.codec),
+                    "source": ("frames" if video.is_folder else "photo") if images else "video",
                 },
                 "subject": subject or video_path.stem,
                 "created": now_iso(),
             }
+            if images and video.is_folder:
+                # CASME II and SAMM count frames by image number: frame i is image first_number + i.
+                meta["video"]["first_number"] = int(video.first_number)
         root.mkdir(parents=True, exist_ok=True)
         (root / "labels").mkdir(exist_ok=True)
         atomic_write_json(root / SESSION_FILE, meta)
@@ -102,8 +117,19 @@ class Session:
     @classmethod
     def open(cls, path: str | os.PathLike) -> "Session":
         """Open a session directory, or the session beside a video file."""
+        from .media import IMAGE_SUFFIXES
+
         path = Path(path)
-        if path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES:
+        beside = path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES + IMAGE_SUFFIXES
+        if path.is_dir() and not is_session_dir(path):
+            # A frame folder: its session sits beside it, as a video's does.
+            try:
+                beside = is_session_dir(default_session_dir(path)) or any(
+                    p.suffix.lower() in IMAGE_SUFFIXES for p in path.iterdir()
+                )
+            except OSError:
+                beside = False  # unreadable: the checks below say so
+        if beside:
             candidate = default_session_dir(path)
             if not is_session_dir(candidate):
                 raise SessionError(path, f"has no session yet ({candidate.name}); run `annotator track {path}`")
@@ -160,11 +186,16 @@ class Session:
         return VideoRef(path=self.video_path.name, sha256=v["sha256"], fps=float(v["fps"]), frames=int(v["frames"]))
 
     def open_video(self, **kwargs: Any):
-        """The session's video, checked against the recorded checksum size."""
-        from .media import open_video
+        """The session's video, checked against the recorded checksum size.
+
+        A photo or a frame folder opens at the frame rate recorded in ``session.json``.
+        """
+        from .media import is_image_source, open_video
 
         if not self.video_path.exists():
             raise SessionError(self.root, f"its video {self.video_path} is missing")
+        if is_image_source(self.video_path):
+            kwargs.setdefault("fps", self.fps)
         return open_video(self.video_path, **kwargs)
 
     # -- labels ---------------------------------------------------------------

@@ -237,7 +237,7 @@ def _settings(session, frames: int, backend, pose: bool, chunk_frames: int, min_
     }
 
 
-def _prepare(videos, out_dir, backend, pose, chunk_frames, min_face_run) -> list[_Job]:
+def _prepare(videos, out_dir, backend, pose, chunk_frames, min_face_run, fps=None) -> list[_Job]:
     from ..session import Session, default_session_dir, is_session_dir
 
     jobs: list[_Job] = []
@@ -256,7 +256,7 @@ def _prepare(videos, out_dir, backend, pose, chunk_frames, min_face_run) -> list
             # The session lock may have made the folder already: a session exists once it has session.json.
             existed = is_session_dir(root)
             # Session.create opens (validates) the video before making any directory.
-            session = Session.create(video, root)
+            session = Session.create(video, root, fps=fps)
             created_session = not existed
             if created_session:
                 created_roots.append(session.root)
@@ -346,6 +346,7 @@ def track_videos(
     min_face_run: int = DEFAULT_MIN_FACE_RUN,
     executor: "Executor | None" = None,
     on_progress: Callable[[int, int], None] | None = None,
+    fps: float | None = None,
 ) -> list:
     """Track face and body pose of each video into its session's ``tracks.zarr``.
 
@@ -378,6 +379,10 @@ def track_videos(
     on_progress : callable, optional
         Called as ``on_progress(frames_done, frames_total)`` (over all videos,
         resumed frames included) as frames are tracked; for GUIs and benchmarks.
+    fps : float, optional
+        Frame rate of photos and frame folders among ``videos`` (default 1 for a
+        photo, 30 for a folder; see :mod:`annotator.media.images`).  Video files
+        keep their own.
 
     Returns
     -------
@@ -414,7 +419,7 @@ def track_videos(
             TrackingWarning,
             stacklevel=2,
         )
-    jobs = _prepare(videos, out_dir, backend, pose, chunk_frames, min_face_run)
+    jobs = _prepare(videos, out_dir, backend, pose, chunk_frames, min_face_run, fps)
     todo = [j for j in jobs if j.status != "complete"]
     tasks = []
     for job in todo:
