@@ -453,3 +453,21 @@ def test_model_reads_the_same_apex_features(proposed, tmp_path):
         expected = clf.predict_proba(apex_features(z, [(seg.onset, seg.apex, seg.offset)]))[0]
         assert [seg.emotion_scores[c] for c in clf.classes_] == pytest.approx(expected, abs=1e-4)
     propose(session)  # back to the prototypes for later tests
+
+
+def test_export_frames_csv(proposed, tmp_path, capsys):
+    from annotator.features import FRAME_EMOTIONS
+
+    session, _ = proposed
+    out = tmp_path / "frames.csv"
+    assert main(["export", "frames-csv", str(session.root), "-o", str(out)]) == 0
+    table = pd.read_csv(out)
+    assert len(table) == session.n_frames
+    assert list(table.columns[:3]) == ["frame", "time", "face_present"] and "AU25" in table.columns
+    assert list(table.columns[-8:]) == list(FRAME_EMOTIONS)
+    # not a session: one line, exit 2, nothing written
+    capsys.readouterr()
+    missing = tmp_path / "nothing.annot"
+    assert main(["export", "frames-csv", str(missing), "-o", str(tmp_path / "x.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "nothing.annot" in err and not (tmp_path / "x.csv").exists()

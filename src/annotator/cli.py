@@ -101,11 +101,31 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .formats import collect_rows, get_format
     from .session import Session
 
+    if args.format == "frames-csv":  # per-frame tracks, not labels: until the formats layer carries it
+        return _export_frames_csv(args)
+
     fmt = get_format(args.format)
     sessions = [Session.open(p) for p in args.sessions]
     rows = collect_rows(sessions, args.coder, include_proposals=args.proposals)
     fmt.export(rows, args.output)
     print(f"{args.output}: {len(rows)} segments from {len(sessions)} session(s)")
+    return 0
+
+
+def _export_frames_csv(args: argparse.Namespace) -> int:
+    """One row per frame: frame, time, face_present, each AU, each emotion and neutral."""
+    from .errors import SessionError
+    from .features import frame_table
+    from .io import atomic_write_text
+    from .session import Session
+    from .tracking.store import load_tracks
+
+    if len(args.sessions) != 1:
+        raise SessionError(args.sessions[1], "frames-csv exports one session at a time")
+    session = Session.open(args.sessions[0])
+    table = frame_table(load_tracks(session))  # refuses incomplete tracks
+    atomic_write_text(args.output, table.to_csv(index=False, float_format="%.4f"))
+    print(f"{args.output}: {len(table)} frames from {session.name}")
     return 0
 
 
@@ -160,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_propose)
 
     p = sub.add_parser("export", help="export labels to a dataset format")
-    p.add_argument("format", metavar="FORMAT", help="e.g. casme-csv")
+    p.add_argument("format", metavar="FORMAT", help="e.g. casme-csv, or frames-csv (per-frame AUs and emotions)")
     p.add_argument("sessions", nargs="+", metavar="SESSION")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
     p.add_argument("--coder", default=None, metavar="NAME", help="only this coder (default: every coder)")
