@@ -377,7 +377,8 @@ def test_confidence_says_something():
     assert len(segs) == 3
     strong, faint, mixed = segs
     assert faint.confidence < strong.confidence < 1.0
-    assert faint.uncertainty > strong.uncertainty if hasattr(strong, "uncertainty") else True
+    assert faint.uncertainty > strong.uncertainty
+    assert all(0 <= s.uncertainty <= 1 for s in segs)
     assert mixed.emotion_scores[mixed.emotion] < strong.emotion_scores["joy"]
 
 

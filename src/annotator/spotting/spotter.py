@@ -413,7 +413,7 @@ class Spotter(BaseEstimator):
         out = []
         for k, (onset, apex, offset, peak, _) in enumerate(found):
             ranked = np.sort(probs[k])[::-1]
-            seg = Segment(
+            out.append(Segment(
                 onset=int(onset),
                 apex=int(apex),
                 offset=int(offset),
@@ -423,15 +423,12 @@ class Spotter(BaseEstimator):
                 aus=self.apex_aus(z_apex[k], features.channels),
                 intensity=round(float(np.tanh(peak / 40.0)), 4),
                 confidence=round(float(p_event[k] * ranked[0]), 4),
+                uncertainty=round(float(1.0 - p_event[k] * (ranked[0] - ranked[1])), 4),
                 status="proposed",
                 source=self.source,
                 created=stamp,
                 modified=stamp,
-            )
-            uncertainty = round(float(1.0 - p_event[k] * (ranked[0] - ranked[1])), 4)
-            if hasattr(seg, "uncertainty"):
-                seg.uncertainty = uncertainty
-            out.append(seg)
+            ))
         return out
 
 
