@@ -12,33 +12,23 @@ def raw_evidence(z: np.ndarray) -> np.ndarray:
     return np.sort(z, axis=1)[:, -2:].mean(axis=1)
 
 
-def plateau_apex(curve: np.ndarray, onset: int, offset: int, hold_fraction: float = 0.2) -> int:
+def plateau_apex(curve: np.ndarray, onset: int, offset: int, hold_fraction: float = 0.1, hold_units: float = 1.0) -> int:
     """The first frame of the peak's plateau between ``onset`` and ``offset`` (FACS's apex).
 
-    The plateau is the run of frames around the maximum within
-    ``hold_fraction`` of the rise from the onset; a ramp-then-hold line is
-    fitted from the onset to the plateau's end, and the apex is its knee.  On
-    a fast or a slow onset the knee is where the hold begins, where a
-    fraction-of-peak rule lands early on slow onsets.
+    The plateau's height is the median of the frames within ``hold_fraction``
+    of the rise below the maximum (a median, because the maximum itself is
+    the plateau's highest noise excursion).  The apex is the first frame from
+    the onset that comes within ``min(hold_fraction * rise, hold_units)`` of
+    that height: the fraction keeps a small peak's tolerance small, the cap
+    in noise units keeps a big peak's slow ramp from counting as its plateau,
+    where a 90 %-of-peak rule lands early.
     """
     y = np.asarray(curve[onset : offset + 1], dtype=np.float64)
     top = int(np.argmax(y))
     rise = y[top] - y[: top + 1].min()
-    if top == 0 or rise <= 0:
-        return int(onset + top)
-    level = y[top] - hold_fraction * rise
-    end = top
-    while end + 1 < len(y) and y[end + 1] >= level:
-        end += 1
-    y = y[: end + 1]
-    n = len(y)
-    knee = np.arange(n)[:, None]  # candidate knees, one per row
-    t = np.arange(n)[None, :]
-    hold = (np.cumsum(y[::-1])[::-1] / (n - np.arange(n)))[:, None]  # mean of y[knee:]
-    ramp = y[0] + (hold - y[0]) * t / np.maximum(knee, 1)
-    model = np.where(t < knee, ramp, hold)
-    sse = ((model - y[None, :]) ** 2).sum(axis=1)
-    return int(onset + int(np.argmin(sse)))
+    tolerance = min(hold_fraction * rise, hold_units)
+    height = float(np.median(y[y >= y[top] - hold_fraction * rise]))
+    return int(onset + int(np.argmax(y[: top + 1] >= height - tolerance)))
 
 
 def apex_features(z: np.ndarray, intervals) -> np.ndarray:

@@ -13,7 +13,7 @@ The pipeline, per video:
 4. the evidence curve (mean of the two strongest channels) is thresholded by
    peak prominence; each peak's onset and offset are where it falls back to a
    fraction of its height, and its apex is the first frame of the plateau
-   (FACS: the peak reached and held), found as the knee of a ramp-then-hold fit;
+   (FACS: the peak reached and held) on the unsmoothed evidence;
 5. the apex's AU pattern (:func:`apex_features`) goes through the EMFACS rules
    of :mod:`annotator.features.expression`.
 
@@ -101,8 +101,8 @@ class Spotter(BaseEstimator):
         Onset and offset are where evidence falls to this fraction of the way
         from the valley to the peak.
     hold_fraction : float
-        Frames within this fraction of the peak (above the onset's level) make
-        the plateau whose first frame is the apex.
+        Frames within this fraction of the rise (at most one noise unit) below
+        the peak make the plateau whose first frame is the apex.
     min_seconds : float
         Shortest expression (a micro-expression lasts at least 1/25 s).
     max_seconds : float
@@ -139,7 +139,7 @@ class Spotter(BaseEstimator):
         threshold: float = 6.0,
         low_threshold: float = 2.0,
         edge_fraction: float = 0.15,
-        hold_fraction: float = 0.2,
+        hold_fraction: float = 0.1,
         min_seconds: float = 1 / 25,
         max_seconds: float = 4.0,
         noise_floor: float = 0.02,
@@ -299,7 +299,7 @@ class Spotter(BaseEstimator):
         offset are where the curve falls back to ``edge_fraction`` of the way
         from its valley to the peak, without crossing frames that have no face.
         The apex is :func:`plateau_apex` of ``raw`` (the unsmoothed evidence,
-        whose plateau starts where the expression's does), or of ``e``.
+        whose plateau starts where the expression's does; smoothing delays it), or of ``e``.
         """
         from scipy.signal import find_peaks
 
