@@ -192,6 +192,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .formats import collect_records, get_format
     from .session import Session
 
+    if args.format == "frames-csv":  # per-frame tracks, not labels: until the formats layer carries it
+        return _export_frames_csv(args)
+
     fmt = get_format(args.format)
     if not getattr(fmt, "can_write", True):
         raise AnnotatorError(None, f"format {args.format!r} can only be read (see `annotator formats`)")
@@ -284,6 +287,23 @@ def _formats_epilog() -> str:
     from .formats import format_names
 
     return "formats: " + (", ".join(format_names()) or "none installed") + " (details: annotator formats)"
+
+
+def _export_frames_csv(args: argparse.Namespace) -> int:
+    """One row per frame: frame, time, face_present, each AU, each emotion and neutral."""
+    from .errors import SessionError
+    from .features import frame_table
+    from .io import atomic_write_text
+    from .session import Session
+    from .tracking.store import load_tracks
+
+    if len(args.sessions) != 1:
+        raise SessionError(args.sessions[1], "frames-csv exports one session at a time")
+    session = Session.open(args.sessions[0])
+    table = frame_table(load_tracks(session))  # refuses incomplete tracks
+    atomic_write_text(args.output, table.to_csv(index=False, float_format="%.4f"))
+    print(f"{args.output}: {len(table)} frames from {session.name}")
+    return 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

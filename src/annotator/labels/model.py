@@ -79,6 +79,10 @@ class Segment:
         Peak intensity of the expression, 0..1.
     confidence : float, optional
         How sure the source is, 0..1.
+    uncertainty : float, optional
+        How much a coder's review of a proposal would teach, 0..1 (higher is
+        reviewed first); the spotter's is margin-based, see
+        :meth:`annotator.spotting.spotter.Spotter.spot_evidence`.
     status : str
         One of :data:`STATUSES`.
     source : str
@@ -98,6 +102,7 @@ class Segment:
     aus: list[str] = field(default_factory=list)
     intensity: float | None = None
     confidence: float | None = None
+    uncertainty: float | None = None
     status: str = "accepted"
     source: str = ""
     notes: str = ""
@@ -130,7 +135,7 @@ class Segment:
         for au in self.aus:
             if not _AU_RE.match(au):
                 raise ValueError(f"aus: {au!r} is not a FACS action unit such as AU6, R12 or AU4+AU7")
-        for name in ("intensity", "confidence"):
+        for name in ("intensity", "confidence", "uncertainty"):
             value = getattr(self, name)
             if value is not None and not (0.0 <= float(value) <= 1.0):
                 raise ValueError(f"{name} must be within 0..1, got {value}")

@@ -38,6 +38,7 @@ def _segment_schema() -> dict[str, Any]:
             "aus": {"type": "array", "items": {"type": "string", "pattern": AU_PATTERN}},
             "intensity": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
             "confidence": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+            "uncertainty": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
             "status": {"enum": list(STATUSES)},
             "source": {"type": "string"},
             "notes": {"type": "string"},

@@ -13,7 +13,7 @@ from ..labels import Labels, validate_labels_dict
 from ..labels import AUTO_CODER
 from ..locks import PROPOSE, TRACK, session_lock
 from ..session import Session
-from .spotter import Spotter
+from .spotter import Spotter, apex_features
 
 def load_emotion_model(path: str | os.PathLike):
     """A scikit-learn classifier saved with skops, checked to be safe and fitting.
@@ -67,7 +67,7 @@ def propose(session: Session, *, model: str | os.PathLike | None = None, spotter
     segments = spotter.spot_evidence(features, z, e)
     if clf is not None:
         for seg in segments:
-            x = z[seg.apex][None, :]
+            x = apex_features(z, [(seg.onset, seg.apex, seg.offset)])  # the features the model trained on
             if x.shape[1] != getattr(clf, "n_features_in_", x.shape[1]):
                 raise AnnotatorError(model, f"expects {clf.n_features_in_} features, the spotter gives {x.shape[1]}")
             probs = clf.predict_proba(x)[0]
