@@ -58,6 +58,11 @@ $(EAF_XSD): | $(STAMP)
 	tar -xzf $(VENV)/sdist/pympi_ling-*.tar.gz -C $(VENV)/sdist --wildcards '*/test/EAFv3.0.xsd'
 	cp $(VENV)/sdist/pympi_ling-*/test/EAFv3.0.xsd $@.tmp && mv $@.tmp $@
 
+# ruff (style and likely bugs, configured in pyproject.toml) and the import contracts.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
 test: setup
 	$(VENV)/bin/lint-imports
 	$(XVFB) $(PY) -m pytest

@@ -1,4 +1,4 @@
-"""Atomic file writes: a crash mid-write never leaves a truncated file."""
+"""Atomic file writes (a crash mid-write never leaves a truncated file) and the user folders."""
 
 from __future__ import annotations
 
@@ -86,17 +86,30 @@ def atomic_write_json(path: str | os.PathLike, obj: Any) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
 
-def user_dir(override_env: str, xdg_env: str, fallback: str) -> Path:
-    """``$override_env``, else ``$xdg_env/annotator``, else ``~/<fallback>/annotator``."""
+def user_dir(override_env: str, kind: str) -> Path:
+    """``$override_env`` when set, else the platform's user ``kind`` folder for annotator.
+
+    ``kind`` is ``"cache"`` or ``"config"``.  The folders come from platformdirs:
+    ``~/.cache/annotator`` and ``~/.config/annotator`` on Linux (honouring
+    ``$XDG_CACHE_HOME`` / ``$XDG_CONFIG_HOME``), ``~/Library/...`` on macOS, and
+    ``%LOCALAPPDATA%`` on Windows.
+    """
     if os.environ.get(override_env):
         return Path(os.environ[override_env])
-    base = os.environ.get(xdg_env) or os.path.join(os.path.expanduser("~"), fallback)
-    return Path(base) / "annotator"
+    import platformdirs
+
+    find = {"cache": platformdirs.user_cache_path, "config": platformdirs.user_config_path}[kind]
+    return find("annotator", appauthor=False)
 
 
 def cache_dir() -> Path:
-    """``$ANNOTATOR_CACHE``, else ``$XDG_CACHE_HOME/annotator``, else ``~/.cache/annotator``."""
-    return user_dir("ANNOTATOR_CACHE", "XDG_CACHE_HOME", ".cache")
+    """``$ANNOTATOR_CACHE``, else the user cache folder (``~/.cache/annotator`` on Linux)."""
+    return user_dir("ANNOTATOR_CACHE", "cache")
+
+
+def config_dir() -> Path:
+    """``$ANNOTATOR_CONFIG``, else the user config folder (``~/.config/annotator`` on Linux)."""
+    return user_dir("ANNOTATOR_CONFIG", "config")
 
 
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:

@@ -17,7 +17,9 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, ClassVar
+
+from psygnal import EmitLoopError, Signal
 
 from ..errors import AnnotatorError
 from ..locks import SessionLock
@@ -53,11 +55,13 @@ class LabelsEditor:
     max_undo: int = 500
     lock: SessionLock | None = None
 
+    #: Emitted with the editor after every committed change (edit, undo, redo).
+    changed: ClassVar[Signal] = Signal(object)
+
     def __post_init__(self) -> None:
         self.path = Path(self.path) if self.path is not None else None
         self._undo: list[tuple[str, list[Segment]]] = []
         self._redo: list[tuple[str, list[Segment]]] = []
-        self._listeners: list[Listener] = []
         self._visible_key: tuple | None = None
         self._visible: list[Segment] = []
 
@@ -69,12 +73,12 @@ class LabelsEditor:
 
     # -- observers -----------------------------------------------------------------
     def connect(self, listener: Listener) -> None:
-        """Call ``listener(editor)`` after every change (edit, undo, redo)."""
-        self._listeners.append(listener)
+        """Call ``listener(editor)`` after every change (edit, undo, redo); same as ``changed.connect``."""
+        self.changed.connect(listener)
 
     def disconnect(self, listener: Listener) -> None:
-        if listener in self._listeners:
-            self._listeners.remove(listener)
+        """Stop calling ``listener``; nothing happens when it was not connected."""
+        self.changed.disconnect(listener, missing_ok=True)
 
     def _save(self) -> None:
         self._visible_key = None
@@ -83,8 +87,11 @@ class LabelsEditor:
 
     def _notify(self) -> None:
         # After the edit is committed: a failing listener must not undo what is on disk.
-        for listener in list(self._listeners):
-            listener(self)
+        # psygnal wraps a listener's error; callers see the listener's own, as before.
+        try:
+            self.changed.emit(self)
+        except EmitLoopError as exc:
+            raise (exc.__cause__ or exc) from None
 
     # -- the one way to change the labels ----------------------------------------------
     def apply(self, description: str, segments: list[Segment]) -> None:
