@@ -99,9 +99,12 @@ def cmd_propose(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from .formats import collect_rows, get_format
+    from .io import check_output_path
     from .session import Session
 
     fmt = get_format(args.format)
+    # before any work: a labels file, a symlink or a device is never replaced
+    check_output_path(args.output, force=args.force)
     sessions = [Session.open(p) for p in args.sessions]
     rows = collect_rows(sessions, args.coder, include_proposals=args.proposals)
     fmt.export(rows, args.output)
@@ -165,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
     p.add_argument("--coder", default=None, metavar="NAME", help="only this coder (default: every coder)")
     p.add_argument("--proposals", action="store_true", help="include the proposals (labels/auto.json)")
+    p.add_argument("--force", action="store_true", help="replace FILE when it exists (never a session's files)")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("evaluate", help="spotting scores (MEGC) of predictions against truth")
@@ -196,6 +200,14 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except AnnotatorError as exc:
         print(f"annotator: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except OSError as exc:
+        # Permissions, read-only or full disks, a file where a folder should be: the
+        # user's to fix, so one line naming the path.  Writes are atomic, so nothing
+        # half-written is left behind.
+        from .io import describe_os_error
+
+        print(f"annotator: error: {describe_os_error(exc)}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("annotator: interrupted", file=sys.stderr)

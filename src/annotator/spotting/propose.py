@@ -5,36 +5,116 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..errors import AnnotatorError, SessionError
+from ..errors import AnnotatorError, ModelError, SessionError
 from ..features import features_from_tracks
 from ..io import atomic_write_json
 from ..labels import Labels, validate_labels_dict
-from ..labels import AUTO_CODER
+from ..labels import AUTO_CODER, EMOTION_LABELS
 from ..session import Session
 from .spotter import Spotter
+
+#: Every node a skops file of our own emotion model holds, as ``(type, skops loader)``.
+#:
+#: Derived by saving freshly fitted models with ``skops.io.dump`` and listing every
+#: ``__module__.__class__`` / ``__loader__`` in the file's ``schema.json``: a
+#: ``StandardScaler`` + ``LogisticRegression`` pipeline (what training makes) and a bare
+#: ``LogisticRegression`` (what ``propose --model`` has always taken).
+#: ``tests/test_faults.py`` regenerates it from such models, so it cannot drift.
+#:
+#: ``skops.io.get_untrusted_types`` reports nothing at all for these models, since skops
+#: trusts every scikit-learn estimator by default; but one of those,
+#: ``FunctionTransformer``, calls whatever function the file names (``eval`` included).
+#: So a file is loaded only when *every* node in it is on this list, matched exactly,
+#: nothing by prefix.
+TRUSTED_MODEL_NODES: frozenset[tuple[str, str]] = frozenset({
+    ("builtins.dict", "DictNode"),
+    ("builtins.list", "ListNode"),
+    ("builtins.str", "JsonNode"),
+    ("builtins.str", "TypeNode"),
+    ("builtins.tuple", "TupleNode"),
+    ("numpy.float64", "NdArrayNode"),
+    ("numpy.ndarray", "NdArrayNode"),
+    ("sklearn.linear_model._logistic.LogisticRegression", "ObjectNode"),
+    ("sklearn.pipeline.Pipeline", "ObjectNode"),
+    ("sklearn.preprocessing._data.StandardScaler", "ObjectNode"),
+})
+
+
+def model_file_nodes(path: str | os.PathLike) -> set[tuple[str, str]]:
+    """Every ``(type, loader)`` node named in a skops file's ``schema.json``.
+
+    Reads the file's description only; nothing in it is constructed or called.
+
+    Raises
+    ------
+    ModelError
+        When ``path`` is not a readable skops file (a pickle, a damaged zip, ...).
+    """
+    import json
+    import zipfile
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "__class__" in node or "__module__" in node:
+                yield (f"{node.get('__module__')}.{node.get('__class__')}", str(node.get("__loader__")))
+            for value in node.values():
+                yield from walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from walk(value)
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            schema = json.loads(archive.read("schema.json"))
+    except (zipfile.BadZipFile, KeyError, ValueError, EOFError) as exc:
+        raise ModelError(path, f"not a skops model file ({exc.__class__.__name__}); save it with skops.io.dump") from None
+    return set(walk(schema))
+
 
 def load_emotion_model(path: str | os.PathLike):
     """A scikit-learn classifier saved with skops, checked to be safe and fitting.
 
-    Only types from numpy, scipy and scikit-learn are trusted; anything else
-    in the file is refused rather than executed.
+    The file is loaded only when every object in it is one of
+    :data:`TRUSTED_MODEL_NODES` (what our own models contain); anything else is
+    refused before it is constructed, let alone called.  The classifier must
+    predict probabilities over annotator's emotion labels.
+
+    Raises
+    ------
+    ModelError
+        One line naming the file and what is wrong with it.
     """
+    import numpy as np
     import skops.io as sio
 
     path = Path(path)
     if not path.is_file():
-        raise AnnotatorError(path, "no such model file")
+        raise ModelError(path, "no such model file")
+    foreign = sorted(t for t, loader in model_file_nodes(path) - TRUSTED_MODEL_NODES)
+    if foreign:
+        raise ModelError(
+            path, f"refusing to load {foreign[0]}: an emotion model holds only a scaler and a logistic regression"
+        )
     try:
-        untrusted = sio.get_untrusted_types(file=path)
-    except Exception as exc:  # skops raises many kinds on foreign files
-        raise AnnotatorError(path, f"not a skops model file ({exc.__class__.__name__})") from None
-    bad = [t for t in untrusted if not t.startswith(("sklearn.", "numpy.", "scipy.", "builtins."))]
-    if bad:
-        raise AnnotatorError(path, f"refusing to load untrusted type {bad[0]}")
-    model = sio.load(path, trusted=untrusted)
-    if not hasattr(model, "predict_proba") or not hasattr(model, "classes_"):
-        raise AnnotatorError(path, "model has no predict_proba/classes_ (expected a fitted classifier)")
+        # every node is on our list, so whatever skops still calls untrusted is ours to trust
+        model = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+    except Exception as exc:  # noqa: BLE001 - a damaged archive fails in many ways inside skops/numpy
+        raise ModelError(path, f"damaged skops model file ({exc.__class__.__name__})") from None
+    classes = getattr(model, "classes_", None)
+    n_features = getattr(model, "n_features_in_", None)
+    if not hasattr(model, "predict_proba") or classes is None or n_features is None:
+        raise ModelError(path, "model has no predict_proba/classes_ (expected a fitted classifier)")
+    unknown = [str(c) for c in classes if str(c) not in EMOTION_LABELS]
+    if unknown:
+        raise ModelError(path, f"predicts {unknown[0]!r}, not one of {', '.join(EMOTION_LABELS)}")
+    try:
+        probs = model.predict_proba(np.zeros((1, int(n_features))))
+    except Exception as exc:  # noqa: BLE001 - a fitted model with damaged coefficients
+        raise ModelError(path, f"model fails to predict ({exc.__class__.__name__}); retrain it") from None
+    if probs.shape != (1, len(classes)) or not np.all(np.isfinite(probs)):
+        raise ModelError(path, "model predicts no valid probabilities; retrain it")
     return model
+
 
 def propose(session: Session, *, model: str | os.PathLike | None = None, spotter: Spotter | None = None) -> Labels:
     """Spot the session's tracks and replace ``labels/auto.json`` atomically.
