@@ -253,3 +253,183 @@ def test_io_knows_the_session_marker():
     from annotator.session import SESSION_FILE
 
     assert SESSION_MARKER == SESSION_FILE
+
+
+# -- 16.3 names and patterns that stop at a final newline -------------------------------
+@pytest.mark.parametrize("name", ["alice\n", "alice\r\n", "\nalice", "al ice", "ålice", "alice/..", "auto", "", None, 7])
+def test_invalid_coder_names(name):
+    from annotator.labels import valid_coder
+
+    assert not valid_coder(name)
+
+
+def test_every_schema_pattern_refuses_a_final_newline(tmp_path):
+    """The schema is checked with python-jsonschema, whose ``pattern`` is ``re.search``."""
+    import jsonschema
+
+    from annotator.labels import labels_schema, make_segment, Labels, VideoRef
+
+    labels = Labels("alice", VideoRef("clip.mp4", SHA, 30.0, 300))
+    labels.segments = [make_segment(labels, 1, 2, 3, aus=["AU6", "R12", "AU4+AU7"])]
+    good = labels.to_dict()
+    jsonschema.validate(good, labels_schema())
+    cases = {
+        "coder": lambda d: d.update(coder="alice\n"),
+        "sha256": lambda d: d["video"].update(sha256=SHA + "\n"),
+        "aus": lambda d: d["segments"][0].update(aus=["AU6\n"]),
+        "created": lambda d: d["segments"][0].update(created="yesterday"),
+    }
+    validator = jsonschema.Draft202012Validator(labels_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    for field, change in cases.items():
+        data = json.loads(json.dumps(good))
+        change(data)
+        assert not validator.is_valid(data), field
+
+
+def test_every_published_pattern_is_anchored_portably():
+    """Each ``pattern`` in schemas/ ends with the end-of-input look-ahead, not ``$``."""
+    from pathlib import Path
+
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("pattern"), str):
+                found.append(node["pattern"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    for schema in (Path(__file__).resolve().parents[1] / "schemas").glob("*.json"):
+        walk(json.loads(schema.read_text()))
+    assert found
+    for pattern in found:
+        assert pattern.startswith("^(?:") and pattern.endswith(r")(?![\s\S])"), pattern
+
+
+# -- 16.8 the editor never saves what it then refuses -----------------------------------
+def test_edits_are_clamped_to_the_video(labelled):
+    from annotator.labels.editor import open_editor
+
+    editor = open_editor(labelled, "alice")
+    (seg,) = editor.labels.segments
+    last = labelled.n_frames - 1
+    editor.set_frame(seg.id, "offset", last)
+    moved = editor.move(seg.id, "offset", +1)
+    assert moved.offset == last
+    assert editor.move(seg.id, "onset", +10_000).onset == last
+    assert editor.set_frame(seg.id, "onset", -5).onset == 0
+    assert editor.new_segment(last + 50, length=10).offset == last
+    again = open_editor(labelled, "alice")  # the coder is not locked out
+    assert again.own(seg.id).offset == last
+
+
+def test_a_save_is_validated_as_the_load_is(labelled):
+    from annotator.errors import LabelsError
+    from annotator.labels.editor import open_editor
+
+    editor = open_editor(labelled, "alice")
+    path = labelled.labels_path("alice")
+    before = path.read_bytes()
+    (seg,) = editor.labels.segments
+    bad = seg.replace(offset=labelled.n_frames + 3)  # what a buggy caller might hand apply()
+    with pytest.raises(LabelsError, match="past the video"):
+        editor.apply("bad", [bad])
+    assert path.read_bytes() == before and editor.labels.segments == [seg]
+    dup = seg.replace(onset=1, apex=1)
+    with pytest.raises(LabelsError, match="more than once"):
+        editor.apply("dup", [seg, dup])
+    assert path.read_bytes() == before
+    open_editor(labelled, "alice")
+
+
+# -- 16.9 a labels file's claims are checked against the session's video ---------------
+def _edit_labels(session, coder, change):
+    path = session.labels_path(coder)
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        (lambda d: (d["video"].update(frames=0), d["segments"][0].update(offset=10**30)), "minimum of 1"),
+        (lambda d: d["segments"][0].update(offset=10**30), "maximum"),
+        (lambda d: d["video"].update(frames=0), "frames"),
+        (lambda d: (d["video"].update(frames=10**6), d["segments"][0].update(offset=5000)), "session's video has 300"),
+        (lambda d: d["segments"][0].update(offset=300), "past the video"),
+        (lambda d: d["segments"][0].update(onset=-1), "minimum"),
+        (lambda d: d["segments"][0].update(onset="10"), "integer"),
+        (lambda d: d["segments"][0].update(apex=True), "integer"),
+        (lambda d: d["segments"][0].update(onset=15, apex=12), "onset <= apex"),
+        (lambda d: d["segments"].append(dict(d["segments"][0])), "more than once"),
+        (lambda d: d.update(coder="bob"), "coder 'bob'"),
+        (lambda d: d.update(coder="alice\n"), "coder"),
+        (lambda d: d.update(segments={}), "segments"),
+    ],
+)
+def test_lying_labels_files_are_refused_on_export(labelled, tmp_path, capsys, change, words):
+    path = _edit_labels(labelled, "alice", change)
+    before = path.read_bytes()
+    out = tmp_path / "out.csv"
+    code, err = run(["export", "casme-csv", labelled.root, "-o", out], capsys)
+    line = one_line(err)
+    assert code == 2 and "alice.json" in line and words in line, line
+    assert not out.exists() and path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ('"fps": NaN', "NaN"),
+        ('"fps": Infinity', "Infinity"),
+        ('"fps": 1e999', "too large"),
+        ('"confidence": NaN', "NaN"),
+    ],
+)
+def test_json_that_python_accepts_but_json_does_not(labelled, tmp_path, capsys, text, words):
+    path = labelled.labels_path("alice")
+    raw = path.read_text()
+    key = text.split(":")[0]
+    if key == '"confidence"':
+        raw = raw.replace('"confidence": null', text, 1)
+    else:
+        raw = raw.replace('"fps": 30.0', text, 1)
+    assert text in raw
+    path.write_text(raw)
+    code, err = run(["export", "casme-csv", labelled.root, "-o", tmp_path / "o.csv"], capsys)
+    assert code == 2 and words in one_line(err)
+
+
+def test_duplicate_keys_are_refused(labelled, tmp_path, capsys):
+    path = labelled.labels_path("alice")
+    path.write_text(path.read_text().replace('"coder": "alice"', '"coder": "alice", "coder": "alice"', 1))
+    code, err = run(["export", "casme-csv", labelled.root, "-o", tmp_path / "o.csv"], capsys)
+    assert code == 2 and "twice" in one_line(err)
+
+
+def test_unicode_in_a_labels_file_round_trips(labelled, tmp_path, capsys):
+    from annotator.labels.editor import open_editor
+
+    editor = open_editor(labelled, "alice")
+    (seg,) = editor.labels.segments
+    editor.set_notes(seg.id, "sourire 😊 — 微笑\nsecond line")
+    assert open_editor(labelled, "alice").own(seg.id).notes == "sourire 😊 — 微笑\nsecond line"
+
+
+def test_a_labels_folder_that_is_a_file(labelled, capsys):
+    from annotator.errors import LabelsError
+    from annotator.labels.editor import open_editor
+
+    shutil.rmtree(labelled.labels_dir)
+    labelled.labels_dir.write_text("not a folder\n")
+    editor = open_editor(labelled, "alice")  # nothing to load: an empty set
+    with pytest.raises(LabelsError, match="labels folder"):
+        editor.new_segment(5)
+    assert labelled.labels_dir.read_text() == "not a folder\n"
+    code, err = run(["info", labelled.root], capsys)
+    assert code == 0

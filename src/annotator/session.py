@@ -191,12 +191,16 @@ class Session:
         path = self.labels_path(coder)
         if not path.exists() and create:
             return self.new_labels(coder)
-        return load_labels(path, sha256=self.sha256)
+        # frames from the session, not the file: a file claiming 0 frames skipped the check
+        labels = load_labels(path, sha256=self.sha256, frames=self.n_frames)
+        if labels.coder != coder:
+            raise SessionError(path, f"holds coder {labels.coder!r}'s labels, not {coder!r}'s; rename it to {labels.coder}.json")
+        return labels
 
     def save_labels(self, labels: Labels) -> Path:
         if labels.video.sha256 != self.sha256:
             raise SessionError(self.root, "labels belong to another video")
-        return save_labels(labels, self.labels_path(labels.coder))
+        return save_labels(labels, self.labels_path(labels.coder), frames=self.n_frames)
 
 
 # -- summary ---------------------------------------------------------------------------------
