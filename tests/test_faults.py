@@ -433,3 +433,67 @@ def test_a_labels_folder_that_is_a_file(labelled, capsys):
     assert labelled.labels_dir.read_text() == "not a folder\n"
     code, err = run(["info", labelled.root], capsys)
     assert code == 0
+
+
+# -- 16.7 re-proposing keeps every reviewed decision --------------------------------------
+def test_proposal_ids_name_video_spotter_and_frames():
+    from annotator.spotting.propose import proposal_id
+
+    a = proposal_id(SHA, "annotator-spotter/1", 10, 12, 20)
+    assert a == proposal_id(SHA, "annotator-spotter/1", 10, 12, 20)
+    others = {proposal_id("cd" * 32, "annotator-spotter/1", 10, 12, 20), proposal_id(SHA, "annotator-spotter/2", 10, 12, 20),
+              proposal_id(SHA, "annotator-spotter/1", 11, 12, 20), proposal_id(SHA, "annotator-spotter/1", 10, 13, 20),
+              proposal_id(SHA, "annotator-spotter/1", 10, 12, 21)}
+    assert a not in others and len(others) == 5
+
+
+def test_merge_keeps_reviewed_and_replaces_untouched():
+    from annotator.labels import Segment
+    from annotator.spotting.propose import merge_reviewed
+
+    def seg(i, on, off):
+        return Segment(on, on, off, id=i, status="proposed")
+
+    previous = [seg("a", 10, 20), seg("b", 50, 60), seg("c", 90, 95)]
+    fresh = [seg("a", 10, 20), seg("b2", 51, 60), seg("c2", 91, 95), seg("d", 200, 210)]
+    merged = merge_reviewed(fresh, previous, reviewed={"a", "b", "someone-elses"})
+    # a and b were reviewed: kept as they were; b2 is b again (IoU 0.91): not offered twice;
+    # c was untouched: replaced by c2; d is new
+    assert [s.id for s in merged] == ["a", "b", "c2", "d"]
+    assert merge_reviewed(fresh, previous, reviewed=set()) == fresh
+
+
+@pytest.mark.slow
+def test_re_proposing_keeps_review_state(tracked):
+    from annotator.labels.editor import open_editor
+    from annotator.spotting.propose import propose
+    from annotator.spotting.spotter import Spotter
+
+    first = propose(tracked)
+    assert len(first.segments) >= 3
+    assert [s.id for s in propose(tracked).segments] == [s.id for s in first.segments], "ids are not stable"
+    editor = open_editor(tracked, "alice")
+    todo = editor.unreviewed()
+    untouched = todo[-1]
+    for s in todo[:-2]:
+        editor.accept(s.id)
+    editor.reject(todo[-2].id)
+    alice = tracked.labels_path("alice").read_bytes()
+
+    def check(editor):
+        visible = editor.visible()
+        (left,) = editor.unreviewed()  # only the one nobody touched
+        assert (left.onset, left.apex, left.offset) == (untouched.onset, untouched.apex, untouched.offset)
+        assert len({s.id for s in visible}) == len(visible) == len(first.segments), "duplicates are visible"
+        spans = sorted((s.onset, s.offset) for s in visible)
+        assert len(set(spans)) == len(spans)
+
+    propose(tracked)
+    check(open_editor(tracked, "alice"))
+    # a new spotter version: new ids for the same events; the reviewed ones still stand
+    again = propose(tracked, spotter=Spotter(source="annotator-spotter/2"))
+    editor = open_editor(tracked, "alice")
+    check(editor)
+    assert editor.unreviewed()[0].id != untouched.id, "the untouched proposal was not replaced"
+    assert {s.id for s in editor.labels.segments} <= {s.id for s in again.segments}
+    assert tracked.labels_path("alice").read_bytes() == alice, "propose touched a coder's file"

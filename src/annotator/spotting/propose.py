@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
 from ..errors import AnnotatorError, ModelError, SessionError
 from ..features import features_from_tracks
 from ..io import atomic_write_json
-from ..labels import Labels, validate_labels_dict
+from ..labels import Labels, Segment, validate_labels
 from ..labels import AUTO_CODER, EMOTION_LABELS
 from ..session import Session
 from .spotter import Spotter
@@ -131,6 +132,8 @@ def propose(session: Session, *, model: str | os.PathLike | None = None, spotter
     features = features_from_tracks(tracks)
     z, e = spotter.evidence(features)
     segments = spotter.spot_evidence(features, z, e)
+    for seg in segments:  # before a model renames the source: ids name the event, not the emotion
+        seg.id = proposal_id(session.sha256, spotter.source, seg.onset, seg.apex, seg.offset)
     if clf is not None:
         for seg in segments:
             x = z[seg.apex][None, :]
@@ -142,10 +145,75 @@ def propose(session: Session, *, model: str | os.PathLike | None = None, spotter
             seg.emotion = max(scores, key=scores.get)
             seg.source = f"{spotter.source}+{Path(model).name}"
             seg.validate()
+    segments = merge_reviewed(segments, _previous_proposals(session), _reviewed_ids(session))
     labels = Labels(coder=AUTO_CODER, video=session.video_ref(), segments=segments,
                     micro_max_seconds=spotter.micro_max_seconds)
-    # Proposals are regenerated whole, so an old auto.json is replaced even when
-    # it is stale or damaged; a coder's file is never involved.
-    validate_labels_dict(labels.to_dict(), session.labels_path(AUTO_CODER))
+    # Unreviewed proposals are regenerated whole, so an old auto.json is replaced even
+    # when it is stale or damaged; a coder's file is never involved.
+    validate_labels(labels, session.labels_path(AUTO_CODER), frames=session.n_frames)
     atomic_write_json(session.labels_path(AUTO_CODER), labels.to_dict())
     return labels
+
+
+# -- stable ids, and what re-proposing keeps ------------------------------------------
+def proposal_id(video_sha256: str, spotter: str, onset: int, apex: int, offset: int) -> str:
+    """The id of a proposal: the same video, spotter (id/version) and frames give the same id.
+
+    A coder's copy of an accepted or rejected proposal keeps the proposal's id
+    (see :mod:`annotator.labels.editor`), so a re-run that finds the same event
+    finds it already reviewed.
+    """
+    key = f"{video_sha256}\0{spotter}\0{int(onset)}\0{int(apex)}\0{int(offset)}"
+    return "p" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:15]
+
+
+def merge_reviewed(fresh: list[Segment], previous: list[Segment], reviewed: set[str]) -> list[Segment]:
+    """The proposals to write: every reviewed one kept, the untouched ones replaced.
+
+    Parameters
+    ----------
+    fresh : list of Segment
+        This run's proposals.
+    previous : list of Segment
+        The proposals in the old ``auto.json``.
+    reviewed : set of str
+        Ids some coder has accepted, edited or rejected (their copies keep the id).
+
+    Returns
+    -------
+    list of Segment
+        The previous proposals some coder reviewed, unchanged (their copies point to
+        them), plus each fresh proposal that is neither one of those nor the same
+        event (IoU ≥ :data:`~annotator.spotting.metrics.IOU_THRESHOLD`, the MEGC
+        criterion), so no event is offered twice.
+    """
+    from .metrics import IOU_THRESHOLD, interval_iou
+
+    kept = [p for p in previous if p.id in reviewed]
+    kept_ids = {p.id for p in kept}
+    out = list(kept)
+    for seg in fresh:
+        if seg.id in kept_ids:
+            continue
+        if any(interval_iou((seg.onset, seg.offset), (k.onset, k.offset)) >= IOU_THRESHOLD for k in kept):
+            continue
+        out.append(seg)
+    return out
+
+
+def _previous_proposals(session: Session) -> list[Segment]:
+    """The old ``auto.json``'s proposals; a damaged or foreign one counts as none (it is replaced)."""
+    if not session.has_labels(AUTO_CODER):
+        return []
+    try:
+        return session.load_labels(AUTO_CODER).segments
+    except AnnotatorError:
+        return []
+
+
+def _reviewed_ids(session: Session) -> set[str]:
+    """Ids in every coder's file; a damaged coder file stops the run rather than be ignored."""
+    ids: set[str] = set()
+    for coder in session.coders():
+        ids.update(s.id for s in session.load_labels(coder).segments)
+    return ids
