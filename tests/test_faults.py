@@ -497,3 +497,152 @@ def test_re_proposing_keeps_review_state(tracked):
     assert editor.unreviewed()[0].id != untouched.id, "the untouched proposal was not replaced"
     assert {s.id for s in editor.labels.segments} <= {s.id for s in again.segments}
     assert tracked.labels_path("alice").read_bytes() == alice, "propose touched a coder's file"
+
+
+# -- 16.10 OS errors and a session.json that lies ----------------------------------------
+def test_published_session_schema_matches_code_and_create(tmp_path):
+    import jsonschema
+    from pathlib import Path
+
+    from annotator.session import Session, session_schema
+    from tests.fixtures.sample import SAMPLE_VIDEO
+
+    published = json.loads((Path(__file__).resolve().parents[1] / "schemas" / "session.v1.schema.json").read_text())
+    assert published == session_schema(), "schemas/ and annotator.session drifted: regenerate the file"
+    jsonschema.Draft202012Validator.check_schema(published)
+    video = tmp_path / "clip.mp4"
+    shutil.copyfile(SAMPLE_VIDEO, video)
+    session = Session.create(video)
+    written = json.loads((session.root / "session.json").read_text())
+    jsonschema.Draft202012Validator(published, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER).validate(written)
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        (lambda m: m["video"].pop("sha256"), "sha256"),
+        (lambda m: m["video"].pop("frames"), "frames"),
+        (lambda m: m.pop("video"), "video"),
+        (lambda m: m["video"].update(frames="300"), "integer"),
+        (lambda m: m["video"].update(fps=0), "fps"),
+        (lambda m: m["video"].update(path=["x"]), "string"),
+        (lambda m: m.update(video=[]), "object"),
+        (lambda m: m["video"].update(sha256=SHA + "\n"), "sha256"),
+    ],
+)
+def test_a_session_file_that_lies(labelled, tmp_path, capsys, change, words):
+    path = labelled.root / "session.json"
+    meta = json.loads(path.read_text())
+    change(meta)
+    path.write_text(json.dumps(meta))
+    before = files(labelled.root)
+    for argv in (["info", labelled.root], ["export", "casme-csv", labelled.root, "-o", tmp_path / "o.csv"],
+                 ["propose", labelled.root]):
+        code, err = run(argv, capsys)
+        line = one_line(err)
+        assert code == 2 and "session.json" in line and words in line, line
+    assert files(labelled.root) == before and not (tmp_path / "o.csv").exists()
+
+
+def test_session_json_with_nan(labelled, capsys):
+    path = labelled.root / "session.json"
+    path.write_text(path.read_text().replace('"fps": 30.0', '"fps": NaN'))
+    code, err = run(["info", labelled.root], capsys)
+    assert code == 2 and "NaN" in one_line(err)
+
+
+def _track_into(out, video, env=None, user=None):
+    """``annotator track`` in a real process; it fails creating the session, before any tracking."""
+    import subprocess
+    import sys
+
+    argv = [sys.executable, "-m", "annotator", "track", str(video), "-o", str(out), "-q", "--workers", "1"]
+    if user is not None:
+        argv = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *argv]
+    env = {**os.environ, **(env or {})}
+    if user is not None:
+        env.pop("ANNOTATOR_FACE_MODEL", None)  # in root's cache, which another user cannot read
+    return subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env)
+
+
+@pytest.fixture
+def shared_dir():
+    """A world-readable folder (pytest's tmp_path is private to root) for runs as another user."""
+    import tempfile
+
+    from tests.fixtures.sample import SAMPLE_VIDEO
+
+    root = tempfile.mkdtemp(prefix="annotator-faults-")
+    try:
+        os.chmod(root, 0o755)
+        from pathlib import Path
+
+        root = Path(root)
+        shutil.copyfile(SAMPLE_VIDEO, root / "clip.mp4")
+        (root / "clip.mp4").chmod(0o644)
+        (root / "cache").mkdir(mode=0o777)
+        (root / "cache").chmod(0o777)
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root to run as nobody")
+def test_permission_denied_is_one_line(shared_dir):
+    out = shared_dir / "out"
+    out.mkdir(mode=0o755)
+    result = _track_into(out, shared_dir / "clip.mp4", env={"ANNOTATOR_CACHE": str(shared_dir / "cache")}, user=65534)
+    assert result.returncode == 2, result.stderr
+    line = one_line("\n".join(l for l in result.stderr.splitlines() if "warning" not in l))
+    assert "permission denied" in line and str(out) in line
+    assert list(out.iterdir()) == []
+
+
+def test_not_a_directory_is_one_line(tmp_path):
+    from tests.fixtures.sample import SAMPLE_VIDEO
+
+    blocker = tmp_path / "afile"
+    blocker.write_text("in the way\n")
+    result = _track_into(blocker / "sub", SAMPLE_VIDEO)
+    assert result.returncode == 2
+    assert "not a directory" in one_line(result.stderr) and str(blocker) in result.stderr
+    assert blocker.read_text() == "in the way\n"
+
+
+@pytest.fixture
+def read_only_fs(tmp_path):
+    import subprocess
+
+    mnt = tmp_path / "ro"
+    mnt.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("needs root and mount to make a read-only file system")
+    try:
+        (mnt / "keep.txt").write_text("kept\n")
+        subprocess.run(["mount", "-o", "remount,ro", str(mnt)], check=True)
+        yield mnt
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)
+
+
+def test_read_only_file_system_is_one_line(read_only_fs):
+    from tests.fixtures.sample import SAMPLE_VIDEO
+
+    result = _track_into(read_only_fs / "out", SAMPLE_VIDEO)
+    assert result.returncode == 2
+    assert "read-only file system" in one_line(result.stderr)
+    assert sorted(p.name for p in read_only_fs.iterdir()) == ["keep.txt"]
+
+
+def test_atomic_write_names_the_file_when_the_os_does_not(tmp_path):
+    """A full disk fails in write()/fsync() with no file name; the error must name the target."""
+    from annotator.io import atomic_open, describe_os_error
+
+    target = tmp_path / "out.json"
+    with pytest.raises(OSError) as info:
+        with atomic_open(target):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    assert info.value.filename == str(target)
+    assert describe_os_error(info.value).startswith(f"{target}: no space left on device; the disk is full")
+    assert list(tmp_path.iterdir()) == []

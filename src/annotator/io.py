@@ -208,10 +208,11 @@ def check_output_path(path: str | os.PathLike, *, force: bool = False) -> Path:
 _ADVICE = {
     errno.EACCES: "check its permissions, or use another location",
     errno.EPERM: "check its permissions, or use another location",
-    errno.EROFS: "the file system is read-only; use another location",
+    errno.EROFS: "use another location",
     errno.ENOSPC: "the disk is full; free some space and run the command again",
     errno.EDQUOT: "the disk quota is exceeded; free some space and run the command again",
     errno.ENOTDIR: "a part of the path is a file, not a folder; check the path",
+    errno.EEXIST: "a file is in the way of a folder; move it away",
     errno.EISDIR: "it is a folder; name a file instead",
     errno.ENOENT: "check the path",
     errno.ENAMETOOLONG: "the name is too long; choose a shorter one",
