@@ -646,3 +646,42 @@ def test_atomic_write_names_the_file_when_the_os_does_not(tmp_path):
     assert info.value.filename == str(target)
     assert describe_os_error(info.value).startswith(f"{target}: no space left on device; the disk is full")
     assert list(tmp_path.iterdir()) == []
+
+
+# -- 16.11 tables that pandas would misread ---------------------------------------------
+HEADER = "Subject,Filename,OnsetFrame,ApexFrame,OffsetFrame,Action Units,Estimated Emotion,Kind,Confidence,Status,Coder\n"
+
+
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        ("s,clip,10,12,20,AU6,joy,micro,0.9,accepted,alice,EXTRA\n" * 2, "more fields than the header"),
+        ("s,clip,10,12,20,AU6,joy,micro,0.9,accepted,alice\ns,clip,30,32,40,AU6,joy,micro,0.9,accepted,alice,X\n",
+         "line 3"),
+        ("s,clip,-1,12,20,AU6,joy,micro,0.9,accepted,alice\n", "onset"),
+        ("s,clip,10,12,1e30,AU6,joy,micro,0.9,accepted,alice\n", "line 2"),
+        ("s,clip,10,12,99999999999,AU6,joy,micro,0.9,accepted,alice\n", "not a frame"),
+        ("s,clip,10,12,20,AU6,joy,micro,nan,accepted,alice\n", "confidence"),
+        ("s,clip,10,12,20,AU6,joy,micro,0.9,maybe,alice\n", "status"),
+    ],
+)
+def test_bad_rows_in_a_csv(tmp_path, capsys, body, words):
+    path = tmp_path / "t.csv"
+    path.write_text(HEADER + body)
+    code, err = run(["evaluate", path, path, "--truth-coder", "alice", "--pred-coder", "alice"], capsys)
+    line = one_line(err)
+    assert code == 2 and "t.csv" in line and words in line, line
+
+
+def test_a_repeated_column_is_refused(tmp_path, capsys):
+    path = tmp_path / "t.csv"
+    path.write_text("Filename,OnsetFrame,OnsetFrame,ApexFrame,OffsetFrame\nclip,10,99,12,20\n")
+    code, err = run(["evaluate", path, path], capsys)
+    assert code == 2 and "'OnsetFrame' appears more than once" in one_line(err)
+
+
+def test_a_good_csv_still_reads(labelled, tmp_path, capsys):
+    out = tmp_path / "good.csv"
+    assert run(["export", "casme-csv", labelled.root, "-o", out], capsys)[0] == 0
+    code, _ = run(["evaluate", out, out], capsys)
+    assert code == 0

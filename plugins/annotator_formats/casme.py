@@ -53,11 +53,27 @@ class CasmeCsv:
         """
         import pandas as pd
 
+        import warnings
+
         path = Path(path)
         try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+            with warnings.catch_warnings():
+                # index_col=False: rows with one field too many would otherwise turn the
+                # first column into the index and shift every value; pandas then only
+                # warns that it drops the extra fields, and that loss is an error here.
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                frame = pd.read_csv(path, dtype=str, keep_default_na=False, index_col=False)
+                header = pd.read_csv(path, dtype=str, keep_default_na=False, header=None, nrows=1, index_col=False)
+        except pd.errors.ParserWarning:
+            raise AnnotatorError(path, "rows have more fields than the header; fix the file's delimiters") from None
+        except pd.errors.ParserError as exc:  # its message names the line and the field counts
+            raise AnnotatorError(path, f"not a readable CSV ({exc})") from None
         except (OSError, ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
             raise AnnotatorError(path, f"not a readable CSV ({exc.__class__.__name__})") from None
+        names = [str(n) for n in header.iloc[0]] if len(header) else []
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise AnnotatorError(path, f"column {repeated[0]!r} appears more than once")
         needed = ["Filename", "OnsetFrame", "ApexFrame", "OffsetFrame"]
         missing = [c for c in needed if c not in frame.columns]
         if missing:
