@@ -78,7 +78,7 @@ demo: setup
 	$(ANNOTATOR) info $(DEMO)/astronaut.annot
 	$(ANNOTATOR) propose $(DEMO)/astronaut.annot
 	$(ANNOTATOR) evaluate sample_data/astronaut.truth.json $(DEMO)/astronaut.annot/labels/auto.json
-	$(ANNOTATOR) export casme-csv $(DEMO)/astronaut.annot --proposals -o $(DEMO)/astronaut.csv
+	$(ANNOTATOR) export casme-csv $(DEMO)/astronaut.annot --proposals --force -o $(DEMO)/astronaut.csv
 	@if [ -n "$$DISPLAY" ] && [ -z "$$CI" ]; then \
 		$(ANNOTATOR) open $(DEMO)/astronaut.annot; \
 	else \

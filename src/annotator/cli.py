@@ -190,6 +190,7 @@ def _output_path(args: argparse.Namespace) -> Path:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from .formats import collect_records, get_format
+    from .io import check_output_path
     from .session import Session
 
     if args.format == "frames-csv":  # per-frame tracks, not labels: until the formats layer carries it
@@ -198,6 +199,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     fmt = get_format(args.format)
     if not getattr(fmt, "can_write", True):
         raise AnnotatorError(None, f"format {args.format!r} can only be read (see `annotator formats`)")
+    # before any work: a labels file, a symlink or a device is never replaced
+    check_output_path(args.output, force=args.force)
     sessions = [Session.open(p) for p in args.sessions]
     collected = collect_records(sessions, args.coder, include_proposals=args.proposals)
     output = _output_path(args)
@@ -293,12 +296,13 @@ def _export_frames_csv(args: argparse.Namespace) -> int:
     """One row per frame: frame, time, face_present, each AU, each emotion and neutral."""
     from .errors import SessionError
     from .features import frame_table
-    from .io import atomic_write_text
+    from .io import atomic_write_text, check_output_path
     from .session import Session
     from .tracking.store import load_tracks
 
     if len(args.sessions) != 1:
         raise SessionError(args.sessions[1], "frames-csv exports one session at a time")
+    check_output_path(args.output, force=args.force)
     session = Session.open(args.sessions[0])
     table = frame_table(load_tracks(session))  # refuses incomplete tracks
     atomic_write_text(args.output, table.to_csv(index=False, float_format="%.4f"))
@@ -384,6 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frame-base", type=int, default=None, metavar="N", help="number of the video's first frame in the file")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="a format's own option, e.g. header=vid,onset,offset,type for megc-csv")
+    p.add_argument("--force", action="store_true", help="replace FILE when it exists (never a session's files)")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("import", help="import labels from one of the field's formats into a session",
@@ -456,6 +461,14 @@ def _run(args: argparse.Namespace) -> int:
         return int(args.func(args) or 0)
     except AnnotatorError as exc:
         print(f"annotator: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except OSError as exc:
+        # Permissions, read-only or full disks, a file where a folder should be: the
+        # user's to fix, so one line naming the path.  Writes are atomic, so nothing
+        # half-written is left behind.
+        from .io import describe_os_error
+
+        print(f"annotator: error: {describe_os_error(exc)}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("annotator: interrupted", file=sys.stderr)

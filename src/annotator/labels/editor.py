@@ -23,7 +23,7 @@ from psygnal import EmitLoopError, Signal
 
 from ..errors import AnnotatorError
 from ..locks import SessionLock
-from .file import Labels, make_segment, save_labels
+from .file import Labels, make_segment, save_labels, validate_labels
 from .model import AUTO_CODER, EMOTIONS, Segment, now_iso
 
 Listener = Callable[["LabelsEditor"], None]
@@ -83,7 +83,9 @@ class LabelsEditor:
     def _save(self) -> None:
         self._visible_key = None
         if self.path is not None:
-            save_labels(self.labels, self.path)
+            save_labels(self.labels, self.path)  # validates first, as a load would
+        else:
+            validate_labels(self.labels)
 
     def _notify(self) -> None:
         # After the edit is committed: a failing listener must not undo what is on disk.
@@ -230,10 +232,15 @@ class LabelsEditor:
             raise KeyError(segment_id)
         return prop.replace(status="edited", source=self.labels.coder)
 
+    def _clamp(self, frame: int) -> int:
+        """``frame`` within the video: an edit never saves what a load would refuse."""
+        last = max(0, self.labels.video.frames - 1)
+        return min(max(0, int(frame)), last)
+
     def new_segment(self, frame: int, length: int = 1, emotion: str = "other") -> Segment:
         """A new segment starting at ``frame`` (apex at ``frame``)."""
-        last = max(0, self.labels.video.frames - 1) if self.labels.video.frames else frame + length - 1
-        offset = min(last, frame + max(1, length) - 1)
+        frame = self._clamp(frame)
+        offset = self._clamp(frame + max(1, length) - 1)
         seg = make_segment(self.labels, frame, frame, offset, emotion=emotion, status="accepted")
         return self._replace("new segment", seg)
 
@@ -246,7 +253,7 @@ class LabelsEditor:
             raise ValueError(f"which must be onset, apex or offset, got {which!r}")
         seg = self._editable(segment_id)
         onset, apex, offset = seg.onset, seg.apex, seg.offset
-        frame = max(0, int(frame))
+        frame = self._clamp(frame)
         if which == "onset":
             onset = frame
             offset = max(offset, onset)
