@@ -36,8 +36,13 @@ def one_line(err: str) -> str:
 
 
 def files(folder) -> dict[str, bytes]:
-    """Every file under ``folder`` with its bytes: what "nothing was lost" compares."""
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    """Every file under ``folder`` with its bytes: what "nothing was lost" compares.
+
+    Lock files (``.track.lock``, ``labels/.alice.lock`` and their ``.info``) are left
+    out: taking a lock is not writing data (see :mod:`annotator.locks`).
+    """
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and not p.name.endswith((".lock", ".lock.info"))}
 
 
 @pytest.fixture
@@ -322,6 +327,7 @@ def test_edits_are_clamped_to_the_video(labelled):
     assert editor.move(seg.id, "onset", +10_000).onset == last
     assert editor.set_frame(seg.id, "onset", -5).onset == 0
     assert editor.new_segment(last + 50, length=10).offset == last
+    editor.close()
     again = open_editor(labelled, "alice")  # the coder is not locked out
     assert again.own(seg.id).offset == last
 
@@ -342,7 +348,8 @@ def test_a_save_is_validated_as_the_load_is(labelled):
     with pytest.raises(LabelsError, match="more than once"):
         editor.apply("dup", [seg, dup])
     assert path.read_bytes() == before
-    open_editor(labelled, "alice")
+    editor.close()
+    open_editor(labelled, "alice").close()
 
 
 # -- 16.9 a labels file's claims are checked against the session's video ---------------
@@ -418,6 +425,7 @@ def test_unicode_in_a_labels_file_round_trips(labelled, tmp_path, capsys):
     editor = open_editor(labelled, "alice")
     (seg,) = editor.labels.segments
     editor.set_notes(seg.id, "sourire 😊 — 微笑\nsecond line")
+    editor.close()
     assert open_editor(labelled, "alice").own(seg.id).notes == "sourire 😊 — 微笑\nsecond line"
 
 
@@ -427,9 +435,9 @@ def test_a_labels_folder_that_is_a_file(labelled, capsys):
 
     shutil.rmtree(labelled.labels_dir)
     labelled.labels_dir.write_text("not a folder\n")
-    editor = open_editor(labelled, "alice")  # nothing to load: an empty set
+    # refused when the editor opens (its lock file would go in that folder), not at the first edit
     with pytest.raises(LabelsError, match="labels folder"):
-        editor.new_segment(5)
+        open_editor(labelled, "alice")
     assert labelled.labels_dir.read_text() == "not a folder\n"
     code, err = run(["info", labelled.root], capsys)
     assert code == 0
@@ -478,6 +486,7 @@ def test_re_proposing_keeps_review_state(tracked):
     for s in todo[:-2]:
         editor.accept(s.id)
     editor.reject(todo[-2].id)
+    editor.close()
     alice = tracked.labels_path("alice").read_bytes()
 
     def check(editor):
@@ -489,9 +498,11 @@ def test_re_proposing_keeps_review_state(tracked):
         assert len(set(spans)) == len(spans)
 
     propose(tracked)
-    check(open_editor(tracked, "alice"))
+    editor = open_editor(tracked, "alice")
+    check(editor)
+    editor.close()
     # a new spotter version: new ids for the same events; the reviewed ones still stand
-    again = propose(tracked, spotter=Spotter(source="annotator-spotter/2"))
+    again = propose(tracked, spotter=Spotter(source="annotator-spotter/next"))  # not the default source
     editor = open_editor(tracked, "alice")
     check(editor)
     assert editor.unreviewed()[0].id != untouched.id, "the untouched proposal was not replaced"

@@ -116,7 +116,7 @@ def test_export_says_what_it_left_out(tmp_path, session, capsys):
     text = capsys.readouterr().out
     assert "2 segments from 1 session(s)" in text
     assert "1 proposals skipped; pass --proposals to include them" in text
-    assert main(["export", "casme-csv", str(session.root), "--proposals", "-o", str(out)]) == 0
+    assert main(["export", "casme-csv", str(session.root), "--proposals", "-o", str(out), "--force"]) == 0
     assert "proposals skipped" not in capsys.readouterr().out
 
 

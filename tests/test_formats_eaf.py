@@ -86,7 +86,9 @@ def test_existing_target_is_replaced_atomically_without_bak(coded, tmp_path):
     session, _ = coded
     out = tmp_path / "clip.eaf"
     out.write_text("old")
-    assert main(["export", "eaf", str(session.root), "-o", str(out)]) == 0
+    assert main(["export", "eaf", str(session.root), "-o", str(out)]) == 2  # replacing needs --force
+    assert out.read_text() == "old"
+    assert main(["export", "eaf", str(session.root), "-o", str(out), "--force"]) == 0
     assert not out.with_suffix(".bak").exists() and out.read_bytes().startswith(b"<?xml")
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 

@@ -202,7 +202,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     # before any work: a labels file, a symlink or a device is never replaced
     check_output_path(args.output, force=args.force)
     sessions = [Session.open(p) for p in args.sessions]
-    collected = collect_records(sessions, args.coder, include_proposals=args.proposals)
+    # Third-party formats get the frame times unless they say they need none.
+    collected = collect_records(sessions, args.coder, include_proposals=args.proposals,
+                                with_timing=getattr(fmt, "uses_timing", True))
     output = _output_path(args)
     notes = fmt.write(collected.records, output, **_format_options(args)) or []
     print(f"{output}: {collected.n_segments} segments from {len(sessions)} session(s)")

@@ -166,8 +166,8 @@ class SessionLock:
             except OSError as exc:
                 if self.read_only_ok:
                     return self
-                reason = exc.strerror or exc.__class__.__name__
-                raise SessionError(self.path.parent, f"cannot take a lock here ({reason}); check that it is writable") from None
+                reason = (exc.strerror or exc.__class__.__name__).lower()
+                raise SessionError(self.path.parent, f"cannot take a lock here: {reason}; check that it is writable") from None
         self._lock = lock
         try:
             atomic_write_json(f"{self.path}.info", _my_info())

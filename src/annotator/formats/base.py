@@ -59,6 +59,9 @@ class BaseFormat:
     emotions = ""
     can_read = True
     can_write = True
+    #: Whether writing needs each record's true frame times (ELAN's milliseconds do);
+    #: frame-numbered tables do not, so their export never decodes the video.
+    uses_timing = False
 
     @property
     def direction(self) -> str:

@@ -52,7 +52,8 @@ class CasmeCsv(BaseFormat):
             head = path.open("r", encoding="utf-8", errors="replace").readline()
         except OSError:
             return False
-        return head.startswith("Subject,Filename,OnsetFrame")
+        names = {name.strip() for name in head.rstrip("\r\n").split(",")}
+        return {"Filename", "OnsetFrame", "OffsetFrame"} <= names
 
     def write(self, records: list[Record], path: str | os.PathLike, **options) -> list[str]:
         import pandas as pd

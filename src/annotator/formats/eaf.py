@@ -71,6 +71,7 @@ class Eaf(BaseFormat):
     suffix = ".eaf"
     frame_base = "integer ms from the video's own frame timestamps (a time maps to the frame displayed then)"
     emotions = "our names, as the controlled vocabulary 'emotions' (language und)"
+    uses_timing = True
 
     def sniff(self, path: Path) -> bool:
         try:

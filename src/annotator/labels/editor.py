@@ -340,6 +340,11 @@ def open_editor(session, coder: str, *, compare: list[str] | None = None) -> Lab
     :class:`~annotator.errors.LockedError` instead of overwriting the first one's edits.
     """
     path = session.labels_path(coder)  # validates the name before anything is made
+    if path.parent.exists() and not path.parent.is_dir():
+        from ..errors import LabelsError
+
+        # before the lock, whose file would go in that folder
+        raise LabelsError(path.parent, "is a file where the labels folder should be; move it away")
     lock = SessionLock(session.root, coder=coder).acquire()
     try:
         labels = session.load_labels(coder, create=True)
