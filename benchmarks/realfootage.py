@@ -457,7 +457,7 @@ def encode(path: Path, frames, size: tuple[int, int], rate: Fraction, *, lossles
         if lossless:
             stream = out.add_stream("libx264rgb", rate=rate)
             stream.pix_fmt = "rgb24"
-            stream.options = {"qp": "0", "preset": "veryfast"}
+            stream.options = {"qp": "0", "preset": "ultrafast"}  # lossless either way; 3x faster
         else:
             stream = out.add_stream("libx264", rate=rate)
             stream.pix_fmt = "yuv420p"
