@@ -157,7 +157,6 @@ def test_the_rendered_plan_file_records_the_frame_map(clip):
 def test_missing_footage_says_how_to_fetch_it(tmp_path, monkeypatch):
     from benchmarks.realdata import CARPHONE, ENV_VAR, locate
 
-    require_realdata()
     monkeypatch.setenv(ENV_VAR, str(tmp_path))
     with pytest.raises(FileNotFoundError, match="make realdata"):
         locate(CARPHONE)
