@@ -58,6 +58,11 @@ $(EAF_XSD): | $(STAMP)
 	tar -xzf $(VENV)/sdist/pympi_ling-*.tar.gz -C $(VENV)/sdist --wildcards '*/test/EAFv3.0.xsd'
 	cp $(VENV)/sdist/pympi_ling-*/test/EAFv3.0.xsd $@.tmp && mv $@.tmp $@
 
+# ruff (style and likely bugs, configured in pyproject.toml) and the import contracts.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
 test: setup
 	$(VENV)/bin/lint-imports
 	$(XVFB) $(PY) -m pytest
@@ -73,7 +78,7 @@ demo: setup
 	$(ANNOTATOR) info $(DEMO)/astronaut.annot
 	$(ANNOTATOR) propose $(DEMO)/astronaut.annot
 	$(ANNOTATOR) evaluate sample_data/astronaut.truth.json $(DEMO)/astronaut.annot/labels/auto.json
-	$(ANNOTATOR) export casme-csv $(DEMO)/astronaut.annot --proposals -o $(DEMO)/astronaut.csv
+	$(ANNOTATOR) export casme-csv $(DEMO)/astronaut.annot --proposals --force -o $(DEMO)/astronaut.csv
 	@if [ -n "$$DISPLAY" ] && [ -z "$$CI" ]; then \
 		$(ANNOTATOR) open $(DEMO)/astronaut.annot; \
 	else \

@@ -61,6 +61,7 @@ def _open_viewer(session_dir: Path, kind: str, canvas: tuple[int, int] | None = 
     import napari
     from qtpy.QtWidgets import QApplication
 
+    from annotator._qt import _napari_compat as compat
     from annotator._qt.app import open_workbench
 
     app = QApplication.instance()
@@ -69,7 +70,7 @@ def _open_viewer(session_dir: Path, kind: str, canvas: tuple[int, int] | None = 
         viewer.open(str(session_dir), plugin="annotator")
     else:
         viewer, _dock = open_workbench(session_dir, coder="bench")
-    viewer.window._qt_window.resize(1500, 950)
+    compat.canvas_widget(viewer).window().resize(1500, 950)
     app.processEvents()
     # The reader builds the frame proxy in the background: time steps only once it is done.
     video = next(layer.data for layer in viewer.layers if hasattr(layer.data, "has_proxy"))
@@ -93,16 +94,18 @@ def serve_steps(session_dir: Path, kind: str, canvas: tuple[int, int] | None = N
     """
     from qtpy.QtWidgets import QApplication
 
+    from annotator._qt import _napari_compat as compat
+
     app = QApplication.instance()
     viewer = _open_viewer(session_dir, kind, canvas)
-    native = viewer.window._qt_viewer.canvas.native
-    scene = viewer.window._qt_viewer.canvas._scene_canvas
+    native = compat.canvas_widget(viewer)
+    scene = compat.scene_canvas(viewer)
     print(f"ready {native.width()} {native.height()}", flush=True)
     for line in sys.stdin:
         if not line.strip():
             break
         frame = int(line)
-        draw, settled = _wait_for_draw(app, scene, lambda: viewer.dims.set_current_step(0, frame))
+        draw, settled = _wait_for_draw(app, scene, lambda frame=frame: viewer.dims.set_current_step(0, frame))
         print(f"{draw * 1000:.4f} {settled * 1000:.4f}", flush=True)
 
 
@@ -163,8 +166,8 @@ def bench_frame_step(session_dir: Path, n: int = 150, rounds: int = 2) -> None:
         bare_ms, full_ms = v[:, col], v[:, col + 2]
         ratio = full_ms / bare_ms
         lo, hi = np.percentile(ratio, [25, 75])
-        print(f"{label}, bare video     : median {np.median(bare_ms):6.2f} ms  p95 {np.percentile(bare_ms, 95):6.2f} ms")
-        print(f"{label}, full workbench : median {np.median(full_ms):6.2f} ms  p95 {np.percentile(full_ms, 95):6.2f} ms")
+        for name, ms in (("bare video    ", bare_ms), ("full workbench", full_ms)):
+            print(f"{label}, {name} : median {np.median(ms):6.2f} ms  p95 {np.percentile(ms, 95):6.2f} ms")
         print(f"  ratio, step by step: median {np.median(ratio):.2f}x (quartiles {lo:.2f}-{hi:.2f}), "
               f"of the medians {np.median(full_ms) / np.median(bare_ms):.2f}x   {note}")
 
@@ -174,14 +177,16 @@ def _match_canvas(bare, target: tuple[int, int]) -> None:
     from qtpy.QtCore import Qt
     from qtpy.QtWidgets import QApplication, QWidget
 
+    from annotator._qt import _napari_compat as compat
+
     right, bottom = QWidget(), QWidget()
     bare.window.add_dock_widget(right, area="right", name="placeholder right")
     bare.window.add_dock_widget(bottom, area="bottom", name="placeholder bottom")
     app = QApplication.instance()
     for _ in range(6):
         app.processEvents()
-        now = bare.window._qt_viewer.canvas.native.size()
-        win = bare.window._qt_window
+        now = compat.canvas_widget(bare).size()
+        win = right.window()
         dw_r, dw_b = _dock_of(right), _dock_of(bottom)
         win.resizeDocks([dw_r], [max(1, dw_r.width() + now.width() - target[0])], Qt.Orientation.Horizontal)
         win.resizeDocks([dw_b], [max(1, dw_b.height() + now.height() - target[1])], Qt.Orientation.Vertical)
@@ -276,12 +281,10 @@ def bench_table(sizes=(100, 1000, 3000), repeats=12) -> None:
 
 
 def main(argv: list[str]) -> int:
-    from qtpy.QtWidgets import QApplication
-
-    from screenshot import ensure_session
-
     import napari  # noqa: F401  (creates the Qt application with napari's settings)
-    from napari._qt.qt_event_loop import get_qapp
+    from napari.qt import get_qapp
+    from qtpy.QtWidgets import QApplication
+    from screenshot import ensure_session
 
     get_qapp()
     if argv[:1] == ["--serve"]:  # one viewer, in a child process of bench_frame_step

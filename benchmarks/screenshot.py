@@ -29,7 +29,6 @@ def cache_dir() -> Path:
 
 def ensure_session(video: Path = SAMPLE) -> Path:
     """The sample's session in the cache, tracked and proposed (made once)."""
-    from annotator.labels import AUTO_CODER
     from annotator.session import Session, default_session_dir, is_session_dir
     from annotator.spotting.propose import propose
     from annotator.tracking.run import track_videos
@@ -76,13 +75,14 @@ def main(argv: list[str] | None = None) -> int:
 
     from qtpy.QtWidgets import QApplication
 
+    from annotator._qt import _napari_compat as compat
     from annotator._qt.app import open_workbench
 
     viewer, dock = open_workbench(session_dir, coder=coder)
     app = QApplication.instance()
-    window = viewer.window._qt_window
+    window = dock.window()
     window.resize(1600, 1000)
-    viewer.window._qt_viewer.dockLayerControls.setVisible(False)
+    compat.layer_controls_dock(viewer).setVisible(False)
     todo = dock.editor.unreviewed()
     if todo:
         first = min(todo, key=lambda s: s.onset)

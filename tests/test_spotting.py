@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from annotator.cli import main
-from annotator.features.aus import CHANNELS, compute_au_features
+from annotator.features.aus import CHANNELS, AUFeatures, channel_names, compute_au_features
 from annotator.labels import load_labels, make_segment
+from annotator.labels.model import Segment
 from annotator.session import Session
 from annotator.spotting.metrics import evaluate
 from annotator.features import features_from_tracks
@@ -225,3 +226,249 @@ def test_propose_with_an_emotion_model(proposed, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "bad.skops" in err
     assert main(["propose", str(session.root)]) == 0  # back to the prototypes for later tests
+
+
+# -- the EMFACS rules, on AU patterns -------------------------------------------------
+def _z(**units) -> np.ndarray:
+    """A baseline-relative apex pattern ``[C]`` in noise units; ``AU4=12`` sets both sides."""
+    z = np.zeros(len(CHANNELS))
+    for name, value in units.items():
+        names = [name] if name in CHANNELS else channel_names(name)
+        for c in names:
+            z[CHANNELS.index(c)] = value
+    return z
+
+
+def _guess(z) -> tuple[str, float]:
+    scores = Spotter().emotion_scores(z, CHANNELS)
+    best = max(scores, key=scores.get)
+    return best, scores[best]
+
+
+@pytest.mark.parametrize("units, emotion", [
+    (dict(AU12=20), "joy"),
+    (dict(AU6=12, AU12=20), "joy"),
+    (dict(AU12=20, AU25=20, AU26=10), "joy"),  # laughing, mouth open
+    (dict(R12=20, R14=8), "contempt"),  # one-sided
+    (dict(AU9=15), "disgust"),
+    (dict(AU10=15), "disgust"),  # AU10 without AU12
+    (dict(AU9=15, AU10=12, AU15=6), "disgust"),
+    (dict(AU1=15, AU4=15), "sadness"),
+    (dict(AU1=15, AU4=12, AU15=10, AU17=8), "sadness"),
+    # crying: inner and outer brows up, brows knit, cheeks raised, mouth corners down, mouth open
+    (dict(AU1=20, AU2=14, AU4=14, AU6=10, AU15=12, AU17=8, AU25=15, AU26=8), "sadness"),
+    (dict(AU1=18, AU2=18, AU5=12, AU26=12), "surprise"),
+    (dict(AU1=18, AU2=18, AU26=14, AU25=14), "surprise"),
+    (dict(AU1=16, AU2=16, AU4=14, AU20=14, AU5=10), "fear"),
+    (dict(AU4=15, AU7=12, AU23=10), "anger"),
+    (dict(AU4=15, AU5=12), "anger"),
+    (dict(AU18=15), "other"),  # a pucker fits no emotion
+    (dict(), "other"),
+])
+def test_emfacs_rules(units, emotion):
+    best, p = _guess(_z(**units))
+    assert best == emotion, Spotter().emotion_scores(_z(**units), CHANNELS)
+    if emotion != "other":
+        assert p > 0.5
+
+
+def test_rules_that_used_to_fail_on_real_faces():
+    # an open-mouth smile as the blendshapes read it: mouthUpperUp and mouthLowerDown rise
+    assert _guess(_z(AU12=20, AU10=12, AU16=12, AU25=20, AU26=8))[0] == "joy"
+    # brows up with brows knit is not surprise
+    assert _guess(_z(AU1=20, AU2=14, AU4=14))[0] != "surprise"
+    # a brow flash alone is weak surprise evidence, never confident
+    assert _guess(_z(AU1=18, AU2=18))[1] < _guess(_z(AU1=18, AU2=18, AU5=12, AU26=12))[1]
+
+
+def test_lip_parting_is_kept_apart_from_au10_au16_in_a_smile():
+    """Channel level: the open-mouth smile's AU10/AU16 go to AU25; without a smile they stay."""
+    from annotator.features.aus import explain_lip_parting
+
+    v = np.zeros((2, len(CHANNELS)), dtype=np.float32)
+    for c in ("L10", "R10", "L16", "R16"):
+        v[:, CHANNELS.index(c)] = 0.35
+    v[:, CHANNELS.index("AU25")] = 0.6
+    v[0, CHANNELS.index("L12")] = v[0, CHANNELS.index("R12")] = 0.8  # frame 0 smiles
+    out = explain_lip_parting(v)
+    for c in ("L10", "R10", "L16", "R16"):
+        assert out[0, CHANNELS.index(c)] == 0.0
+        assert out[1, CHANNELS.index(c)] == pytest.approx(0.35)  # disgust's AU10 is untouched
+
+
+def test_lip_part_from_landmarks(sample_session):
+    """AU25 reads near 0 on the closed resting mouth and rises where the sample's surprise opens it."""
+    feats = features_from_tracks(load_tracks(sample_session))
+    au25 = feats.au("AU25")
+    truth = {s.emotion: s for s in load_labels(SAMPLE_TRUTH).segments}
+    rest = np.nanmedian(au25[: truth["joy"].onset])
+    assert rest < 0.2
+    assert au25[truth["surprise"].apex] > rest + 0.3
+
+
+# -- the per-frame readout ----------------------------------------------------------
+def test_frame_emotions_from_absolute_levels():
+    """A face sad from the first frame reads as sadness on every frame (no onset needed)."""
+    from annotator.features import FRAME_EMOTIONS, frame_emotions
+
+    T = 40
+    sad = np.zeros((T, len(CHANNELS)), dtype=np.float32)
+    for name, level in (("AU1", 0.6), ("L4", 0.5), ("R4", 0.5), ("L15", 0.4), ("R15", 0.4)):
+        sad[:, CHANNELS.index(name)] = level
+    present = np.ones(T, bool)
+    present[-1] = False
+    feats = AUFeatures(sad, CHANNELS, present, "blendshapes", np.zeros(T), 30.0)
+    table = frame_emotions(feats)
+    assert list(table.columns) == list(FRAME_EMOTIONS) and len(table) == T
+    assert (table.iloc[:-1].idxmax(axis=1) == "sadness").all()
+    assert table.iloc[-1].isna().all()  # no face, no reading
+    calm = AUFeatures(np.zeros((3, len(CHANNELS)), np.float32), CHANNELS, np.ones(3, bool), "blendshapes",
+                      np.zeros(3), 30.0)
+    assert (frame_emotions(calm).idxmax(axis=1) == "neutral").all()
+
+
+def test_frame_table_of_the_sample(sample_session):
+    from annotator.features import FRAME_EMOTIONS, frame_table
+    from annotator.features.aus import ALL_AUS
+
+    table = frame_table(load_tracks(sample_session))
+    assert list(table.columns[:3]) == ["frame", "time", "face_present"]
+    assert set(ALL_AUS) <= set(table.columns) and list(table.columns[-8:]) == list(FRAME_EMOTIONS)
+    assert len(table) == sample_session.n_frames and (table.frame.to_numpy() == np.arange(len(table))).all()
+    probs = table.loc[table.face_present, list(FRAME_EMOTIONS)].to_numpy()
+    assert np.allclose(probs.sum(axis=1), 1.0)
+    truth = {s.emotion: s for s in load_labels(SAMPLE_TRUTH).segments}
+    assert table.loc[0, list(FRAME_EMOTIONS)].astype(float).idxmax() == "neutral"
+    for emotion in ("joy", "sadness", "disgust", "surprise"):
+        row = table.loc[truth[emotion].apex, list(FRAME_EMOTIONS)].astype(float)
+        assert row.idxmax() == emotion, (emotion, row.round(2).to_dict())
+
+
+# -- synthetic videos: apex, estimator, confidence ---------------------------------------
+def _video(events, frames=600, fps=30.0, seed=0):
+    """AU features with planted events ``(start, rise, hold, fall, amplitude, channels)`` and their truth."""
+    rng = np.random.default_rng(seed)
+    values = (0.05 + rng.normal(0, 0.01, (frames, len(CHANNELS)))).astype(np.float32)
+    truth = []
+    for start, rise, hold, fall, amp, chans in events:
+        w = np.concatenate([np.linspace(0, 1, rise + 1)[1:], np.ones(hold), np.linspace(1, 0, fall + 1)[1:]])
+        for c in chans:
+            values[start : start + len(w), CHANNELS.index(c)] += amp * w
+        truth.append(Segment(onset=start, apex=start + rise - 1, offset=start + len(w) - 1, emotion="joy"))
+    feats = AUFeatures(values, CHANNELS, np.ones(frames, bool), "blendshapes", np.zeros(frames), fps)
+    return feats, truth
+
+
+@pytest.mark.parametrize("rise", [2, 3, 6, 12, 20])
+def test_apex_is_the_first_plateau_frame(rise):
+    """Fast and slow onsets: the apex is where the peak is first reached and held, within a frame."""
+    feats, truth = _video([(200, rise, 10, 8, 0.4, ("L12", "R12"))], seed=rise)
+    (found,) = Spotter().predict([feats])
+    assert len(found) == 1
+    assert abs(found[0].apex - truth[0].apex) <= 1, (found[0].apex, truth[0].apex)
+    assert found[0].emotion == "joy"
+
+
+def test_confidence_says_something():
+    """A faint event is less certain than a clear one; nothing saturates at 1."""
+    feats, _ = _video([(100, 4, 6, 6, 0.6, ("L12", "R12")), (300, 4, 6, 6, 0.16, ("L12", "R12")),
+                       (450, 4, 6, 6, 0.5, ("AU1", "L2", "R2", "L4", "R4"))])
+    segs = Spotter().spot(feats)
+    assert len(segs) == 3
+    strong, faint, mixed = segs
+    assert faint.confidence < strong.confidence < 1.0
+    assert faint.uncertainty > strong.uncertainty
+    assert all(0 <= s.uncertainty <= 1 for s in segs)
+    assert mixed.emotion_scores[mixed.emotion] < strong.emotion_scores["joy"]
+
+
+def test_spotter_is_a_scikit_learn_estimator():
+    from sklearn.base import clone
+    from sklearn.utils import estimator_checks as ec
+
+    for check in (ec.check_parameters_default_constructible, ec.check_no_attributes_set_in_init,
+                  ec.check_get_params_invariance, ec.check_set_params, ec.check_estimator_repr):
+        check("Spotter", Spotter())
+    s = Spotter(threshold=4.5, hold_fraction=0.1)
+    c = clone(s)
+    assert c is not s and c.get_params() == s.get_params()
+    feats, truth = _video([(100, 3, 5, 6, 0.4, ("L12", "R12"))])
+    assert s.fit([feats], [truth]) is s
+    assert hasattr(s, "threshold_") and not hasattr(clone(s), "threshold_")  # clone drops fitted state
+    with pytest.raises(ValueError):
+        s.fit([feats], [])
+
+
+def _corpus():
+    """Six videos of three subjects; every event is faint (prominence about 3-4 noise units)."""
+    X, y, groups = [], [], []
+    for k in range(6):
+        events = [(80 + 130 * i, 3, 4, 5, 0.08 + 0.01 * ((i + k) % 3), ("L12", "R12")) for i in range(4)]
+        feats, truth = _video(events, seed=10 + k)
+        X.append(feats)
+        y.append(truth)
+        groups.append(f"sub{k // 2}")
+    return X, y, groups
+
+
+def test_fit_calibrates_the_threshold():
+    X, y, _ = _corpus()
+    prior = Spotter(threshold=8.0)
+    before = prior.score(X, y)
+    fitted = Spotter(threshold=8.0).fit(X, y)
+    assert fitted.threshold_ < 8.0
+    assert fitted.score(X, y) > before
+    assert 0 < fitted.temperature_ and fitted.train_f1_ == pytest.approx(fitted.score(X, y))
+
+
+def test_grid_search_with_subject_folds():
+    from sklearn.model_selection import GridSearchCV, GroupKFold
+
+    X, y, groups = _corpus()
+    search = GridSearchCV(Spotter(threshold_factors=(1.0,)), {"threshold": [2.5, 8.0, 40.0]},
+                          cv=GroupKFold(n_splits=3))
+    search.fit(X, y, groups=groups)
+    assert search.best_params_["threshold"] == 2.5
+    assert search.best_score_ > 0.8
+    assert search.cv_results_["mean_test_score"][-1] == 0.0  # 40 noise units finds nothing
+
+
+def test_model_reads_the_same_apex_features(proposed, tmp_path):
+    """propose --model feeds the classifier apex_features, the spotter's own apex pattern."""
+    import skops.io as sio
+    from sklearn.linear_model import LogisticRegression
+
+    from annotator.spotting.spotter import apex_features
+
+    session, labels = proposed
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(60, len(CHANNELS))) * 5
+    y = np.where(X[:, CHANNELS.index("L12")] > 0, "joy", "sadness")
+    clf = LogisticRegression(max_iter=500).fit(X, y)
+    model = tmp_path / "m.skops"
+    sio.dump(clf, model)
+    with_model = propose(session, model=model)
+    feats = features_from_tracks(load_tracks(session))
+    z, _ = Spotter().evidence(feats)
+    for seg in with_model.segments:
+        expected = clf.predict_proba(apex_features(z, [(seg.onset, seg.apex, seg.offset)]))[0]
+        assert [seg.emotion_scores[c] for c in clf.classes_] == pytest.approx(expected, abs=1e-4)
+    propose(session)  # back to the prototypes for later tests
+
+
+def test_export_frames_csv(proposed, tmp_path, capsys):
+    from annotator.features import FRAME_EMOTIONS
+
+    session, _ = proposed
+    out = tmp_path / "frames.csv"
+    assert main(["export", "frames-csv", str(session.root), "-o", str(out)]) == 0
+    table = pd.read_csv(out)
+    assert len(table) == session.n_frames
+    assert list(table.columns[:3]) == ["frame", "time", "face_present"] and "AU25" in table.columns
+    assert list(table.columns[-8:]) == list(FRAME_EMOTIONS)
+    # not a session: one line, exit 2, nothing written
+    capsys.readouterr()
+    missing = tmp_path / "nothing.annot"
+    assert main(["export", "frames-csv", str(missing), "-o", str(tmp_path / "x.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "nothing.annot" in err and not (tmp_path / "x.csv").exists()

@@ -24,6 +24,7 @@ from annotator.media import index as index_mod
 from annotator.media import probe as probe_mod
 from annotator.media.proxy import BIN_NAME, INDEX_NAME
 from tests.fixtures import videos as fx
+from tests.fixtures.indexing import assert_indexes_like, keys_for
 
 NAMES = [
     "h264_cfr_mp4",
@@ -527,3 +528,37 @@ def test_bad_input_is_a_one_line_video_error(bad_files, kind):
 def test_unknown_proxy_mode(video_files):
     with pytest.raises(ValueError):
         open_video(video_files["h264_cfr_mp4"].path, proxy="always")
+
+
+# --------------------------------------------------------------------------- numpy semantics
+
+
+def test_issue_16_keys_that_used_to_return_wrong_data(video_files, proxied):
+    v = proxied["h264_cfr_mp4"]
+    ref = np.stack(upright_reference(video_files["h264_cfr_mp4"]))
+    assert v[2:4, :10, :10].shape == (2, 10, 10, 3)
+    assert np.array_equal(v[2:4, :10, :10], ref[2:4, :10, :10])
+    assert np.array_equal(v[2:4, 0], ref[2:4, 0])  # row 0 of frames 2 and 3, not frame 2
+    assert v[:, 0, 0].shape == (len(v), 3)
+    assert np.array_equal(v[:, 0, 0], ref[:, 0, 0])
+    for key in (True, False, np.bool_(True), (True, 0), (0, np.True_)):
+        with pytest.raises(IndexError, match="boolean scalar"):
+            v[key]
+
+
+def test_indexing_matches_numpy(video_files):
+    from hypothesis import HealthCheck, given, settings
+
+    spec = video_files["h264_cfr_mp4"]
+    ref = np.stack(upright_reference(spec))
+    # Every frame fits the cache, so the examples test indexing, not decoding speed.
+    v = open_video(spec.path, proxy=False, cache_frames=len(ref))
+    assert v.shape == ref.shape
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(keys_for(ref.shape))
+    def check(key):
+        assert_indexes_like(v, ref, key)
+
+    with v:
+        check()

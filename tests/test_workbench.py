@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from annotator._qt import _napari_compat as compat
 from annotator.features.motion import body_motion, face_motion_energy
 from annotator.napari.keybindings import ACTIONS, DEFAULT_SHORTCUTS, find_clashes
 
@@ -56,7 +57,7 @@ def workbench_session(tmp_path_factory, sample_session) -> Path:
 
 def _press(viewer, key: str) -> None:
     """A key press as napari's canvas delivers it (through the active keymap chain)."""
-    viewer.window._qt_viewer._key_map_handler.press_key(key)
+    compat.press_key(viewer, key)
 
 
 @pytest.fixture
@@ -364,7 +365,7 @@ def test_real_key_presses_on_the_canvas_reach_the_actions(workbench, monkeypatch
     viewer, dock = workbench
     got = []
     monkeypatch.setattr(dock, "trigger", got.append)
-    canvas = viewer.window._qt_viewer.canvas.native
+    canvas = compat.canvas_widget(viewer)
     K, M = Qt.Key, Qt.KeyboardModifier
     cases = {
         "step_forward": (K.Key_Right, M.NoModifier),
@@ -496,17 +497,17 @@ def test_notes_and_action_units_typed_from_the_keyboard(workbench, qtbot, workbe
 def test_frame_steps_do_not_recompile_the_overlay_shaders(make_napari_viewer, workbench_session, monkeypatch):
     """vispy rebuilt each Vectors layer's shader on every data change (vispy#2568);
     the workbench keeps them, so a step only uploads new vertices."""
-    from vispy.visuals.shaders.program import ModularProgram
-
     from annotator._qt.app import open_workbench
+
+    program, build = compat.resolve(compat.SHADER_BUILD)
 
     viewer, dock = open_workbench(workbench_session, coder="tester", viewer=make_napari_viewer(show=True))
     try:
         dock.set_frame(10)
         viewer.screenshot(canvas_only=True, flash=False)  # draws once: every program is built
         builds = []
-        original = ModularProgram._build
-        monkeypatch.setattr(ModularProgram, "_build", lambda self, *a, **k: (builds.append(1), original(self, *a, **k))[1])
+        original = getattr(program, build)
+        monkeypatch.setattr(program, build, lambda self, *a, **k: (builds.append(1), original(self, *a, **k))[1])
         for frame in range(11, 16):
             dock.set_frame(frame)
             shown = viewer.screenshot(canvas_only=True, flash=False)
@@ -521,21 +522,23 @@ def test_frame_steps_do_not_recompile_the_overlay_shaders(make_napari_viewer, wo
 
 
 @pytest.mark.gui
-def test_frame_steps_repaint_only_the_video_row_of_the_layer_list(make_napari_viewer, workbench_session, qtbot, monkeypatch):
+def test_frame_steps_repaint_only_the_video_row_of_the_layer_list(
+    make_napari_viewer, workbench_session, qtbot, monkeypatch
+):
     """Qt's list view lays out and repaints every row on any change, and napari sends
     three per step; in the workbench a step repaints the one row whose thumbnail changed."""
-    from napari._qt.containers._layer_delegate import LayerDelegate
     from qtpy.QtCore import Qt
 
     from annotator._qt.app import open_workbench
 
     viewer, dock = open_workbench(workbench_session, coder="tester", viewer=make_napari_viewer(show=True))
     try:
-        viewer.window._qt_window.resize(1500, 950)  # room for all four rows
+        dock.window().resize(1500, 950)  # room for all four rows
         qtbot.wait(100)
-        view = viewer.window._qt_viewer.layers
+        view = compat.layer_list_view(viewer)
         assert view.viewport().height() >= 3 * view.sizeHintForRow(0)
         painted = []
+        LayerDelegate = compat.layer_row_delegate()
         original = LayerDelegate.paint
 
         def paint(self, painter, option, index):
@@ -563,18 +566,17 @@ def test_frame_steps_repaint_only_the_video_row_of_the_layer_list(make_napari_vi
 
 @pytest.mark.gui
 def test_overlays_follow_the_camera_but_skip_redundant_draw_updates(make_napari_viewer, workbench_session, monkeypatch):
-    from napari.layers import Vectors
-
     from annotator._qt.app import open_workbench
 
+    vectors, level_and_corners = compat.resolve(compat.LEVEL_AND_CORNERS)
     viewer, dock = open_workbench(workbench_session, coder="tester", viewer=make_napari_viewer(show=True))
     try:
         lines = dock.overlays.lines
         viewer.screenshot(canvas_only=True, flash=False)
         zoom = lines.scale_factor
         calls = []
-        original = Vectors._update_level_and_corners
-        monkeypatch.setattr(Vectors, "_update_level_and_corners",
+        original = getattr(vectors, level_and_corners)
+        monkeypatch.setattr(vectors, level_and_corners,
                             lambda self, *a: (calls.append(self.name), original(self, *a))[1])
         for frame in range(5, 9):  # the camera stands still: napari's bookkeeping is skipped
             dock.set_frame(frame)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 def lazy_getattr(module_name: str, table: dict[str, tuple[str, str]]) -> Callable[[str], Any]:

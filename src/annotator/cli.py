@@ -17,6 +17,16 @@ from .errors import AnnotatorError
 EXIT_USER_ERROR = 2
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -66,6 +76,7 @@ def cmd_track(args: argparse.Namespace) -> int:
                 workers=args.workers,
                 progress=not args.quiet,
                 min_face_run=args.min_face_run,
+                fps=args.fps,
             )
         except KeyboardInterrupt:
             print("annotator: interrupted; finished blocks are saved, run the same command to resume", file=sys.stderr)
@@ -133,9 +144,42 @@ def cmd_setup(args: argparse.Namespace) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     from .session import Session, describe
 
+    from .tracking.store import verify_tracks
+
     for path in args.sessions:
-        print(describe(Session.open(path)))
+        session = Session.open(path)
+        print(describe(session))
+        if session.tracks_path.is_dir():
+            for line in verify_tracks(session, full=False):
+                if "tracking incomplete" not in line:  # describe already says so
+                    print(f"  damaged    {line}")
     return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Check sessions' tracks block by block (and their videos); exit 2 when anything is damaged."""
+    from .io import sha256_file
+    from .locks import TRACK, session_lock
+    from .session import Session
+    from .tracking.store import verify_tracks
+
+    damaged = False
+    for path in args.sessions:
+        session = Session.open(path)
+        # Under the tracking lock, so a run that is writing blocks is waited for, not reported.
+        with session_lock(session.root, TRACK, read_only_ok=True):
+            lines = verify_tracks(session)
+        video = session.video_path
+        if not video.is_file():
+            lines.append(f"{video}: the session's video is missing")
+        elif sha256_file(video) != session.sha256:
+            lines.append(f"{video}: has changed since {session.root} was made from it (sha256 differs)")
+        for line in lines:
+            print(f"annotator: error: {line}", file=sys.stderr)
+        if not lines:
+            print(f"{session.root}: ok")
+        damaged = damaged or bool(lines)
+    return EXIT_USER_ERROR if damaged else 0
 
 
 def cmd_propose(args: argparse.Namespace) -> int:
@@ -180,11 +224,17 @@ def _output_path(args: argparse.Namespace) -> Path:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from .formats import collect_records, get_format
+    from .io import check_output_path
     from .session import Session
+
+    if args.format == "frames-csv":  # per-frame tracks, not labels: until the formats layer carries it
+        return _export_frames_csv(args)
 
     fmt = get_format(args.format)
     if not getattr(fmt, "can_write", True):
         raise AnnotatorError(None, f"format {args.format!r} can only be read (see `annotator formats`)")
+    # before any work: a labels file, a symlink or a device is never replaced
+    check_output_path(args.output, force=args.force)
     sessions = [Session.open(p) for p in args.sessions]
     collected = collect_records(sessions, args.coder, include_proposals=args.proposals)
     output = _output_path(args)
@@ -276,6 +326,24 @@ def _formats_epilog() -> str:
     return "formats: " + (", ".join(format_names()) or "none installed") + " (details: annotator formats)"
 
 
+def _export_frames_csv(args: argparse.Namespace) -> int:
+    """One row per frame: frame, time, face_present, each AU, each emotion and neutral."""
+    from .errors import SessionError
+    from .features import frame_table
+    from .io import atomic_write_text, check_output_path
+    from .session import Session
+    from .tracking.store import load_tracks
+
+    if len(args.sessions) != 1:
+        raise SessionError(args.sessions[1], "frames-csv exports one session at a time")
+    check_output_path(args.output, force=args.force)
+    session = Session.open(args.sessions[0])
+    table = frame_table(load_tracks(session))  # refuses incomplete tracks
+    atomic_write_text(args.output, table.to_csv(index=False, float_format="%.4f"))
+    print(f"{args.output}: {len(table)} frames from {session.name}")
+    return 0
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluation import evaluate_files, report_json
     from .spotting.metrics import format_table
@@ -312,7 +380,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("videos", nargs="+", metavar="VIDEO")
     p.set_defaults(func=cmd_probe)
 
-    p = sub.add_parser("track", help="track face and body pose into VIDEO.annot/tracks.zarr")
+    p = sub.add_parser("track", help="track face and body pose into VIDEO.annot/tracks.zarr "
+                       "(VIDEO: a video file, a photo, or a folder of numbered frames)")
     p.add_argument("videos", nargs="+", metavar="VIDEO")
     p.add_argument("-o", "--output", type=Path, default=None, metavar="DIR",
                    help="put the session directories here (default: beside each video)")
@@ -325,6 +394,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="mark runs of fewer than N face frames amid frames without one as absent "
                         "(phantom faces; default 3, 1 keeps all)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--fps", type=_positive_float, default=None, metavar="RATE",
+                   help="frame rate of photos and frame folders (default 1 and 30; CASME II and SAMM are 200); "
+                        "video files keep their own")
     p.set_defaults(func=cmd_track)
 
     p = sub.add_parser("batch", help="track (and propose) a corpus of videos on a Dask cluster, resumably",
@@ -352,6 +424,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sessions", nargs="+", metavar="SESSION")
     p.set_defaults(func=cmd_info)
 
+    p = sub.add_parser("verify", help="check sessions' tracks block by block; exit 2 when damaged")
+    p.add_argument("sessions", nargs="+", metavar="SESSION")
+    p.set_defaults(func=cmd_verify)
+
     p = sub.add_parser("propose", help="propose segments (onset/apex/offset/emotion) into labels/auto.json")
     p.add_argument("sessions", nargs="+", metavar="SESSION")
     p.add_argument("--model", default=None, metavar="FILE", help="a skops emotion classifier to use")
@@ -367,6 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frame-base", type=int, default=None, metavar="N", help="number of the video's first frame in the file")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="a format's own option, e.g. header=vid,onset,offset,type for megc-csv")
+    p.add_argument("--force", action="store_true", help="replace FILE when it exists (never a session's files)")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("import", help="import labels from one of the field's formats into a session",
@@ -439,6 +516,14 @@ def _run(args: argparse.Namespace) -> int:
         return int(args.func(args) or 0)
     except AnnotatorError as exc:
         print(f"annotator: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except OSError as exc:
+        # Permissions, read-only or full disks, a file where a folder should be: the
+        # user's to fix, so one line naming the path.  Writes are atomic, so nothing
+        # half-written is left behind.
+        from .io import describe_os_error
+
+        print(f"annotator: error: {describe_os_error(exc)}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("annotator: interrupted", file=sys.stderr)

@@ -49,3 +49,11 @@ class SessionError(AnnotatorError):
 
 class ModelError(AnnotatorError):
     """A model file that is missing or does not match its checksum."""
+
+
+class LockedError(SessionError):
+    """A session job or a coder's file is locked by another process (named in the message)."""
+
+
+class TrackingError(AnnotatorError):
+    """Tracking stopped for a reason outside the input (a worker killed, out of memory...)."""

@@ -15,7 +15,6 @@ have their own modules.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 from .errors import AnnotatorError, SessionError
 from .io import atomic_write_json
 from .labels import AUTO_CODER, Labels, VideoRef, load_labels, save_labels
+from .labels.file import parse_json_strictly
 from .labels.model import now_iso, valid_coder
 
 SESSION_SUFFIX = ".annot"
@@ -33,9 +33,70 @@ SESSION_VERSION = 1
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".mts", ".ts", ".3gp")
 
 
+def session_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of ``session.json``; ``schemas/session.v1.schema.json``
+    is the published copy, and a test keeps the two, and :meth:`Session.create`, in step.
+
+    Unknown keys are allowed, so a later version can record more without breaking this one.
+    """
+    from .labels.model import MAX_FRAMES, SHA256_PATTERN
+
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"https://annotator.invalid/schemas/session.v{SESSION_VERSION}.schema.json",
+        "title": "annotator session file",
+        "description": "What annotator knows about one video: session.json in <video>.annot/.",
+        "type": "object",
+        "required": ["schema", "schema_version", "video"],
+        "properties": {
+            "schema": {"const": SESSION_SCHEMA},
+            "schema_version": {"const": SESSION_VERSION},
+            "video": {
+                "type": "object",
+                "required": ["path", "sha256", "fps", "frames", "width", "height"],
+                "properties": {
+                    "path": {"type": "string", "minLength": 1, "description": "relative to the session directory"},
+                    "sha256": {"type": "string", "pattern": SHA256_PATTERN},
+                    "fps": {"type": "number", "exclusiveMinimum": 0},
+                    "frames": {"type": "integer", "minimum": 1, "maximum": MAX_FRAMES},
+                    "width": {"type": "integer", "minimum": 1},
+                    "height": {"type": "integer", "minimum": 1},
+                    "rotation": {"type": "integer"},
+                    "codec": {"type": "string"},
+                    "source": {"enum": ["video", "photo", "frames"],
+                               "description": "a video file, a still image, or a folder of numbered frames"},
+                    "first_number": {"type": "integer", "minimum": 0,
+                                     "description": "frames: the number in the first image's name"},
+                },
+            },
+            "subject": {"type": "string"},
+            "created": {"type": "string", "format": "date-time"},
+        },
+    }
+
+
+def _check_session_meta(meta: Any, path: Path) -> None:
+    """Raise :class:`SessionError` naming the first field of ``session.json`` that is wrong."""
+    import jsonschema
+
+    if not isinstance(meta, dict) or meta.get("schema") != SESSION_SCHEMA:
+        raise SessionError(path, "not an annotator session file")
+    if meta.get("schema_version") != SESSION_VERSION:
+        raise SessionError(path, f"unsupported schema_version {meta.get('schema_version')!r}")
+    validator = jsonschema.Draft202012Validator(
+        session_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    error = jsonschema.exceptions.best_match(validator.iter_errors(meta))
+    if error is not None:
+        where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise SessionError(path, f"{where}: {error.message}; rerun `annotator track` on the video to rebuild it")
+
+
 def default_session_dir(video: str | os.PathLike, out_dir: str | os.PathLike | None = None) -> Path:
-    """``<video>.annot`` beside the video, or inside ``out_dir`` when given."""
+    """``<video>.annot`` beside the video (photo, frame folder), or inside ``out_dir`` when given."""
     video = Path(video)
+    if video.name in ("", ".."):
+        video = video.resolve()  # a folder given as "." or "..": name the session after it
     parent = Path(out_dir) if out_dir is not None else video.parent
     return parent / (video.stem + SESSION_SUFFIX)
 
@@ -59,23 +120,32 @@ class Session:
         root: str | os.PathLike | None = None,
         *,
         subject: str | None = None,
+        fps: float | None = None,
     ) -> "Session":
         """Open the session of ``video_path``, creating it when missing.
 
         The video is probed (without decoding it all) and its sha256 recorded.
         An existing session for a different video is an error, never overwritten.
+        ``video_path`` may also be a photo or a folder of numbered frames
+        (:mod:`annotator.media.images`); ``fps`` sets their frame rate (recorded
+        in ``session.json``), and is ignored for video files, which keep their own.
         """
-        from .media import open_video
+        from .media import is_image_source, open_video
 
         video_path = Path(video_path)
         root = Path(root) if root is not None else default_session_dir(video_path)
-        with open_video(video_path) as video:
+        images = is_image_source(video_path)
+        with open_video(video_path, fps=fps if images else None) as video:
             sha = video.sha256
             if is_session_dir(root):
                 existing = cls.open(root)
                 if existing.sha256 != sha:
                     raise SessionError(
                         root, f"belongs to another video ({existing.meta['video']['path']}); choose another -o"
+                    )
+                if images and fps is not None and float(fps) != existing.fps:
+                    raise SessionError(
+                        root, f"was made at {existing.fps:g} fps, not {float(fps):g}; use --fps {existing.fps:g} or remove it"
                     )
                 return existing
             meta = {
@@ -90,10 +160,15 @@ class Session:
                     "height": int(video.height),
                     "rotation": int(video.rotation),
                     "codec": str(video.codec),
+                    "source": ("frames" if video.is_folder else "photo") if images else "video",
                 },
                 "subject": subject or video_path.stem,
                 "created": now_iso(),
             }
+            if images and video.is_folder:
+                # CASME II and SAMM count frames by image number: frame i is image first_number + i.
+                meta["video"]["first_number"] = int(video.first_number)
+        _check_session_meta(meta, root / SESSION_FILE)  # what create writes, open accepts
         root.mkdir(parents=True, exist_ok=True)
         (root / "labels").mkdir(exist_ok=True)
         atomic_write_json(root / SESSION_FILE, meta)
@@ -102,8 +177,19 @@ class Session:
     @classmethod
     def open(cls, path: str | os.PathLike) -> "Session":
         """Open a session directory, or the session beside a video file."""
+        from .media import IMAGE_SUFFIXES
+
         path = Path(path)
-        if path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES:
+        beside = path.is_file() and path.suffix.lower() in VIDEO_SUFFIXES + IMAGE_SUFFIXES
+        if path.is_dir() and not is_session_dir(path):
+            # A frame folder: its session sits beside it, as a video's does.
+            try:
+                beside = is_session_dir(default_session_dir(path)) or any(
+                    p.suffix.lower() in IMAGE_SUFFIXES for p in path.iterdir()
+                )
+            except OSError:
+                beside = False  # unreadable: the checks below say so
+        if beside:
             candidate = default_session_dir(path)
             if not is_session_dir(candidate):
                 raise SessionError(path, f"has no session yet ({candidate.name}); run `annotator track {path}`")
@@ -113,13 +199,10 @@ class Session:
         if not is_session_dir(path):
             raise SessionError(path, f"not a session directory (no {SESSION_FILE})")
         try:
-            meta = json.loads((path / SESSION_FILE).read_text("utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            meta = parse_json_strictly((path / SESSION_FILE).read_bytes())
+        except (OSError, ValueError) as exc:
             raise SessionError(path / SESSION_FILE, f"unreadable ({exc})") from None
-        if not isinstance(meta, dict) or meta.get("schema") != SESSION_SCHEMA:
-            raise SessionError(path / SESSION_FILE, "not an annotator session file")
-        if meta.get("schema_version") != SESSION_VERSION:
-            raise SessionError(path / SESSION_FILE, f"unsupported schema_version {meta.get('schema_version')!r}")
+        _check_session_meta(meta, path / SESSION_FILE)
         return cls(path, meta)
 
     # -- properties -----------------------------------------------------------
@@ -160,11 +243,16 @@ class Session:
         return VideoRef(path=self.video_path.name, sha256=v["sha256"], fps=float(v["fps"]), frames=int(v["frames"]))
 
     def open_video(self, **kwargs: Any):
-        """The session's video, checked against the recorded checksum size."""
-        from .media import open_video
+        """The session's video, checked against the recorded checksum size.
+
+        A photo or a frame folder opens at the frame rate recorded in ``session.json``.
+        """
+        from .media import is_image_source, open_video
 
         if not self.video_path.exists():
             raise SessionError(self.root, f"its video {self.video_path} is missing")
+        if is_image_source(self.video_path):
+            kwargs.setdefault("fps", self.fps)
         return open_video(self.video_path, **kwargs)
 
     # -- labels ---------------------------------------------------------------
@@ -191,12 +279,16 @@ class Session:
         path = self.labels_path(coder)
         if not path.exists() and create:
             return self.new_labels(coder)
-        return load_labels(path, sha256=self.sha256)
+        # frames from the session, not the file: a file claiming 0 frames skipped the check
+        labels = load_labels(path, sha256=self.sha256, frames=self.n_frames)
+        if labels.coder != coder:
+            raise SessionError(path, f"holds coder {labels.coder!r}'s labels, not {coder!r}'s; rename it to {labels.coder}.json")
+        return labels
 
     def save_labels(self, labels: Labels) -> Path:
         if labels.video.sha256 != self.sha256:
             raise SessionError(self.root, "labels belong to another video")
-        return save_labels(labels, self.labels_path(labels.coder))
+        return save_labels(labels, self.labels_path(labels.coder), frames=self.n_frames)
 
 
 # -- summary ---------------------------------------------------------------------------------

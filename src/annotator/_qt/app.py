@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -107,9 +108,16 @@ def main(path, coder=None, compare=()) -> int:
     from ..media import open_video
     from ..session import Session, is_session_dir
 
-    video_path = Session.open(path).video_path if is_session_dir(path) else path
-    with open_video(video_path):
-        pass
+    session = Session.open(path) if is_session_dir(path) else None
+    video_path = session.video_path if session is not None else path
+    with open_video(video_path) as video:
+        # sha256 is cached beside the video's index, so this costs a hash only once per file.
+        if session is not None and video.sha256 != session.sha256:
+            print(
+                f"annotator: warning: {video_path}: has changed since {session.root} was made from it "
+                "(sha256 differs); its tracks and labels may not match these frames",
+                file=sys.stderr,
+            )
     _check_display()
 
     import napari

@@ -128,7 +128,7 @@ class SegmentTable(QTableView):
         header = self.horizontalHeader()
         header.setStretchLastSection(True)
         metrics = self.fontMetrics()
-        for column, (name, typical) in enumerate(zip(COLUMNS, _TYPICAL)):
+        for column, (name, typical) in enumerate(zip(COLUMNS, _TYPICAL, strict=True)):
             width = max(metrics.horizontalAdvance(name) + 24, metrics.horizontalAdvance(typical) + 12)
             header.resizeSection(column, width)
         header.setSortIndicator(*self._model.order)  # turning sorting on sorts by the indicator

@@ -186,6 +186,11 @@ class TimelineWidget(QWidget):
                 self._spans.append((plot, item))
         self.set_current(segments, current_id)
 
+    @property
+    def current_id(self) -> str | None:
+        """The id of the segment shown with draggable edges, or ``None``."""
+        return self._current_id
+
     def set_current(self, segments, current_id: str | None) -> None:
         """Give the current segment draggable onset/offset edges and an apex marker."""
         for item in self._handles:

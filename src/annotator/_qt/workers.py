@@ -35,9 +35,10 @@ def tracking_progress(session_dir: Path) -> tuple[int, int]:
 def track_and_propose(video: str | os.PathLike, session_dir=None, *, workers: int = 1, poll: float = 0.5):
     """Generator: track ``video`` in a child process, then propose segments.
 
-    ``session_dir`` defaults to ``<video>.annot`` beside the video.  Yields ``(done, total, message)``; returns the session directory.  Closing
-    the generator (``worker.quit()``) interrupts the child, which keeps the
-    blocks already written so a later run resumes.
+    ``session_dir`` defaults to ``<video>.annot`` beside the video.  Yields
+    ``(done, total, message)``; returns the session directory.  Closing the
+    generator (``worker.quit()``) interrupts the child, which keeps the blocks
+    already written so a later run resumes.
     """
     from ..session import Session, default_session_dir
     from ..spotting.propose import propose

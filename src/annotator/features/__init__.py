@@ -1,8 +1,12 @@
-"""Per-frame evidence computed from tracks: action units (:mod:`.aus`) and motion (:mod:`.motion`)."""
+"""Per-frame evidence computed from tracks: action units (:mod:`.aus`), motion (:mod:`.motion`),
+and the emotion they show (:mod:`.expression`)."""
 
 from __future__ import annotations
 
 from .aus import AUFeatures, compute_au_features
+from .expression import FRAME_EMOTIONS, frame_emotions, frame_table
+
+__all__ = ["AUFeatures", "FRAME_EMOTIONS", "compute_au_features", "features_from_tracks", "frame_emotions", "frame_table"]
 
 
 def features_from_tracks(tracks) -> AUFeatures:

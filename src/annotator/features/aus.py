@@ -13,6 +13,13 @@ Two sources feed the same channels:
 
 Channel names follow the labels format: ``AU1`` for a bilateral-only unit,
 ``L<n>``/``R<n>`` for sides.  Channel values grow with the action's intensity.
+
+Lips parting (AU25) has no blendshape of its own: it is measured from the inner
+lip landmarks in both sources.  In an open-mouth smile the Face Landmarker
+raises ``mouthUpperUp`` and ``mouthLowerDown`` although no upper-lip raiser
+(AU10) or lower-lip depressor (AU16) acts; a FACS coder scores that as
+AU12+AU25, so :func:`explain_lip_parting` removes from AU10/AU16 what the
+parting explains while AU12 is on.
 """
 
 from __future__ import annotations
@@ -46,47 +53,36 @@ BLENDSHAPE_AUS: dict[str, tuple[str, ...]] = {
 #: Units that say nothing about emotion but move a lot: blinks, and the mouth
 #: opening of speech.  They are kept as channels for suppression, not evidence.
 BLINK_AU = "AU45"
-SPEECH_AUS = ("AU26", "AU16", "AU18")
-
-#: EMFACS/FACS prototypes; contempt is the unilateral AU12+AU14.
-PROTOTYPES: dict[str, tuple[str, ...]] = {
-    "joy": ("AU6", "AU12"),
-    "surprise": ("AU1", "AU2", "AU5", "AU26"),
-    "sadness": ("AU1", "AU4", "AU15"),
-    "fear": ("AU1", "AU2", "AU4", "AU5", "AU7", "AU20", "AU26"),
-    "anger": ("AU4", "AU5", "AU7", "AU23"),
-    "disgust": ("AU9", "AU15", "AU16"),
-    "contempt": ("AU12", "AU14"),
-}
-
-#: EMFACS accepts some units in place of a prototype's unit: disgust shows as the
-#: nose wrinkler (AU9) or the upper-lip raiser (AU10), which often come alone.
-ALTERNATIVES: dict[str, dict[str, tuple[str, ...]]] = {
-    "disgust": {"AU9": ("AU9", "AU10")},
-}
-
+SPEECH_AUS = ("AU26", "AU25", "AU16", "AU18")
 
 def channel_names(au: str) -> tuple[str, ...]:
     """The channel names of one action unit: ``("L12", "R12")`` or ``("AU1",)``."""
-    sources = BLENDSHAPE_AUS[au]
+    sources = BLENDSHAPE_AUS.get(au, (au,))
     number = au[2:]
     if len(sources) == 2:
         return (f"L{number}", f"R{number}")
     return (au,)
 
 
-ALL_AUS: tuple[str, ...] = tuple(BLENDSHAPE_AUS)
+#: Units measured from landmarks in both sources (no blendshape carries them).
+LANDMARK_AUS: tuple[str, ...] = ("AU25",)
+
+ALL_AUS: tuple[str, ...] = tuple(BLENDSHAPE_AUS) + LANDMARK_AUS
 CHANNELS: tuple[str, ...] = tuple(c for au in ALL_AUS for c in channel_names(au))
 #: Channel index → action unit ("L12" → "AU12").
 CHANNEL_AU: dict[str, str] = {c: au for au in ALL_AUS for c in channel_names(au)}
 
 
 def blendshape_channels(blendshapes: np.ndarray, names: list[str] | tuple[str, ...]) -> np.ndarray:
-    """Map ``[T, 52]`` blendshapes to ``[T, len(CHANNELS)]`` AU channels."""
+    """Map ``[T, 52]`` blendshapes to ``[T, len(CHANNELS)]`` AU channels.
+
+    The :data:`LANDMARK_AUS` columns are left NaN; :func:`compute_au_features`
+    fills them from the landmarks.
+    """
     index = {n: i for i, n in enumerate(names)}
-    out = np.empty((blendshapes.shape[0], len(CHANNELS)), dtype=np.float32)
+    out = np.full((blendshapes.shape[0], len(CHANNELS)), np.nan, dtype=np.float32)
     col = 0
-    for au in ALL_AUS:
+    for au in BLENDSHAPE_AUS:
         for source in BLENDSHAPE_AUS[au]:
             out[:, col] = blendshapes[:, index[source]]
             col += 1
@@ -111,6 +107,48 @@ _SIDES = {
     "cheek": (205, 425),
 }
 _UPPER_LIP, _LOWER_LIP, _UPPER_LIP_TOP, _LOWER_LIP_BOTTOM, _NOSE_TIP, _CHIN = 13, 14, 0, 17, 1, 152
+
+
+#: Lip gap, in inter-ocular distances, that reads as lips clearly parted (AU25 ≈ 0.5).
+_LIP_GAP_HALF = 0.08
+
+
+def lip_part(landmarks: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """AU25 (lips part) per frame ``[T]``: the inner-lip gap over the eye span, NaN where no face.
+
+    The gap is absolute (closed lips read 0 on any face), so it needs no
+    neutral face and serves both sources.
+    """
+    pts = np.asarray(landmarks, dtype=np.float64)[..., :2]
+    gap = np.linalg.norm(pts[:, _LOWER_LIP] - pts[:, _UPPER_LIP], axis=1)
+    iod = np.linalg.norm(pts[:, _EYE_OUTER[0]] - pts[:, _EYE_OUTER[1]], axis=1)
+    with np.errstate(all="ignore"):
+        value = 0.5 * gap / (_LIP_GAP_HALF * np.where(iod > 0, iod, np.nan))
+    value = np.clip(value, 0.0, 1.0).astype(np.float32)
+    value[~np.asarray(present, dtype=bool)] = np.nan
+    return value
+
+
+def explain_lip_parting(values: np.ndarray, channels: tuple[str, ...] = CHANNELS) -> np.ndarray:
+    """Remove from AU10/AU16 what lips parting in a smile explains; a corrected copy.
+
+    On each side, while AU12 is on (fully from a smile channel of 0.3), up to
+    the AU25 level is taken off the upper-lip raiser and the lower-lip
+    depressor.  Without a smile nothing changes, so the AU10 of disgust
+    (which also parts the lips) stays.
+    """
+    out = np.array(values, dtype=np.float32, copy=True)
+    col = {c: i for i, c in enumerate(channels)}
+    if "AU25" not in col:
+        return out
+    part = np.nan_to_num(out[:, col["AU25"]], nan=0.0)
+    for side in ("L", "R"):
+        smile = np.clip(np.nan_to_num(out[:, col[f"{side}12"]], nan=0.0) / 0.3, 0.0, 1.0)
+        explained = part * smile
+        for au in ("10", "16"):
+            c = col[f"{side}{au}"]
+            out[:, c] = np.maximum(out[:, c] - explained, 0.0)
+    return out
 
 
 def _similarity_align(points: np.ndarray, template: np.ndarray, stable: np.ndarray) -> np.ndarray:
@@ -212,7 +250,8 @@ def geometry_channels(landmarks: np.ndarray, present: np.ndarray) -> np.ndarray:
     values["AU26"] = d[:, _CHIN, 1]
     values["L45"], values["R45"] = -lid_l, -lid_r
     for col, name in enumerate(CHANNELS):
-        out[idx, col] = np.clip(gain * values[name], 0.0, None)
+        if name in values:
+            out[idx, col] = np.clip(gain * values[name], 0.0, None)
     return out
 
 
@@ -318,6 +357,9 @@ def compute_au_features(
     else:
         values = geometry_channels(np.asarray(landmarks, dtype=np.float32), present)
         source = "geometry"
+    for au in LANDMARK_AUS:  # the same measure in both sources
+        values[:, CHANNELS.index(au)] = lip_part(landmarks, present)
+    values = explain_lip_parting(values)
     if matrix is not None and np.isfinite(matrix[present]).any():
         speed = head_speed(np.asarray(matrix), np.asarray(time))
         angles = head_angles(np.asarray(matrix))

@@ -36,12 +36,27 @@ def map_emotion(value: str, to_ours: Mapping[str, str]) -> str:
 def read_csv(path: str | os.PathLike, **kwargs) -> "pd.DataFrame":
     import pandas as pd
 
+    import warnings
+
     path = require_file(path)
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, index_col=False, **kwargs)
+        with warnings.catch_warnings():
+            # index_col=False: rows with one field too many would otherwise turn the first
+            # column into the index and shift every value; pandas then only warns that it
+            # drops the extra fields, and that loss is an error here.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, index_col=False, **kwargs)
+    except pd.errors.ParserWarning:
+        raise FormatError(path, "rows have more fields than the header; fix the file's delimiters") from None
     except (OSError, ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise FormatError(path, f"not a readable CSV ({exc.__class__.__name__}: {' '.join(str(exc).split())})") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
+    # pandas renames a repeated header name to "name.1": which column was meant is unknowable
+    names = [str(c).strip() for c in frame.columns]
+    repeated = sorted({n.rsplit(".", 1)[0] for n in names if "." in n and n.rsplit(".", 1)[0] in names
+                       and n.rsplit(".", 1)[1].isdigit()})
+    if repeated:
+        raise FormatError(path, f"column {repeated[0]!r} appears more than once")
+    frame.columns = names
     return frame
 
 

@@ -1,6 +1,15 @@
 """Segments and labels files (see :mod:`annotator.labels.model`)."""
 
-from .file import Labels, VideoRef, load_labels, make_segment, save_labels, validate_labels_dict
+from .file import (
+    Labels,
+    VideoRef,
+    check_segments,
+    load_labels,
+    make_segment,
+    save_labels,
+    validate_labels,
+    validate_labels_dict,
+)
 from .model import (
     AUTO_CODER,
     EMOTION_LABELS,
@@ -26,11 +35,13 @@ __all__ = [
     "Labels",
     "Segment",
     "VideoRef",
+    "check_segments",
     "kind_for",
     "labels_schema",
     "load_labels",
     "make_segment",
     "save_labels",
     "valid_coder",
+    "validate_labels",
     "validate_labels_dict",
 ]

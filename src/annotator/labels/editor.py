@@ -17,10 +17,13 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, ClassVar
+
+from psygnal import EmitLoopError, Signal
 
 from ..errors import AnnotatorError
-from .file import Labels, make_segment, save_labels
+from ..locks import SessionLock
+from .file import Labels, make_segment, save_labels, validate_labels
 from .model import AUTO_CODER, EMOTIONS, Segment, now_iso
 
 Listener = Callable[["LabelsEditor"], None]
@@ -40,6 +43,9 @@ class LabelsEditor:
         The proposer's output, read-only here.
     others : dict of Labels, optional
         Other coders' labels, shown read-only for comparison.
+    lock : SessionLock, optional
+        The held lock on the coder's file (:func:`open_editor` takes it);
+        :meth:`close` releases it.
     """
 
     labels: Labels
@@ -47,33 +53,47 @@ class LabelsEditor:
     proposals: Labels | None = None
     others: dict[str, Labels] = field(default_factory=dict)
     max_undo: int = 500
+    lock: SessionLock | None = None
+
+    #: Emitted with the editor after every committed change (edit, undo, redo).
+    changed: ClassVar[Signal] = Signal(object)
 
     def __post_init__(self) -> None:
         self.path = Path(self.path) if self.path is not None else None
         self._undo: list[tuple[str, list[Segment]]] = []
         self._redo: list[tuple[str, list[Segment]]] = []
-        self._listeners: list[Listener] = []
         self._visible_key: tuple | None = None
         self._visible: list[Segment] = []
 
+    def close(self) -> None:
+        """Stop editing: give up the lock on the coder's file (edits are already saved)."""
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+
     # -- observers -----------------------------------------------------------------
     def connect(self, listener: Listener) -> None:
-        """Call ``listener(editor)`` after every change (edit, undo, redo)."""
-        self._listeners.append(listener)
+        """Call ``listener(editor)`` after every change (edit, undo, redo); same as ``changed.connect``."""
+        self.changed.connect(listener)
 
     def disconnect(self, listener: Listener) -> None:
-        if listener in self._listeners:
-            self._listeners.remove(listener)
+        """Stop calling ``listener``; nothing happens when it was not connected."""
+        self.changed.disconnect(listener, missing_ok=True)
 
     def _save(self) -> None:
         self._visible_key = None
         if self.path is not None:
-            save_labels(self.labels, self.path)
+            save_labels(self.labels, self.path)  # validates first, as a load would
+        else:
+            validate_labels(self.labels)
 
     def _notify(self) -> None:
         # After the edit is committed: a failing listener must not undo what is on disk.
-        for listener in list(self._listeners):
-            listener(self)
+        # psygnal wraps a listener's error; callers see the listener's own, as before.
+        try:
+            self.changed.emit(self)
+        except EmitLoopError as exc:
+            raise (exc.__cause__ or exc) from None
 
     # -- the one way to change the labels ----------------------------------------------
     def apply(self, description: str, segments: list[Segment]) -> None:
@@ -212,10 +232,15 @@ class LabelsEditor:
             raise KeyError(segment_id)
         return prop.replace(status="edited", source=self.labels.coder)
 
+    def _clamp(self, frame: int) -> int:
+        """``frame`` within the video: an edit never saves what a load would refuse."""
+        last = max(0, self.labels.video.frames - 1)
+        return min(max(0, int(frame)), last)
+
     def new_segment(self, frame: int, length: int = 1, emotion: str = "other") -> Segment:
         """A new segment starting at ``frame`` (apex at ``frame``)."""
-        last = max(0, self.labels.video.frames - 1) if self.labels.video.frames else frame + length - 1
-        offset = min(last, frame + max(1, length) - 1)
+        frame = self._clamp(frame)
+        offset = self._clamp(frame + max(1, length) - 1)
         seg = make_segment(self.labels, frame, frame, offset, emotion=emotion, status="accepted")
         return self._replace("new segment", seg)
 
@@ -228,7 +253,7 @@ class LabelsEditor:
             raise ValueError(f"which must be onset, apex or offset, got {which!r}")
         seg = self._editable(segment_id)
         onset, apex, offset = seg.onset, seg.apex, seg.offset
-        frame = max(0, int(frame))
+        frame = self._clamp(frame)
         if which == "onset":
             onset = frame
             offset = max(offset, onset)
@@ -309,19 +334,27 @@ class LabelsEditor:
 def open_editor(session, coder: str, *, compare: list[str] | None = None) -> LabelsEditor:
     """An editor on ``coder``'s labels in ``session``, with the proposals and other coders loaded.
 
-    The coder's file is created on the first edit, not before.
+    The coder's file is created on the first edit, not before.  The editor
+    holds a lock on it until :meth:`LabelsEditor.close` (or the process ends),
+    so a second editor for the same coder fails with
+    :class:`~annotator.errors.LockedError` instead of overwriting the first one's edits.
     """
-
-    labels = session.load_labels(coder, create=True)
-    proposals = session.load_labels(AUTO_CODER) if session.has_labels(AUTO_CODER) else None
-    others = {}
-    for other in compare or []:
-        if other == coder:
-            continue
-        if not session.has_labels(other):
-            raise AnnotatorError(session.labels_path(other), f"coder {other!r} has no labels to compare with")
-        others[other] = session.load_labels(other)
-    return LabelsEditor(labels, session.labels_path(coder), proposals=proposals, others=others)
+    path = session.labels_path(coder)  # validates the name before anything is made
+    lock = SessionLock(session.root, coder=coder).acquire()
+    try:
+        labels = session.load_labels(coder, create=True)
+        proposals = session.load_labels(AUTO_CODER) if session.has_labels(AUTO_CODER) else None
+        others = {}
+        for other in compare or []:
+            if other == coder:
+                continue
+            if not session.has_labels(other):
+                raise AnnotatorError(session.labels_path(other), f"coder {other!r} has no labels to compare with")
+            others[other] = session.load_labels(other)
+    except BaseException:
+        lock.release()
+        raise
+    return LabelsEditor(labels, path, proposals=proposals, others=others, lock=lock)
 
 
 __all__ = ["LabelsEditor", "open_editor"]

@@ -72,8 +72,18 @@ class Labels:
         }
 
     @classmethod
-    def from_dict(cls, data: Any, path: str | os.PathLike | None = None) -> "Labels":
+    def from_dict(cls, data: Any, path: str | os.PathLike | None = None, *, frames: int | None = None) -> "Labels":
         """Validate ``data`` against the schema and build the model.
+
+        Parameters
+        ----------
+        data : object
+            The parsed JSON.
+        path : path-like, optional
+            Named in errors.
+        frames : int, optional
+            The video's real frame count (from its session); segments are checked
+            against it rather than against what the file claims.
 
         Raises
         ------
@@ -82,22 +92,56 @@ class Labels:
         """
         validate_labels_dict(data, path)
         video = VideoRef(**data["video"])
+        if frames is not None and video.frames != frames:
+            raise LabelsError(
+                path, f"video.frames says {video.frames}, but the session's video has {frames} frames"
+            )
         segments = []
         for i, raw in enumerate(data["segments"]):
             try:
-                seg = Segment.from_dict(dict(raw))
+                segments.append(Segment.from_dict(dict(raw)))
             except (TypeError, ValueError) as exc:
                 raise LabelsError(path, f"segments[{i}]: {exc}") from None
-            if seg.offset >= video.frames > 0:
-                raise LabelsError(
-                    path, f"segments[{i}].offset: frame {seg.offset} is past the video's {video.frames} frames"
-                )
-            segments.append(seg)
-        ids = [s.id for s in segments]
-        if len(set(ids)) != len(ids):
-            dup = next(i for i in ids if ids.count(i) > 1)
-            raise LabelsError(path, f"segments: id {dup!r} is used more than once")
+        check_segments(segments, video.frames, path)
         return cls(data["coder"], video, segments, float(data["micro_max_seconds"]))
+
+
+def check_segments(segments: list[Segment], frames: int, path: str | os.PathLike | None = None) -> None:
+    """The rules the schema cannot say: frames within the video, ids unique.
+
+    Loading and saving both run it (through :func:`validate_labels`), so nothing
+    is saved that a later load would refuse.
+
+    Raises
+    ------
+    LabelsError
+        Naming the first offending segment.
+    """
+    seen: set[str] = set()
+    for i, seg in enumerate(segments):
+        try:
+            seg.validate()
+        except (TypeError, ValueError) as exc:
+            raise LabelsError(path, f"segments[{i}]: {exc}") from None
+        if seg.offset >= frames:
+            raise LabelsError(
+                path, f"segments[{i}].offset: frame {seg.offset} is past the video's {frames} frames (0-{frames - 1})"
+            )
+        if seg.id in seen:
+            raise LabelsError(path, f"segments: id {seg.id!r} is used more than once")
+        seen.add(seg.id)
+
+
+def validate_labels(labels: Labels, path: str | os.PathLike | None = None, *, frames: int | None = None) -> None:
+    """Everything a labels file must satisfy, checked on the model before it is saved.
+
+    The same checks as :meth:`Labels.from_dict`: the schema, then :func:`check_segments`
+    against ``frames`` (the session's count) or else the labels' own.
+    """
+    validate_labels_dict(labels.to_dict(), path)
+    if frames is not None and labels.video.frames != frames:
+        raise LabelsError(path, f"video.frames is {labels.video.frames}, but the session's video has {frames} frames")
+    check_segments(labels.segments, labels.video.frames, path)
 
 
 def _json_path(error) -> str:
@@ -127,7 +171,38 @@ def validate_labels_dict(data: Any, path: str | os.PathLike | None = None) -> No
         raise LabelsError(path, f"{_json_path(error)}: {error.message}")
 
 
-def load_labels(path: str | os.PathLike, *, sha256: str | None = None) -> Labels:
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text} is too large a number")
+    return value
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            # json keeps the last silently; a hand-edited file would then lose a field unseen
+            raise ValueError(f"key {key!r} appears twice in one object")
+        out[key] = value
+    return out
+
+
+def parse_json_strictly(raw: bytes) -> Any:
+    """JSON as the standard says: no NaN or Infinity, no duplicate keys, UTF-8.
+
+    Raises ``ValueError`` (``UnicodeDecodeError`` and ``JSONDecodeError`` are ones).
+    """
+    return json.loads(
+        raw.decode("utf-8"), parse_constant=_no_constant, parse_float=_finite_float, object_pairs_hook=_unique_keys
+    )
+
+
+def load_labels(path: str | os.PathLike, *, sha256: str | None = None, frames: int | None = None) -> Labels:
     """Read and validate a labels file.
 
     Parameters
@@ -135,20 +210,30 @@ def load_labels(path: str | os.PathLike, *, sha256: str | None = None) -> Labels
     path : path-like
     sha256 : str, optional
         When given, the file must belong to the video with this checksum.
+    frames : int, optional
+        The video's real frame count; segments past it are refused whatever the
+        file itself claims.
     """
     path = Path(path)
     if not path.exists():
         raise LabelsError(path, "no such file")
     if path.is_dir():
         raise LabelsError(path, "is a directory, not a labels file")
+    if not path.is_file():
+        raise LabelsError(path, "is not a regular file")
     raw = path.read_bytes()
     if not raw.strip():
         raise LabelsError(path, "file is empty")
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = parse_json_strictly(raw)
+    except ValueError as exc:
         raise LabelsError(path, f"not valid JSON ({exc.__class__.__name__}: {exc})") from None
-    labels = Labels.from_dict(data, path)
+    if sha256 is not None and isinstance(data, dict) and isinstance(data.get("video"), dict):
+        # a foreign file is named as such before its frame count is compared with ours
+        claimed = data["video"].get("sha256")
+        if isinstance(claimed, str) and claimed != sha256:
+            raise LabelsError(path, f"belongs to another video (sha256 {claimed[:12]}…, expected {sha256[:12]}…)")
+    labels = Labels.from_dict(data, path, frames=frames)
     if sha256 is not None and labels.video.sha256 != sha256:
         raise LabelsError(
             path,
@@ -157,14 +242,20 @@ def load_labels(path: str | os.PathLike, *, sha256: str | None = None) -> Labels
     return labels
 
 
-def save_labels(labels: Labels, path: str | os.PathLike) -> Path:
+def save_labels(labels: Labels, path: str | os.PathLike, *, frames: int | None = None) -> Path:
     """Write ``labels`` atomically to ``path``.
 
+    The labels are validated first, exactly as a load would (:func:`validate_labels`).
     An existing file is replaced only when it is a valid labels file of the
     same coder and video: an invalid or foreign file is never overwritten.
     """
     path = Path(path)
-    if path.exists():
+    validate_labels(labels, path, frames=frames)
+    if path.parent.exists() and not path.parent.is_dir():
+        raise LabelsError(path.parent, "is a file where the labels folder should be; move it away")
+    if path.exists() or path.is_symlink():
+        if path.is_symlink():
+            raise LabelsError(path, "is a symbolic link; refusing to replace it with a labels file")
         existing = load_labels(path)  # raises on invalid or foreign files
         if existing.video.sha256 != labels.video.sha256:
             raise LabelsError(path, "belongs to another video; refusing to overwrite it")
@@ -172,9 +263,7 @@ def save_labels(labels: Labels, path: str | os.PathLike) -> Path:
             raise LabelsError(
                 path, f"belongs to coder {existing.coder!r}, not {labels.coder!r}; refusing to overwrite it"
             )
-    data = labels.to_dict()
-    validate_labels_dict(data, path)
-    atomic_write_json(path, data)
+    atomic_write_json(path, labels.to_dict())
     return path
 
 

@@ -22,14 +22,32 @@ KINDS: tuple[str, ...] = ("micro", "macro")
 #: A micro-expression lasts at most half a second (onset to offset).
 MICRO_MAX_SECONDS: float = 0.5
 
+
+def whole_string(body: str) -> str:
+    """A regex matching all of a string against ``body``, the same in Python and JSON Schema.
+
+    ``^...$`` is not enough: Python's ``$`` (and so python-jsonschema's ``pattern``,
+    which uses ``re.search``) also matches before a final newline, so ``"alice\\n"``
+    passed.  ``(?![\\s\\S])`` ("no character follows") means the end of the input in
+    Python and in ECMA-262 alike.  Python callers also use ``re.fullmatch``.
+    """
+    return f"^(?:{body})(?![\\s\\S])"
+
+
 #: One action unit: optional side (L/R, T/B for top/bottom), optional "AU",
 #: a number, an optional FACS intensity letter; several joined by "+".
-AU_PATTERN = r"^[LRTB]?(AU)?[0-9]{1,2}[A-E]?(\+[LRTB]?(AU)?[0-9]{1,2}[A-E]?)*$"
+AU_PATTERN = whole_string(r"[LRTB]?(AU)?[0-9]{1,2}[A-E]?(\+[LRTB]?(AU)?[0-9]{1,2}[A-E]?)*")
 _AU_RE = re.compile(AU_PATTERN)
-CODER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$"
-#: The coder id of the proposer's output (``labels/auto.json``); no person can take it.
+#: ASCII only (``[A-Za-z0-9]``, not ``\w``): a coder id is a file name on every file system.
+CODER_PATTERN = whole_string(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
+#: A lowercase hex sha256.
+SHA256_PATTERN = whole_string(r"[0-9a-f]{64}")
+#: The proposer's output (``labels/auto.json``); no person can take it.
 AUTO_CODER = "auto"
 _CODER_RE = re.compile(CODER_PATTERN)
+#: More frames than any video has (a day at 1,000 fps is 8.6e7); bounds every frame
+#: index so that a file claiming 10**30 is refused rather than exported.
+MAX_FRAMES: int = 2**31 - 1
 
 
 def now_iso() -> str:
@@ -56,7 +74,7 @@ def kind_for(onset: int, offset: int, fps: float, micro_max_seconds: float = MIC
 
 def valid_coder(name: str) -> bool:
     """Whether ``name`` can be used as a coder id (and so as a file name)."""
-    return bool(_CODER_RE.match(name or "")) and name != AUTO_CODER
+    return isinstance(name, str) and bool(_CODER_RE.fullmatch(name)) and name != AUTO_CODER
 
 
 @dataclass
@@ -79,6 +97,10 @@ class Segment:
         Peak intensity of the expression, 0..1.
     confidence : float, optional
         How sure the source is, 0..1.
+    uncertainty : float, optional
+        How much a coder's review of a proposal would teach, 0..1 (higher is
+        reviewed first); the spotter's is margin-based, see
+        :meth:`annotator.spotting.spotter.Spotter.spot_evidence`.
     status : str
         One of :data:`STATUSES`.
     source : str
@@ -98,6 +120,7 @@ class Segment:
     aus: list[str] = field(default_factory=list)
     intensity: float | None = None
     confidence: float | None = None
+    uncertainty: float | None = None
     status: str = "accepted"
     source: str = ""
     notes: str = ""
@@ -117,6 +140,8 @@ class Segment:
         """Raise ``ValueError`` naming the field when a value is out of its domain."""
         if self.onset < 0:
             raise ValueError(f"onset must be >= 0, got {self.onset}")
+        if self.offset >= MAX_FRAMES:
+            raise ValueError(f"offset {self.offset} is not a frame of any video")
         if not (self.onset <= self.apex <= self.offset):
             raise ValueError(
                 f"onset <= apex <= offset is violated: {self.onset}, {self.apex}, {self.offset}"
@@ -128,9 +153,9 @@ class Segment:
         if self.status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}, got {self.status!r}")
         for au in self.aus:
-            if not _AU_RE.match(au):
+            if not isinstance(au, str) or not _AU_RE.fullmatch(au):
                 raise ValueError(f"aus: {au!r} is not a FACS action unit such as AU6, R12 or AU4+AU7")
-        for name in ("intensity", "confidence"):
+        for name in ("intensity", "confidence", "uncertainty"):
             value = getattr(self, name)
             if value is not None and not (0.0 <= float(value) <= 1.0):
                 raise ValueError(f"{name} must be within 0..1, got {value}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import AU_PATTERN, CODER_PATTERN, EMOTION_LABELS, KINDS, STATUSES
+from .model import AU_PATTERN, CODER_PATTERN, EMOTION_LABELS, KINDS, MAX_FRAMES, SHA256_PATTERN, STATUSES
 
 SCHEMA_NAME = "annotator.labels"
 SCHEMA_VERSION = 1
@@ -17,7 +17,7 @@ SCHEMA_FILENAME = f"labels.v{SCHEMA_VERSION}.schema.json"
 
 
 def _segment_schema() -> dict[str, Any]:
-    frame = {"type": "integer", "minimum": 0}
+    frame = {"type": "integer", "minimum": 0, "maximum": MAX_FRAMES - 1}
     unit = {"type": "number", "minimum": 0, "maximum": 1}
     return {
         "type": "object",
@@ -38,6 +38,7 @@ def _segment_schema() -> dict[str, Any]:
             "aus": {"type": "array", "items": {"type": "string", "pattern": AU_PATTERN}},
             "intensity": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
             "confidence": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+            "uncertainty": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
             "status": {"enum": list(STATUSES)},
             "source": {"type": "string"},
             "notes": {"type": "string"},
@@ -74,9 +75,9 @@ def labels_schema() -> dict[str, Any]:
                 "required": ["path", "sha256", "fps", "frames"],
                 "properties": {
                     "path": {"type": "string"},
-                    "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                    "sha256": {"type": "string", "pattern": SHA256_PATTERN},
                     "fps": {"type": "number", "exclusiveMinimum": 0},
-                    "frames": {"type": "integer", "minimum": 0},
+                    "frames": {"type": "integer", "minimum": 1, "maximum": MAX_FRAMES},
                 },
             },
             "micro_max_seconds": {"type": "number", "exclusiveMinimum": 0},

@@ -19,7 +19,6 @@ Frame counts, rates, sizes and times come from a demux-only index
 
 from __future__ import annotations
 
-import operator
 import os
 import threading
 from collections import OrderedDict
@@ -33,6 +32,8 @@ import numpy as np
 from ..errors import VideoError
 from ..io import atomic_write_text, sha256_file
 from .decoder import Decoder, to_rgb
+from .frames import FrameSource
+from .images import ImageSequence, is_image_source
 from .index import VideoIndex, cache_root, check_file, video_key
 from .probe import load_or_build_index
 from .proxy import FramePack, write_pack
@@ -40,43 +41,64 @@ from .proxy import FramePack, write_pack
 ProxyMode = Literal["auto"] | bool
 
 
-def open_video(path: str | os.PathLike, *, proxy: ProxyMode = "auto", cache_frames: int = 16) -> VideoSource:
-    """Open a video for frame-exact random access.
+def open_video(
+    path: str | os.PathLike,
+    *,
+    proxy: ProxyMode = "auto",
+    cache_frames: int = 16,
+    fps: float | None = None,
+) -> FrameSource:
+    """Open a video, a photo or a folder of numbered frames for frame-exact random access.
 
     Parameters
     ----------
     path : str or os.PathLike
-        Any file FFmpeg reads (MP4/MOV, MKV/WebM, AVI, …).
+        Any video file FFmpeg reads (MP4/MOV, MKV/WebM, AVI, …), an image
+        (JPEG, PNG, BMP, TIFF), or a folder of numbered images (see :mod:`.images`).
     proxy : {"auto", True, False}
-        ``"auto"`` reads from a proxy when one was built before, and otherwise
-        decodes the original (it never builds one implicitly); ``True`` builds the
-        proxy now if missing (one sequential decode); ``False`` never uses one.
+        Videos only: ``"auto"`` reads from a proxy when one was built before, and
+        otherwise decodes the original (it never builds one implicitly); ``True``
+        builds the proxy now if missing (one sequential decode); ``False`` never
+        uses one.  Images need none.
     cache_frames : int
         How many recent RGB frames to keep in memory.
+    fps : float, optional
+        Photos and frame folders only: their frame rate (default 1 for a photo,
+        30 for a folder).  A video file keeps the times of its own stream.
 
     Returns
     -------
-    VideoSource
+    FrameSource
+        A :class:`VideoSource` for a video file, an :class:`~.images.ImageSequence`
+        for a photo or a folder; both the same lazy ``(T, H, W, 3)`` uint8 array.
 
     Raises
     ------
     VideoError
-        When the file is missing, empty, not a video, has no video stream, or is
-        truncated.
+        When the file is missing, empty, not a video or image, has no video
+        stream, or is truncated; for a folder, see :func:`.images.scan_folder`.
+    ValueError
+        For an unknown ``proxy`` mode, or ``fps`` given for a video file.
     """
+    if proxy not in ("auto", True, False):
+        raise ValueError(f"proxy must be 'auto', True or False, not {proxy!r}")
+    if is_image_source(path):
+        return ImageSequence(path, fps=fps, cache_frames=cache_frames)
+    if fps is not None:
+        raise ValueError(f"{path}: fps applies to photos and frame folders; a video file keeps its own timestamps")
     return VideoSource(path, proxy=proxy, cache_frames=cache_frames)
 
 
-class VideoSource:
-    """A video as a lazy, read-only ``(T, H, W, 3)`` uint8 RGB array.
+class VideoSource(FrameSource):
+    """A video file as a lazy, read-only ``(T, H, W, 3)`` uint8 RGB array.
 
-    Indexing follows numpy on the first axis: ``v[i]`` (negative allowed) is one
-    H×W×3 frame, ``v[a:b]`` and ``v[[i, j]]`` stack frames, and tuple keys such
-    as ``v[i, ...]`` or ``v[i, :, :, :]`` (what napari's Image layer sends) apply
-    the remaining axes to the frames.  Single frames are returned read-only
-    because they are shared with the cache; copy them to draw on them.
-    Converting the whole object with ``np.asarray`` raises, so that nothing
-    decodes a whole video by accident; ``v[:]`` does it on purpose.
+    Indexing follows numpy exactly, on every axis (see :class:`.frames.FrameSource`):
+    ``v[i]`` (negative allowed) is one H×W×3 frame, ``v[a:b:s]`` and ``v[[i, j]]``
+    stack frames, and trailing keys such as ``v[i, ...]`` or ``v[2:4, :10, :10]``
+    apply to the frames as they would to ``np.stack(frames)``.  Single frames are
+    returned read-only because they are shared with the cache; copy them to draw
+    on them.  Converting the whole object with ``np.asarray`` raises, so that
+    nothing decodes a whole video by accident; ``v[:]`` does it on purpose.
 
     Safe to use from several threads: frame access is serialised by a lock.
 
@@ -103,9 +125,6 @@ class VideoSource:
     width, height : int
         Size of the upright frames.
     """
-
-    dtype = np.dtype(np.uint8)
-    ndim = 4
 
     def __init__(self, path: str | os.PathLike, *, proxy: ProxyMode = "auto", cache_frames: int = 16):
         if proxy not in ("auto", True, False):
@@ -141,24 +160,6 @@ class VideoSource:
 
     def __len__(self) -> int:
         return self._index.n_frames
-
-    @property
-    def frame_shape(self) -> tuple[int, int, int]:
-        """``(H, W, 3)`` of one upright frame."""
-        return (self.height, self.width, 3)
-
-    @property
-    def shape(self) -> tuple[int, int, int, int]:
-        """``(T, H, W, 3)``."""
-        return (len(self), self.height, self.width, 3)
-
-    @property
-    def size(self) -> int:
-        return int(np.prod(self.shape))
-
-    @property
-    def nbytes(self) -> int:
-        return self.size
 
     @property
     def timestamps(self) -> np.ndarray:
@@ -199,61 +200,12 @@ class VideoSource:
                 pass  # a read-only cache only costs the hash next time
         return digest
 
-    def __array__(self, dtype=None, copy=None):
-        raise TypeError(
-            f"{self.path}: converting a VideoSource to an array would decode all "
-            f"{len(self)} frames; index it instead (v[i], or v[:] to load everything)"
-        )
-
-    def __getitem__(self, key) -> np.ndarray:
-        if isinstance(key, tuple):
-            if not key:
-                return self[:]
-            first, rest = key[0], key[1:]
-            if first is Ellipsis:
-                # ``...`` may stand for the time axis itself: load all, let numpy apply it.
-                return self[:][key]
-        else:
-            first, rest = key, ()
-        if isinstance(first, slice):
-            out = self._stack(range(*first.indices(len(self))))
-        elif isinstance(first, (list, np.ndarray)):
-            idx = np.asarray(first)
-            if idx.dtype == bool:
-                if idx.shape != (len(self),):
-                    raise IndexError(f"boolean index of shape {idx.shape} for {len(self)} frames")
-                idx = np.flatnonzero(idx)
-            elif idx.size and not np.issubdtype(idx.dtype, np.integer):
-                raise IndexError(f"frame indices must be integers, not {idx.dtype}")
-            out = self._stack([self._normalize(int(i)) for i in idx.ravel()]).reshape(idx.shape + self.frame_shape)
-        else:
-            try:
-                i = operator.index(first)
-            except TypeError:
-                raise IndexError(f"cannot index a VideoSource with {first!r}") from None
-            out = self._frame(self._normalize(i))
-        return out[rest] if rest else out
-
-    def __iter__(self) -> Iterator[np.ndarray]:
-        for _, rgb in self.iter_frames():
-            yield rgb
-
     def __repr__(self) -> str:
-        proxy = ", proxy" if self._pack is not None else ""
-        return (
-            f"VideoSource({os.fspath(self.path)!r}, {len(self)} frames, {self.width}×{self.height}, "
-            f"{self.fps:.3f} fps, {self.codec}{proxy})"
-        )
+        return self._describe() + (", proxy)" if self._pack is not None else ")")
 
     def __reduce__(self):
         # Dask workers get a fresh handle on the same file, not the live decoder.
         return (_reopen, (os.fspath(self.path), self._proxy_mode, self._cache_size))
-
-    def __enter__(self) -> VideoSource:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     def close(self) -> None:
         """Release the decoder, the proxy file and the cache; later reads raise."""
@@ -268,13 +220,6 @@ class VideoSource:
             self._cache.clear()
 
     # -- frame access -------------------------------------------------------------------
-
-    def _normalize(self, i: int) -> int:
-        n = len(self)
-        j = i + n if i < 0 else i
-        if not 0 <= j < n:
-            raise IndexError(f"frame {i} out of range for a video of {n} frames")
-        return j
 
     def _check_open(self) -> None:
         if self._closed:
@@ -329,15 +274,6 @@ class VideoSource:
                 f"{self.width}×{self.height}; size changes mid-stream are not supported",
             )
         return rgb
-
-    def _stack(self, indices) -> np.ndarray:
-        indices = list(indices)
-        out = np.empty((len(indices), *self.frame_shape), np.uint8)
-        # Ascending order lets the live decoder run forward instead of seeking.
-        order = sorted(range(len(indices)), key=indices.__getitem__)
-        for pos in order:
-            out[pos] = self._frame(indices[pos])
-        return out
 
     def iter_frames(self, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, np.ndarray]]:
         """Yield ``(index, rgb)`` for frames ``start … stop-1`` in one forward pass.

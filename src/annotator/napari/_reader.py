@@ -1,7 +1,10 @@
-"""napari reader: a video file, or an annotator session directory.
+"""napari reader: a video file, a photo, a folder of numbered frames, or a session.
 
 ``napari_get_reader`` returns a callable or ``None`` and never raises: files
-that are not ours are declined so other readers can try them.
+that are not ours are declined so other readers can try them.  A folder is
+taken when it is a session, or when everything in it (dot-files aside) has an
+image suffix; whether its numbering holds is checked on reading, where a bad
+frame gets its one-line error.
 """
 
 from __future__ import annotations
@@ -15,15 +18,24 @@ from ..session import SESSION_FILE, VIDEO_SUFFIXES
 LayerData = tuple[Any, dict[str, Any], str]
 
 
+def _is_frame_folder(p: Path) -> bool:
+    from ..media import IMAGE_SUFFIXES
+
+    names = [e for e in p.iterdir() if not e.name.startswith(".")]
+    return bool(names) and all(e.suffix.lower() in IMAGE_SUFFIXES and not e.is_dir() for e in names)
+
+
 def _our_path(path: str | os.PathLike) -> bool:
+    from ..media import IMAGE_SUFFIXES
+
     p = Path(path)
     if p.is_dir():
-        return (p / SESSION_FILE).is_file()
-    return p.suffix.lower() in VIDEO_SUFFIXES
+        return (p / SESSION_FILE).is_file() or _is_frame_folder(p)
+    return p.suffix.lower() in VIDEO_SUFFIXES + IMAGE_SUFFIXES
 
 
 def napari_get_reader(path: str | os.PathLike | list) -> Callable[[Any], list[LayerData]] | None:
-    """Return :func:`read` when ``path`` is a video or a session, else ``None``."""
+    """Return :func:`read` when ``path`` is a video, photo, frame folder or session, else ``None``."""
     try:
         paths = path if isinstance(path, (list, tuple)) else [path]
         if not paths or not all(isinstance(p, (str, os.PathLike)) and _our_path(p) for p in paths):
@@ -34,7 +46,7 @@ def napari_get_reader(path: str | os.PathLike | list) -> Callable[[Any], list[La
 
 
 def read(path: str | os.PathLike | list) -> list[LayerData]:
-    """Layer data for a video (lazy, frame-exact Image layer) or a session."""
+    """Layer data for a video, photo or frame folder (lazy, frame-exact Image layer) or a session."""
     from .layers import video_layer_data
 
     paths = path if isinstance(path, (list, tuple)) else [path]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import AnnotatorError
-from ..io import user_dir
+from ..io import config_dir as _user_config_dir
 from ..labels.model import EMOTIONS
 
 
@@ -64,8 +64,8 @@ ACTIONS: tuple[str, ...] = tuple(s.action for s in DEFAULT_SHORTCUTS)
 
 
 def config_dir() -> Path:
-    """``$ANNOTATOR_CONFIG``, else ``$XDG_CONFIG_HOME/annotator``, else ``~/.config/annotator``."""
-    return user_dir("ANNOTATOR_CONFIG", "XDG_CONFIG_HOME", ".config")
+    """``$ANNOTATOR_CONFIG``, else the user config folder (``~/.config/annotator`` on Linux)."""
+    return _user_config_dir()
 
 
 def settings_path() -> Path:

@@ -59,7 +59,8 @@ def video_layer_data(path: str | os.PathLike) -> list[LayerData]:
         video_path = path
         candidate = default_session_dir(path)
         session_dir = candidate if is_session_dir(candidate) else None
-    video = open_video(video_path)
+    # Through the session when there is one: a frame folder opens at its recorded rate.
+    video = Session.open(session_dir).open_video() if session_dir else open_video(video_path)
     raw_bytes = len(video) * video.width * video.height * 3
     if not video.has_proxy and raw_bytes <= PROXY_MAX_RAW_BYTES:
         _build_proxy_in_background(video)

@@ -14,7 +14,10 @@ hide either part (:meth:`FrameOverlays.show_parts`).
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -110,11 +113,21 @@ class FrameOverlays:
         Loaded tracks (``face_landmarks`` [T, 478, 3], ``pose_landmarks`` [T, 33, 4] or None).
     min_visibility : float
         Pose landmarks below this visibility are not drawn.
+    prepare_layer : callable, optional
+        Called with each new layer.  The workbench passes its speed-ups, which
+        reach into napari's privates and so live in ``annotator._qt._napari_compat``.
+    quiet_update : callable, optional
+        ``quiet_update(layer)`` is a context manager around each data update that
+        blocks the viewer's reactions to it.  Default: the public emitters only.
     """
 
-    def __init__(self, tracks, *, min_visibility: float = 0.5):
+    def __init__(self, tracks, *, min_visibility: float = 0.5,
+                 prepare_layer: Callable[[Any], object] | None = None,
+                 quiet_update: Callable[[Any], AbstractContextManager] | None = None):
         self.tracks = tracks
         self.min_visibility = float(min_visibility)
+        self._prepare_layer = prepare_layer
+        self._quiet_update = quiet_update or _public_quiet_update
         # Whole arrays are loaded once: a per-frame zarr read would cost more than the drawing.
         self._face = tracks.face_landmarks
         self._face_present = tracks.face_present
@@ -164,10 +177,8 @@ class FrameOverlays:
         )
         for layer in self.layers:
             layer.metadata["annotator_overlay"] = True
-            # A thumbnail of one frame's lines is worth nothing, and redrawing it
-            # vector by vector was a third of each frame step.
-            layer._update_thumbnail = _no_thumbnail
-            _skip_unmoved_update_draw(layer)
+            if self._prepare_layer is not None:
+                self._prepare_layer(layer)
             # A hidden layer is not fed; showing it again brings it up to date.
             layer.events.visible.connect(self._on_visible)
         self.update(frame, force=True)
@@ -211,14 +222,12 @@ class FrameOverlays:
 
         The overlays lie on the video, so the viewer's reactions are pure cost
         on every frame step: to ``events.data``, recomputing every layer's extent
-        and the dims ranges; to ``_extent_augmented``, dropping the layer list's
-        cached extent, which the next step then recomputed over every layer.
+        and the dims ranges (and, in the workbench, to the layer list's cached
+        extent, which the next step then recomputed over every layer).
         """
         if layer is None or not layer.visible:
             return
-        # ``events`` itself relays every layer event to the layer list, which
-        # repaints the layer's row; new points are nothing the list shows.
-        with layer.events.data.blocker(), layer.events._extent_augmented.blocker(), layer.events.blocker():
+        with self._quiet_update(layer):
             layer.data = values
 
     def _on_visible(self, event) -> None:
@@ -232,32 +241,12 @@ class FrameOverlays:
         self.points = self.lines = None
 
 
-def _skip_unmoved_update_draw(layer) -> None:
-    """Let ``layer`` skip napari's per-draw ``_update_draw`` while the camera stands still.
-
-    napari calls it on every layer at every draw to note the zoom and the view's
-    corners (for multiscale images).  For Points and Vectors it only records
-    them, yet each call rebuilds transforms and the layer's extent, which every
-    new frame of data has dropped: 0.6-0.9 ms a step for the two overlays.  The
-    call goes through whenever the zoom, the view or the canvas changes.
-    """
-    original = getattr(layer, "_update_draw", None)
-    if not callable(original):  # napari moved it: nothing to save
-        return
-    last = {}
-
-    def update_draw(*args, **kwargs):
-        values = (*args, *kwargs.values())
-        key = (tuple(kwargs), *(v.tobytes() if isinstance(v, np.ndarray) else v for v in values))
-        if last.get("key") != key:
-            last["key"] = key
-            original(*args, **kwargs)
-
-    layer._update_draw = update_draw
-
-
-def _no_thumbnail(*args, **kwargs) -> None:
-    return None
+@contextlib.contextmanager
+def _public_quiet_update(layer):
+    # ``events`` itself relays every layer event to the layer list, which
+    # repaints the layer's row; new points are nothing the list shows.
+    with layer.events.data.blocker(), layer.events.blocker():
+        yield
 
 
 def _rgba(hex_color: str) -> tuple[float, float, float, float]:

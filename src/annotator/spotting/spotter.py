@@ -5,37 +5,40 @@ The pipeline, per video:
 1. a robust baseline per AU channel (a rolling median over several seconds,
    computed on a decimated signal so an hour of tracks stays fast) is
    subtracted, so resting asymmetries and slow drifts are not expressions;
-2. each channel is scaled by its own noise level (MAD of frame-to-frame
-   differences, with a floor), giving comparable z-like units;
+2. each channel is scaled by its own noise level (MAD of the deviations,
+   with a floor), giving comparable z-like units;
 3. blink frames mask the eye channels, fast head rotation and speech-like
    mouth oscillation mask what they contaminate, frames without a face count
    as nothing;
-4. the evidence curve (mean of the two strongest channels) is thresholded
-   with hysteresis; each peak's onset and offset are where it falls back
-   to a fraction of its height;
-5. the apex's AU pattern is scored against the EMFACS prototypes and turned
-   into probabilities over the seven emotions.
+4. the evidence curve (mean of the two strongest channels) is thresholded by
+   peak prominence; each peak's onset and offset are where it falls back to a
+   fraction of its height, and its apex is the first frame of the plateau
+   (FACS: the peak reached and held) on the unsmoothed evidence;
+5. the apex's AU pattern (:func:`apex_features`) goes through the EMFACS rules
+   of :mod:`annotator.features.expression`.
+
+:class:`Spotter` is a scikit-learn estimator over whole videos: ``X`` is a
+list of :class:`~annotator.features.aus.AUFeatures` (one per video), ``y`` a
+list of lists of :class:`~annotator.labels.model.Segment` (each video's truth).
+``fit`` calibrates the threshold, the emotion temperature and the confidence
+from labelled videos; ``predict`` gives each video's proposals; ``score`` is the
+MEGC F1 (IoU >= 0.5) pooled over the videos.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
+from sklearn.base import BaseEstimator
 
-from ..features.aus import (
-    ALTERNATIVES,
-    BLINK_AU,
-    CHANNEL_AU,
-    PROTOTYPES,
-    SPEECH_AUS,
-    AUFeatures,
-    channel_names,
-)
-from ..labels.model import EMOTIONS, MICRO_MAX_SECONDS, Segment, kind_for, now_iso
+from ..features.aus import BLINK_AU, CHANNEL_AU, SPEECH_AUS, AUFeatures, channel_names
+from ..features.expression import PROPOSAL_LABELS, activations_from_z, emfacs_degrees, emotion_distribution
+from ..labels.model import MICRO_MAX_SECONDS, Segment, kind_for, now_iso
+from .apex import apex_features, plateau_apex, raw_evidence
 
 SPOTTER_ID = "annotator-spotter"
-SPOTTER_VERSION = "1"
+SPOTTER_VERSION = "2"
+
+__all__ = ["PROPOSAL_LABELS", "Spotter", "apex_features", "plateau_apex", "raw_evidence", "rolling_median"]
 
 _EYE_AUS = ("AU5", "AU6", "AU7")
 
@@ -77,11 +80,13 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
 
 
-@dataclass
-class Spotter:
-    """Find expression intervals in AU features.
+class Spotter(BaseEstimator):
+    """Find expression intervals in AU features; a scikit-learn estimator over videos.
 
-    Parameters follow scikit-learn's convention: ``__init__`` only stores them.
+    ``__init__`` only stores the parameters.  An unfitted spotter uses them as
+    its prior; :meth:`fit` replaces the threshold, the temperature and the
+    confidence slope by values calibrated on labelled videos (the fitted
+    attributes end in ``_``).
 
     Parameters
     ----------
@@ -89,13 +94,15 @@ class Spotter:
         Window of the rolling-median baseline.  Expressions much longer than
         half of it fade into the baseline.
     threshold : float
-        Peak evidence, in noise units, a candidate must reach.
+        Peak prominence, in noise units, a candidate must reach.
     low_threshold : float
-        Evidence level at which a candidate's hysteresis region ends.
+        Evidence level at which a candidate's interval ends.
     edge_fraction : float
-        Onset and offset are where evidence falls to this fraction of the peak.
-    apex_fraction : float
-        The apex is the first frame whose evidence reaches this fraction of the peak.
+        Onset and offset are where evidence falls to this fraction of the way
+        from the valley to the peak.
+    hold_fraction : float
+        Frames within this fraction of the rise (at most one noise unit) below
+        the peak make the plateau whose first frame is the apex.
     min_seconds : float
         Shortest expression (a micro-expression lasts at least 1/25 s).
     max_seconds : float
@@ -110,22 +117,100 @@ class Spotter:
     micro_max_seconds : float
         Longest micro-expression.
     temperature : float
-        Softness of the emotion probabilities.
+        Softness of the emotion probabilities (rule degrees are 0..1).
+    confidence_slope : float
+        Steepness of the event probability in ``log(prominence / threshold)``.
+    threshold_factors : tuple of float
+        Multiples of ``threshold`` that :meth:`fit` tries.
+    source : str
+        The ``source`` written into each proposal.
+
+    Attributes
+    ----------
+    threshold_, temperature_, confidence_slope_, confidence_offset_ : float
+        Calibrated by :meth:`fit`.
+    train_f1_ : float
+        MEGC F1 on the training videos at ``threshold_``.
     """
 
-    baseline_seconds: float = 6.0
-    threshold: float = 6.0
-    low_threshold: float = 2.0
-    edge_fraction: float = 0.15
-    apex_fraction: float = 0.9
-    min_seconds: float = 1 / 25
-    max_seconds: float = 4.0
-    noise_floor: float = 0.02
-    head_speed_limit: float = 90.0
-    head_angle_limit: float = 12.0
-    micro_max_seconds: float = MICRO_MAX_SECONDS
-    temperature: float = 0.35
-    source: str = field(default=f"{SPOTTER_ID}/{SPOTTER_VERSION}")
+    def __init__(
+        self,
+        baseline_seconds: float = 6.0,
+        threshold: float = 6.0,
+        low_threshold: float = 2.0,
+        edge_fraction: float = 0.15,
+        hold_fraction: float = 0.1,
+        min_seconds: float = 1 / 25,
+        max_seconds: float = 4.0,
+        noise_floor: float = 0.02,
+        head_speed_limit: float = 90.0,
+        head_angle_limit: float = 12.0,
+        micro_max_seconds: float = MICRO_MAX_SECONDS,
+        temperature: float = 0.15,
+        confidence_slope: float = 2.0,
+        threshold_factors: tuple = (0.6, 0.8, 1.0, 1.25, 1.6, 2.0),
+        source: str = f"{SPOTTER_ID}/{SPOTTER_VERSION}",
+    ):
+        self.baseline_seconds = baseline_seconds
+        self.threshold = threshold
+        self.low_threshold = low_threshold
+        self.edge_fraction = edge_fraction
+        self.hold_fraction = hold_fraction
+        self.min_seconds = min_seconds
+        self.max_seconds = max_seconds
+        self.noise_floor = noise_floor
+        self.head_speed_limit = head_speed_limit
+        self.head_angle_limit = head_angle_limit
+        self.micro_max_seconds = micro_max_seconds
+        self.temperature = temperature
+        self.confidence_slope = confidence_slope
+        self.threshold_factors = threshold_factors
+        self.source = source
+
+    # the prior until fit() calibrates
+    def _param(self, name: str) -> float:
+        return getattr(self, name + "_", getattr(self, name))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        tags.requires_fit = False  # the parameters are a working prior
+        return tags
+
+    # -- the estimator API ----------------------------------------------------------
+    def fit(self, X, y):
+        """Calibrate on labelled videos.
+
+        Parameters
+        ----------
+        X : list of AUFeatures
+            One per video.
+        y : list of list of Segment
+            Each video's truth (rejected segments are ignored).
+
+        Returns
+        -------
+        self
+        """
+        from .calibrate import calibrate
+
+        X, y = _check_xy(X, y)
+        for name, value in calibrate(self, X, y).items():
+            setattr(self, name, value)
+        return self
+
+    def predict(self, X) -> list[list[Segment]]:
+        """Proposals for each video of ``X`` (a list of AUFeatures)."""
+        return [self.spot(f) for f in _check_x(X)]
+
+    def score(self, X, y) -> float:
+        """MEGC spotting F1 (interval IoU >= 0.5), pooled over the videos; 1.0 when both are empty."""
+        from .metrics import evaluate
+
+        X, y = _check_xy(X, y)
+        pred = self.predict(X)
+        f1 = evaluate(dict(enumerate(y)), dict(enumerate(pred)))["all"].f1
+        return 1.0 if f1 is None else float(f1)
 
     # -- evidence ------------------------------------------------------------------
     def evidence(self, features: AUFeatures) -> tuple[np.ndarray, np.ndarray]:
@@ -157,7 +242,7 @@ class Spotter:
 
         # blinks: the lids close fast and the eye and brow channels follow
         blink = z[:, blink_cols].max(axis=1)
-        blinking = blink > self.threshold
+        blinking = blink > self.threshold  # the prior: blinks do not depend on calibration
         if blinking.any():
             grow = max(1, int(round(0.05 * fps)))
             blinking = np.convolve(blinking, np.ones(2 * grow + 1), mode="same") > 0
@@ -203,16 +288,23 @@ class Spotter:
         return out
 
     # -- intervals -----------------------------------------------------------------
-    def intervals(self, e: np.ndarray, present: np.ndarray, fps: float) -> list[tuple[int, int, int, float]]:
-        """``(onset, apex, offset, peak)`` for each peak of the evidence curve.
+    def intervals(
+        self, e: np.ndarray, present: np.ndarray, fps: float, *,
+        raw: np.ndarray | None = None, threshold: float | None = None,
+    ) -> list[tuple[int, int, int, float, float]]:
+        """``(onset, apex, offset, peak, prominence)`` for each peak of the evidence curve.
 
         Peaks must stand out by ``threshold`` from the valleys around them
         (their prominence), so two events close in time stay apart.  Onset and
         offset are where the curve falls back to ``edge_fraction`` of the way
         from its valley to the peak, without crossing frames that have no face.
+        The apex is :func:`plateau_apex` of ``raw`` (the unsmoothed evidence,
+        whose plateau starts where the expression's does; smoothing delays it), or of ``e``.
         """
         from scipy.signal import find_peaks
 
+        threshold = self._param("threshold") if threshold is None else threshold
+        raw = e if raw is None else raw
         T = len(e)
         if T == 0:
             return []
@@ -221,89 +313,57 @@ class Spotter:
         reach = max(1, int(round(self.max_seconds * fps)))
         padded = np.concatenate([[0.0], e, [0.0]])
         peaks, props = find_peaks(
-            padded, height=self.threshold, prominence=self.threshold, wlen=2 * reach + 1,
+            padded, height=threshold, prominence=threshold, wlen=2 * reach + 1,
             distance=max(1, int(round(0.1 * fps))),
         )
-        out: list[tuple[int, int, int, float]] = []
-        for k, apex in enumerate(peaks - 1):
-            peak = float(e[apex])
+        out: list[tuple[int, int, int, float, float]] = []
+        for k, top in enumerate(peaks - 1):
+            peak = float(e[top])
+            prominence = float(props["prominences"][k])
             left_base = float(padded[props["left_bases"][k]])
             right_base = float(padded[props["right_bases"][k]])
             left_level = max(left_base + self.edge_fraction * (peak - left_base), self.low_threshold)
             right_level = max(right_base + self.edge_fraction * (peak - right_base), self.low_threshold)
-            onset = apex
-            while onset > 0 and apex - onset < reach and e[onset - 1] > left_level and present[onset - 1]:
+            onset = top
+            while onset > 0 and top - onset < reach and e[onset - 1] > left_level and present[onset - 1]:
                 onset -= 1
-            offset = apex
-            while offset < T - 1 and offset - apex < reach and e[offset + 1] > right_level and present[offset + 1]:
+            offset = top
+            while offset < T - 1 and offset - top < reach and e[offset + 1] > right_level and present[offset + 1]:
                 offset += 1
             n = offset - onset + 1
             if n < min_frames or n > max_frames:
                 continue
-            # FACS's apex is where the expression first reaches its peak; on a held
-            # expression the curve's maximum wanders along the plateau.
-            apex = onset + int(np.argmax(e[onset : apex + 1] >= self.apex_fraction * peak))
+            apex = plateau_apex(raw, onset, offset, self.hold_fraction)
             if out and onset <= out[-1][2]:
                 # two peaks of one event (no valley between them): keep one interval
                 prev = out[-1]
-                apex_, peak_ = (apex, peak) if peak > prev[3] else (prev[1], prev[3])
-                out[-1] = (min(prev[0], onset), apex_, max(prev[2], offset), peak_)
+                onset_, offset_ = min(prev[0], onset), max(prev[2], offset)
+                apex_ = plateau_apex(raw, onset_, offset_, self.hold_fraction)
+                out[-1] = (onset_, apex_, offset_, max(peak, prev[3]), max(prominence, prev[4]))
                 continue
-            out.append((int(onset), int(apex), int(offset), peak))
+            out.append((int(onset), int(apex), int(offset), peak, prominence))
         return out
 
     # -- emotion -------------------------------------------------------------------
     def emotion_probabilities(self, z_apex: np.ndarray, channels: tuple[str, ...]) -> np.ndarray:
-        """Probabilities ``[K, 7]`` over :data:`EMOTIONS` for ``K`` apex AU patterns ``[K, C]``.
+        """Probabilities ``[K, 8]`` over :data:`PROPOSAL_LABELS` for ``K`` apex AU patterns ``[K, C]``.
 
-        Each action unit's activation is ``tanh(z / 8)`` averaged over its sides.
-        An emotion scores the mean activation of its prototype's units, less a
-        penalty for active units outside it; contempt scores the asymmetry of
-        AU12/AU14 (a symmetric smile is joy).  A softmax turns scores into
-        probabilities.
+        The EMFACS rules of :func:`annotator.features.expression.emfacs_degrees`
+        on the apex's activations, softened by the (calibrated) temperature;
+        the last column is "other" (no rule fits).
         """
-        z_apex = np.atleast_2d(np.asarray(z_apex, dtype=np.float64))
-        K = z_apex.shape[0]
-        col = {name: i for i, name in enumerate(channels)}
-        aus = list(dict.fromkeys(CHANNEL_AU[c] for c in channels))
-        au_i = {au: i for i, au in enumerate(aus)}
-        act = np.empty((K, len(aus)))
-        side = np.zeros((K, len(aus)))
-        for au, i in au_i.items():
-            cols = [col[c] for c in channel_names(au)]
-            vals = z_apex[:, cols]
-            act[:, i] = np.tanh(vals.mean(axis=1) / 8.0)
-            if len(cols) == 2:
-                side[:, i] = np.tanh(np.abs(vals[:, 0] - vals[:, 1]) / 8.0)
-        a = lambda au: act[:, au_i[au]] if au in au_i else np.zeros(K)  # noqa: E731
-        lateral = lambda au: side[:, au_i[au]] if au in au_i else np.zeros(K)  # noqa: E731
-        active = act > 0.25
-        n_active = np.maximum(1, active.sum(axis=1))
-        raw = {}
-        for emotion in EMOTIONS:
-            proto = PROTOTYPES[emotion]
-            alternatives = ALTERNATIVES.get(emotion, {})
-            support = np.mean(
-                [np.max([a(x) for x in alternatives.get(au, (au,))], axis=0) for au in proto], axis=0
-            )
-            inside = set(proto) | {x for alts in alternatives.values() for x in alts} | set(SPEECH_AUS)
-            outside = np.array([au not in inside for au in aus])
-            # present units outside the prototype speak against it
-            foreign = (act * active)[:, outside].sum(axis=1)
-            raw[emotion] = support - 0.25 * foreign / n_active
-        asym = 0.5 * (lateral("AU12") + lateral("AU14"))
-        raw["contempt"] = raw["contempt"] * 0.3 + asym
-        raw["joy"] = raw["joy"] - 0.5 * asym
-        # a mean over many units dilutes the long prototypes; anchor on their key units
-        raw["surprise"] = 0.5 * raw["surprise"] + 0.5 * np.minimum(a("AU1"), a("AU2"))
-        raw["fear"] = 0.5 * raw["fear"] + 0.5 * np.minimum.reduce([a("AU1"), a("AU4"), a("AU20") + 0.2])
-        scores = np.stack([raw[e] for e in EMOTIONS], axis=1) / self.temperature
-        scores = np.exp(scores - scores.max(axis=1, keepdims=True))
-        return scores / scores.sum(axis=1, keepdims=True)
+        degrees = emfacs_degrees(activations_from_z(z_apex, channels))
+        return emotion_distribution(degrees, self._param("temperature"))
 
     def emotion_scores(self, z_apex: np.ndarray, channels: tuple[str, ...]) -> dict[str, float]:
-        """Probabilities over :data:`EMOTIONS` for one apex AU pattern ``[C]``."""
-        return _rounded_scores(self.emotion_probabilities(z_apex[None, :], channels)[0])
+        """Probabilities over :data:`PROPOSAL_LABELS` for one apex AU pattern ``[C]``."""
+        return _rounded_scores(self.emotion_probabilities(np.asarray(z_apex)[None, :], channels)[0])
+
+    def event_probability(self, prominence: np.ndarray) -> np.ndarray:
+        """How likely a peak of this prominence is a real expression (logistic in its log ratio to the threshold)."""
+        ratio = np.log(np.maximum(np.asarray(prominence, dtype=np.float64), 1e-9) / self._param("threshold"))
+        offset = getattr(self, "confidence_offset_", 0.0)
+        return 1.0 / (1.0 + np.exp(-(self._param("confidence_slope") * ratio + offset)))
 
     @staticmethod
     def apex_aus(z_apex: np.ndarray, channels: tuple[str, ...], threshold: float = 4.0) -> list[str]:
@@ -326,7 +386,7 @@ class Spotter:
                     out.append(au)
                 else:
                     out.append(names[int(np.argmax(strong))])
-        return out
+        return sorted(out, key=lambda a: int(a.lstrip("LRAU")))
 
     # -- all together ----------------------------------------------------------------
     def spot(self, features: AUFeatures) -> list[Segment]:
@@ -334,39 +394,59 @@ class Spotter:
         return self.spot_evidence(features, *self.evidence(features))
 
     def spot_evidence(self, features: AUFeatures, z: np.ndarray, e: np.ndarray) -> list[Segment]:
-        """Proposals from evidence already computed by :meth:`evidence` (``z``, ``e``)."""
+        """Proposals from evidence already computed by :meth:`evidence` (``z``, ``e``).
+
+        Each proposal's ``confidence`` is the probability that it is right:
+        that the peak is a real expression (:meth:`event_probability`) times
+        the probability of its emotion.  Its ``uncertainty`` (margin sampling,
+        for least-confident-first review) is one minus the event probability
+        times the margin between the two likeliest emotions.
+        """
         fps = features.fps
         stamp = now_iso()
-        found = self.intervals(e, features.present, fps)
+        found = self.intervals(e, features.present, fps, raw=raw_evidence(z))
         if not found:
             return []
-        # the apex pattern: each channel's strongest value within a frame of the apex
-        z_apex = np.stack([z[max(on, ap - 1) : min(off, ap + 1) + 1].max(axis=0) for on, ap, off, _ in found])
+        z_apex = apex_features(z, [(on, ap, off) for on, ap, off, _, _ in found])
         probs = self.emotion_probabilities(z_apex, features.channels)
+        p_event = self.event_probability(np.array([f[4] for f in found]))
         out = []
-        for k, (onset, apex, offset, peak) in enumerate(found):
-            scores = _rounded_scores(probs[k])
-            confidence = float(1.0 / (1.0 + np.exp(-(peak - self.threshold) / (0.5 * self.threshold))))
-            out.append(
-                Segment(
-                    onset=int(onset),
-                    apex=int(apex),
-                    offset=int(offset),
-                    emotion=EMOTIONS[int(np.argmax(probs[k]))],
-                    kind=kind_for(onset, offset, fps, self.micro_max_seconds),
-                    emotion_scores=scores,
-                    aus=self.apex_aus(z_apex[k], features.channels),
-                    intensity=round(float(np.tanh(peak / 40.0)), 4),
-                    confidence=round(confidence, 4),
-                    status="proposed",
-                    source=self.source,
-                    created=stamp,
-                    modified=stamp,
-                )
-            )
+        for k, (onset, apex, offset, peak, _) in enumerate(found):
+            ranked = np.sort(probs[k])[::-1]
+            out.append(Segment(
+                onset=int(onset),
+                apex=int(apex),
+                offset=int(offset),
+                emotion=PROPOSAL_LABELS[int(np.argmax(probs[k]))],
+                kind=kind_for(onset, offset, fps, self.micro_max_seconds),
+                emotion_scores=_rounded_scores(probs[k]),
+                aus=self.apex_aus(z_apex[k], features.channels),
+                intensity=round(float(np.tanh(peak / 40.0)), 4),
+                confidence=round(float(p_event[k] * ranked[0]), 4),
+                uncertainty=round(float(1.0 - p_event[k] * (ranked[0] - ranked[1])), 4),
+                status="proposed",
+                source=self.source,
+                created=stamp,
+                modified=stamp,
+            ))
         return out
 
 
+def _check_x(X) -> list[AUFeatures]:
+    X = list(X)
+    for f in X:
+        if not isinstance(f, AUFeatures):
+            raise TypeError(f"X must be a list of AUFeatures, one per video; got {type(f).__name__}")
+    return X
+
+
+def _check_xy(X, y) -> tuple[list[AUFeatures], list[list[Segment]]]:
+    X, y = _check_x(X), [list(segments) for segments in y]
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} videos but y has {len(y)} lists of segments")
+    return X, y
+
+
 def _rounded_scores(probs: np.ndarray) -> dict[str, float]:
-    """Emotion → probability, rounded as the labels file stores it."""
-    return {e: round(float(p), 4) for e, p in zip(EMOTIONS, probs)}
+    """Label → probability, rounded as the labels file stores it."""
+    return {e: round(float(p), 4) for e, p in zip(PROPOSAL_LABELS, probs)}

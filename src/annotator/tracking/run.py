@@ -50,6 +50,7 @@ Environment
 
 from __future__ import annotations
 
+import functools
 import os
 import queue
 import shutil
@@ -61,17 +62,14 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from ..errors import AnnotatorError, VideoError
+from ..errors import AnnotatorError, SessionError, TrackingError, VideoError
+from ..locks import TRACK, session_locks
 from .store import DEFAULT_CHUNK_FRAMES, DEFAULT_MIN_FACE_RUN, TrackWriter, block_range
 
 if TYPE_CHECKING:  # pragma: no cover
     from concurrent.futures import Executor
 
 CHUNK_FRAMES_ENV = "ANNOTATOR_CHUNK_FRAMES"
-
-
-class TrackingError(AnnotatorError):
-    """Tracking could not go on (a worker process died); finished blocks are kept."""
 
 
 class TrackingWarning(UserWarning):
@@ -177,6 +175,43 @@ def _drain(progress) -> list[tuple[int, int, int]]:
             return out
 
 
+def _worker_died(name: str | None, exitcode: int | None) -> str:
+    if exitcode == -9:
+        how = "was killed (SIGKILL: often the out-of-memory killer)"
+    else:
+        # The executor does not say how a worker ended: name the usual cause.
+        how = "died (killed? the out-of-memory killer does that)" if exitcode is None else f"died (exit code {exitcode})"
+    who = "a tracking worker" if name is None else f"tracking worker {name}"
+    return (
+        f"{who} {how}; the blocks finished so far are saved: run the same command "
+        "to resume (with fewer --workers if memory is short)"
+    )
+
+
+def _holding_session_locks(func):
+    """Run ``track_videos`` holding the tracking lock of every session it will write.
+
+    The locks are taken before any session is made, so two runs on one video
+    meet at the lock instead of racing to create, fill or delete the session.
+    """
+
+    @functools.wraps(func)
+    def wrapper(videos, out_dir=None, *args, **kwargs):
+        from concurrent.futures.process import BrokenProcessPool
+
+        from ..session import default_session_dir
+
+        roots = [default_session_dir(v, out_dir) for v in videos]
+        with session_locks(roots, TRACK):
+            try:
+                return func(videos, out_dir, *args, **kwargs)
+            except BrokenProcessPool:
+                # The executor cannot say which worker died or how; the advice is the same.
+                raise TrackingError(None, _worker_died(None, None)) from None
+
+    return wrapper
+
+
 # -- the command -------------------------------------------------------------------------------
 def _settings(session, frames: int, backend, pose: bool, chunk_frames: int, min_face_run: int) -> dict:
     from .face import mediapipe_version
@@ -202,8 +237,8 @@ def _settings(session, frames: int, backend, pose: bool, chunk_frames: int, min_
     }
 
 
-def _prepare(videos, out_dir, backend, pose, chunk_frames, min_face_run) -> list[_Job]:
-    from ..session import Session, default_session_dir
+def _prepare(videos, out_dir, backend, pose, chunk_frames, min_face_run, fps=None) -> list[_Job]:
+    from ..session import Session, default_session_dir, is_session_dir
 
     jobs: list[_Job] = []
     roots: dict[Path, Path] = {}
@@ -218,13 +253,22 @@ def _prepare(videos, out_dir, backend, pose, chunk_frames, min_face_run) -> list
                     continue  # the same video named twice
                 raise AnnotatorError(video, f"would share the session {root} with {roots[key]}; rename one or track them apart")
             roots[key] = video
-            existed = root.exists()
+            # The session lock may have made the folder already: a session exists once it has session.json.
+            existed = is_session_dir(root)
             # Session.create opens (validates) the video before making any directory.
-            session = Session.create(video, root)
+            session = Session.create(video, root, fps=fps)
             created_session = not existed
             if created_session:
                 created_roots.append(session.root)
             with session.open_video() as source:
+                # The frames come from session.json's video, which need not be the file named on the
+                # command line: it is what must match the recorded checksum.
+                if source.sha256 != session.sha256:
+                    raise SessionError(
+                        session.video_path,
+                        f"has changed since {session.root} was made from it (sha256 {session.sha256[:12]}…, now "
+                        f"{source.sha256[:12]}…); put the original back, or track this video into a new session with -o",
+                    )
                 frames = len(source)
                 if frames == 0:
                     raise VideoError(video, "has no frames")
@@ -232,6 +276,8 @@ def _prepare(videos, out_dir, backend, pose, chunk_frames, min_face_run) -> list
             settings = _settings(session, frames, backend, pose, chunk_frames, min_face_run)
             store_existed = session.tracks_path.exists()
             writer, status = TrackWriter.prepare(session.tracks_path, settings, times)
+            for note in getattr(writer, "repairs", ()):
+                warnings.warn(f"{session.tracks_path}: {note}", TrackingWarning, stacklevel=3)
             if status == "restarted":
                 warnings.warn(
                     f"{session.tracks_path}: partial tracks made with other settings were discarded; tracking again",
@@ -287,6 +333,7 @@ def _finish(job: _Job) -> None:
         warnings.warn(f"{job.video}: no face found in any frame; face/present is all False", TrackingWarning, stacklevel=3)
 
 
+@_holding_session_locks
 def track_videos(
     videos: list[Path],
     out_dir: Path | None = None,
@@ -299,6 +346,7 @@ def track_videos(
     min_face_run: int = DEFAULT_MIN_FACE_RUN,
     executor: "Executor | None" = None,
     on_progress: Callable[[int, int], None] | None = None,
+    fps: float | None = None,
 ) -> list:
     """Track face and body pose of each video into its session's ``tracks.zarr``.
 
@@ -331,6 +379,10 @@ def track_videos(
     on_progress : callable, optional
         Called as ``on_progress(frames_done, frames_total)`` (over all videos,
         resumed frames included) as frames are tracked; for GUIs and benchmarks.
+    fps : float, optional
+        Frame rate of photos and frame folders among ``videos`` (default 1 for a
+        photo, 30 for a folder; see :mod:`annotator.media.images`).  Video files
+        keep their own.
 
     Returns
     -------
@@ -367,7 +419,7 @@ def track_videos(
             TrackingWarning,
             stacklevel=2,
         )
-    jobs = _prepare(videos, out_dir, backend, pose, chunk_frames, min_face_run)
+    jobs = _prepare(videos, out_dir, backend, pose, chunk_frames, min_face_run, fps)
     todo = [j for j in jobs if j.status != "complete"]
     tasks = []
     for job in todo:
@@ -431,11 +483,7 @@ def track_videos(
     written: set[tuple[int, int]] = set()
     futures: dict = {}
     def died(job: _Job) -> TrackingError:
-        return TrackingError(
-            job.video,
-            "a tracking worker died (killed, or out of memory?); "
-            "the blocks written so far are kept: run the same command to resume",
-        )
+        return TrackingError(job.video, _worker_died(None, None))
 
     try:
         for task in tasks:

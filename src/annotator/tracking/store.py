@@ -31,6 +31,12 @@ Layout (``T`` frames; frame ``i`` is napari's slider index ``i``)::
                                               NaN where no body
       blocks_done       [B]          bool     bookkeeping for resuming: block b (frames
                                               b*chunk_frames ...) is written
+      block_checksums   [B, A, 32]   uint8    sha256 of each array's values in block b, written
+                                              just before its ``blocks_done`` marker; attribute
+                                              ``arrays`` names the A arrays in order (``time``
+                                              and every face/pose array).  Digests are over the
+                                              decoded values in C order, every NaN as the same
+                                              NaN (see :mod:`annotator.tracking.integrity`)
 
 With ``annotator track --no-pose`` the ``pose`` group is not written at all and
 the attribute ``pose_backend`` is ``null``.
@@ -66,10 +72,15 @@ Group attributes::
     warmup_frames            frames each block's detectors saw before its start
     min_face_run             shortest run of face frames kept (``track --min-face-run``)
     face_frames_removed      frames marked absent as phantom faces
+    block_checksums          "sha256": the store has ``block_checksums`` (absent in stores
+                             made before checksums, which stay readable but unverifiable)
     complete                 true only once every block is written (written last)
 
 Only a store with ``complete: true`` is a result; :func:`tracks_complete`
-checks it and :func:`load_tracks` reads it into numpy.
+checks it and :func:`load_tracks` reads it into numpy.  :func:`load_tracks`
+checks the structure on open and every block's checksum as it loads an array,
+and refuses a damaged store in one line; :func:`verify_tracks` checks
+everything (``annotator verify``); ``annotator track`` re-tracks damaged blocks.
 """
 
 from __future__ import annotations
@@ -85,6 +96,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import SessionError
+from .integrity import CHECKSUMS, DIGEST_SIZE, Problem, block_digests, check_blocks, check_structure, verified_read
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..session import Session
@@ -224,18 +236,25 @@ class TrackWriter:
             if attrs.get("video_sha256") != settings["video_sha256"]:
                 raise SessionError(path, "was made from another video; delete it to track again")
             diffs = [k for k in SETTINGS_KEYS if attrs.get(k) != settings.get(k)]
-            if attrs.get("complete") is True:
-                if diffs:
-                    raise SessionError(
-                        path,
-                        f"is already complete with other settings ({_describe_diffs(attrs, settings, diffs)}); "
-                        "delete it to track again",
-                    )
-                return cls(path, zarr.open_group(store=str(path), mode="r+"), attrs), "complete"
+            if attrs.get("complete") is True and diffs:
+                raise SessionError(
+                    path,
+                    f"is already complete with other settings ({_describe_diffs(attrs, settings, diffs)}); "
+                    "delete it to track again",
+                )
             if not diffs:
-                group = zarr.open_group(store=str(path), mode="r+")
                 _remove_partial_files(path)
-                return cls(path, group, attrs), "resumed"
+                writer = cls(path, zarr.open_group(store=str(path), mode="r+"), attrs)
+                try:
+                    repaired = _repair(writer, time)
+                except _Rebuild as rebuild:
+                    shutil.rmtree(path)
+                    writer = cls._create(path, settings, time)
+                    writer.repairs = [f"{rebuild}: it was made again from scratch"]
+                    return writer, "restarted"
+                if attrs.get("complete") is True and not repaired:
+                    return writer, "complete"
+                return writer, "resumed"
             # A partial store made another way holds nothing this run can reuse, and
             # the user asked for the new settings: start again rather than refuse.
             shutil.rmtree(path)
@@ -285,6 +304,7 @@ class TrackWriter:
                 "blocks_done", shape=(attrs["n_blocks"],), dtype="bool", chunks=(1,), fill_value=False,
                 dimension_names=("block",),
             )
+            _create_checksums(group, attrs)
             group.attrs.update(attrs)
             os.replace(tmp, path)
         except BaseException:
@@ -314,14 +334,20 @@ class TrackWriter:
         ``data`` holds ``face/present``, ``face/score``, ``face/landmarks``, ``face/blendshapes``,
         ``face/matrix`` and, with pose, ``pose/present`` and ``pose/landmarks``.
         """
+        import zarr
+
         start, stop = block_range(block, self.frames, self.chunk_frames)
         names = list(FACE_ARRAYS)
         keys = [f"face/{n}" for n in names] + ([f"pose/{n}" for n in POSE_ARRAYS] if self.pose else [])
-        for key in keys:
-            values = data[key]
-            if len(values) != stop - start:
-                raise ValueError(f"block {block}: {key} has {len(values)} frames, expected {stop - start}")
-            self.group[key][start:stop] = values
+        # Every chunk is written, even one equal to the fill value, so that a missing
+        # chunk file always means damage (zarr skips "empty" chunks by default).
+        with zarr.config.set({"array.write_empty_chunks": True}):
+            for key in keys:
+                values = data[key]
+                if len(values) != stop - start:
+                    raise ValueError(f"block {block}: {key} has {len(values)} frames, expected {stop - start}")
+                self.group[key][start:stop] = values
+        record_block_checksums(self.group, block, start, stop, data)
         # Only now: a kill before this line leaves the block to be redone.
         self.group["blocks_done"][block] = True
 
@@ -476,7 +502,7 @@ class Tracks:
                 values.setflags(write=False)
                 self._cache[attr] = values
             else:
-                values = np.asarray(self._group[key][:])
+                values = self._verified(key)
                 values.setflags(write=False)
                 self._cache[attr] = values
         return self._cache[attr]
@@ -489,6 +515,16 @@ class Tracks:
     face_matrix = property(lambda self: self._array("face_matrix"), doc="[T, 4, 4] float32")
     pose_present = property(lambda self: self._array("pose_present"), doc="[T] bool, or None without pose")
     pose_landmarks = property(lambda self: self._array("pose_landmarks"), doc="[T, 33, 4] float32, or None")
+
+    def _verified(self, key: str) -> np.ndarray:
+        """A whole array, each block checked against its recorded checksum."""
+        frames, chunk = self.n_frames, int(self.attrs["chunk_frames"])
+        values, problems = verified_read(
+            self._group, key, lambda b: block_range(b, frames, chunk), int(self.attrs["n_blocks"])
+        )
+        if problems:
+            raise SessionError(self.path, problems[0].message())
+        return values
 
     def frame(self, index: int) -> dict[str, Any]:
         """One frame's tracks (reads only what that frame needs unless already cached)."""
@@ -538,4 +574,152 @@ def load_tracks(session_or_path: "Session | str | os.PathLike", *, require_compl
         raise SessionError(path, f"unsupported tracks schema_version {attrs.get('schema_version')!r} (this annotator reads {', '.join(map(str, READABLE_VERSIONS))}); track the video again or upgrade annotator")
     if require_complete and attrs.get("complete") is not True:
         raise SessionError(path, "tracking did not finish; rerun `annotator track` on the video to resume it")
+    problems = store_problems(path, group, attrs, full=False)
+    if problems:
+        more = f" (and {len(problems) - 1} more: run `annotator verify`)" if len(problems) > 1 else ""
+        raise SessionError(path, problems[0].message() + more)
     return Tracks(path, group, attrs)
+
+
+# -- integrity: checksums, verification, repair ------------------------------------------------------
+#: Attributes every store has, with their types (``bool`` is checked before ``int``).
+_REQUIRED_ATTRS = {
+    "frames": int, "chunk_frames": int, "n_blocks": int, "fps": (int, float), "video_sha256": str,
+    "face_backend": str, "complete": bool,
+}
+
+
+class _Rebuild(Exception):
+    """The store's structure is damaged beyond re-tracking some blocks."""
+
+
+def _checksum_names(attrs: dict[str, Any]) -> list[str]:
+    pose = [f"pose/{n}" for n in POSE_ARRAYS] if attrs.get("pose_backend") is not None else []
+    return ["time", *(f"face/{n}" for n in FACE_ARRAYS), *pose]
+
+
+def _create_checksums(group, attrs: dict[str, Any]) -> None:
+    """The ``block_checksums`` array of a new store (see the layout above)."""
+    names = _checksum_names(attrs)
+    group.create_array(
+        CHECKSUMS, shape=(attrs["n_blocks"], len(names), DIGEST_SIZE), dtype="uint8",
+        chunks=(1, len(names), DIGEST_SIZE), fill_value=0, dimension_names=("block", "array", "byte"),
+        attributes={"arrays": names},
+    )
+    attrs[CHECKSUMS] = "sha256"
+
+
+def record_block_checksums(group, block: int, start: int, stop: int, data: dict[str, np.ndarray]) -> None:
+    """Write block ``block``'s digests (before its marker; a store without checksums is left so)."""
+    if CHECKSUMS not in group.attrs:
+        return
+    import zarr
+
+    sums = group[CHECKSUMS]
+    names = list(sums.attrs["arrays"])
+    values = {n: (np.asarray(group["time"][start:stop]) if n == "time" else np.asarray(data[n], group[n].dtype))
+              for n in names}
+    with zarr.config.set({"array.write_empty_chunks": True}):
+        sums[block] = block_digests(names, values)
+
+
+def _attr_problems(attrs: dict[str, Any]) -> list[Problem]:
+    for key, kind in _REQUIRED_ATTRS.items():
+        value = attrs.get(key)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            return [Problem(None, f"attribute {key} is missing or not a {getattr(kind, '__name__', 'number')}; "
+                                  "the store is damaged: rerun `annotator track` to make it again")]
+    if attrs["frames"] < 1 or attrs["chunk_frames"] < 1 or attrs["n_blocks"] != n_blocks(attrs["frames"], attrs["chunk_frames"]):
+        return [Problem(None, "attributes frames, chunk_frames and n_blocks disagree; the store is damaged: "
+                              "rerun `annotator track` to make it again")]
+    return []
+
+
+def _expected_arrays(attrs: dict[str, Any]) -> dict[str, tuple]:
+    frames, chunk, nb = int(attrs["frames"]), int(attrs["chunk_frames"]), int(attrs["n_blocks"])
+    expected = {"time": ((frames,), "float64", (chunk,)), "blocks_done": ((nb,), "bool", (1,))}
+    parts = [("face", FACE_ARRAYS)] + ([("pose", POSE_ARRAYS)] if attrs.get("pose_backend") is not None else [])
+    for gname, spec in parts:
+        for name, (tail, dtype, _dims) in spec.items():
+            expected[f"{gname}/{name}"] = ((frames, *tail), dtype, (chunk, *tail))
+    if attrs.get(CHECKSUMS) is not None:
+        a = len(_checksum_names(attrs))
+        expected[CHECKSUMS] = ((nb, a, DIGEST_SIZE), "uint8", (1, a, DIGEST_SIZE))
+    return expected
+
+
+def store_problems(path: Path, group, attrs: dict[str, Any], *, full: bool) -> list[Problem]:
+    """What is wrong with an opened store: structure always, every block's checksum when ``full``."""
+    problems = _attr_problems(attrs)
+    if problems:
+        return problems
+    frames, chunk = int(attrs["frames"]), int(attrs["chunk_frames"])
+
+    def blocks(b: int) -> tuple[int, int]:
+        return block_range(b, frames, chunk)
+
+    problems = check_structure(path, group, attrs, _expected_arrays(attrs), blocks)
+    if not full or any(p.block is None for p in problems):
+        return problems
+    done = np.asarray(group["blocks_done"][:], bool)
+    seen = {p.block for p in problems}
+    todo = [int(b) for b in np.flatnonzero(done) if int(b) not in seen]
+    return problems + check_blocks(group, todo, blocks, store=path)
+
+
+def _repair(writer: TrackWriter, time: np.ndarray) -> bool:
+    """Mark damaged blocks not done (they are tracked again); True when any were.
+
+    Raises ``_Rebuild`` when the structure itself is damaged.
+    """
+    import zarr
+
+    problems = store_problems(writer.path, writer.group, writer.attrs, full=True)
+    whole = [p for p in problems if p.block is None]
+    if whole:
+        raise _Rebuild(whole[0].text)
+    bad = sorted({p.block for p in problems})
+    if not bad:
+        return False
+    # Not complete first: a kill during the repair leaves a store that is resumed, never one
+    # that claims to be complete with blocks still damaged.
+    writer.group.attrs["complete"] = False
+    writer.attrs["complete"] = False
+    with zarr.config.set({"array.write_empty_chunks": True}):
+        for b in bad:
+            start, stop = block_range(b, writer.frames, writer.chunk_frames)
+            # Tracking a block again rewrites its tracks, not its times: those come from the video.
+            writer.group["time"][start:stop] = np.asarray(time[start:stop], np.float64)
+            writer.group["blocks_done"][b] = False
+    shown = "; ".join(p.message().split(";")[0] for p in problems[:3])
+    writer.repairs = [f"{len(bad)} damaged block(s) will be tracked again ({shown}{'; ...' if len(problems) > 3 else ''})"]
+    return True
+
+
+def verify_tracks(session_or_path: "Session | str | os.PathLike", *, full: bool = True) -> list[str]:
+    """Check a store; one line per problem (empty when it is sound and complete).
+
+    ``full`` decodes every block and compares its checksums (``annotator
+    verify``); without it only the structure is checked (``annotator info``).
+    Never raises for a damaged store.
+    """
+    import zarr
+
+    path = store_path(session_or_path)
+    if not path.is_dir():
+        return [f"{path}: no tracks yet; run `annotator track` on the video"]
+    try:
+        group = zarr.open_group(store=str(path), mode="r")
+        attrs = dict(group.attrs)
+    except Exception as exc:  # noqa: BLE001
+        return [f"{path}: unreadable tracks store ({' '.join(str(exc).split())[:120]}); delete it and rerun `annotator track`"]
+    if attrs.get("schema") != TRACKS_SCHEMA:
+        return [f"{path}: not an annotator tracks store (its attributes are missing or foreign); "
+                "delete it and rerun `annotator track`"]
+    if attrs.get("schema_version") != TRACKS_VERSION:
+        return [f"{path}: unsupported tracks schema_version {attrs.get('schema_version')!r}"]
+    lines = [p.line(path) for p in store_problems(path, group, attrs, full=full)]
+    if not lines and attrs.get("complete") is not True:
+        done = int(np.asarray(group["blocks_done"][:], bool).sum())
+        lines.append(f"{path}: tracking incomplete ({done}/{attrs['n_blocks']} blocks); rerun `annotator track` to resume")
+    return lines

@@ -1,0 +1,94 @@
+"""What :meth:`Spotter.fit` learns from labelled videos.
+
+Three things, each from the coders' truth and each with the prior kept when
+the data cannot say:
+
+* the peak threshold: the multiple of the prior threshold (from
+  ``threshold_factors``) with the best pooled MEGC F1, ties going to the one
+  nearest the prior;
+* the event probability behind each proposal's confidence: a logistic
+  regression of "hit a truth interval" on ``log(prominence / threshold)``;
+* the emotion temperature: the one that minimises the negative log
+  likelihood of the truth emotions of the hits (temperature scaling).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..features.expression import PROPOSAL_LABELS, activations_from_z, emfacs_degrees, emotion_distribution
+from ..labels.model import Segment
+from .apex import apex_features, raw_evidence
+from .metrics import match
+
+
+#: Temperatures tried by the calibration (rule degrees are 0..1).
+TEMPERATURES = np.geomspace(0.03, 1.0, 40)
+
+
+def _segments(found) -> list[Segment]:
+    return [Segment(onset=on, apex=ap, offset=off) for on, ap, off, _, _ in found]
+
+
+def calibrate(spotter: Any, X: list, y: list[list[Segment]]) -> dict[str, float]:
+    """The fitted attributes of ``spotter`` (a :class:`~.spotter.Spotter`) for videos ``X`` with truths ``y``.
+
+    ``X`` is a list of :class:`~annotator.features.aus.AUFeatures`; the spotter
+    is passed in (not imported) so this module stays below it.
+    """
+    truths = [[s for s in segs if s.status != "rejected"] for segs in y]
+    evidence = []
+    for f in X:
+        z, e = spotter.evidence(f)
+        evidence.append((f, z, e, raw_evidence(z)))
+
+    def run(threshold):
+        return [spotter.intervals(e, f.present, f.fps, raw=raw, threshold=threshold) for f, _, e, raw in evidence]
+
+    def f1(found) -> float:
+        hits = sum(len(match(t, _segments(p))) for t, p in zip(truths, found))
+        denom = sum(len(t) for t in truths) + sum(len(p) for p in found)
+        return 1.0 if denom == 0 else 2 * hits / denom
+
+    factors = sorted(spotter.threshold_factors, key=lambda k: abs(np.log(k)))  # nearest the prior first
+    best_f1, best_threshold, best_found = -1.0, spotter.threshold, None
+    for factor in factors:
+        threshold = spotter.threshold * factor
+        found = run(threshold)
+        score = f1(found)
+        if score > best_f1 + 1e-12:
+            best_f1, best_threshold, best_found = score, threshold, found
+
+    # hits and misses at the chosen threshold, for the confidence and the temperature
+    ratios, hit, patterns, targets = [], [], [], []
+    for (f, z, _, _), t, found in zip(evidence, truths, best_found):
+        pairs = {j: i for i, j, _ in match(t, _segments(found))}
+        for j, (on, ap, off, _, prominence) in enumerate(found):
+            ratios.append(np.log(max(prominence, 1e-9) / best_threshold))
+            hit.append(j in pairs)
+            if j in pairs:
+                emotion = t[pairs[j]].emotion
+                label = emotion if emotion in PROPOSAL_LABELS else "other"  # neutral: no rule fits
+                patterns.append(apex_features(z, [(on, ap, off)])[0])
+                targets.append(PROPOSAL_LABELS.index(label))
+                channels = f.channels
+
+    fitted = {"threshold_": float(best_threshold), "train_f1_": float(best_f1), "n_videos_": len(X)}
+    fitted["confidence_slope_"], fitted["confidence_offset_"] = float(spotter.confidence_slope), 0.0
+    if sum(hit) >= 2 and len(hit) - sum(hit) >= 2:
+        from sklearn.linear_model import LogisticRegression
+
+        lr = LogisticRegression().fit(np.array(ratios)[:, None], np.array(hit))
+        if lr.coef_[0, 0] > 0:  # a stronger peak must never mean a less likely event
+            fitted["confidence_slope_"] = float(lr.coef_[0, 0])
+            fitted["confidence_offset_"] = float(lr.intercept_[0])
+
+    fitted["temperature_"] = float(spotter.temperature)
+    if targets:
+        degrees = emfacs_degrees(activations_from_z(np.stack(patterns), channels))
+        rows = np.arange(len(targets))
+        nll = [-np.log(emotion_distribution(degrees, t)[rows, targets] + 1e-12).mean() for t in TEMPERATURES]
+        fitted["temperature_"] = float(TEMPERATURES[int(np.argmin(nll))])
+    return fitted
