@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import operator
 import os
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -201,6 +202,10 @@ class FrameSource:
     width: int
     height: int
     _timestamps: np.ndarray
+    #: Decoded frames kept, newest last (a subclass fills ``_cache``, ``_cache_size`` and ``_closed``).
+    _cache: "OrderedDict[int, np.ndarray]"
+    _cache_size: int
+    _closed: bool
 
     # -- what a subclass supplies ----------------------------------------------------
 
@@ -217,6 +222,21 @@ class FrameSource:
 
     def close(self) -> None:
         """Release what the source holds open."""
+
+    # -- the frame cache, shared by every source -------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ValueError(f"{self.path}: the {type(self).__name__} is closed")
+
+    def _remember(self, i: int, rgb: np.ndarray) -> np.ndarray:
+        """Keep frame ``i`` (made read-only) in the cache, dropping the oldest beyond its size."""
+        rgb.flags.writeable = False
+        self._cache[i] = rgb
+        self._cache.move_to_end(i)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return rgb
 
     # -- the array surface -------------------------------------------------------------
 

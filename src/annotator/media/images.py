@@ -300,18 +300,6 @@ class ImageSequence(FrameSource):
 
     # -- frames --------------------------------------------------------------------------
 
-    def _check_open(self) -> None:
-        if self._closed:
-            raise ValueError(f"{self.path}: the {type(self).__name__} is closed")
-
-    def _remember(self, i: int, rgb: np.ndarray) -> np.ndarray:
-        rgb.flags.writeable = False
-        self._cache[i] = rgb
-        self._cache.move_to_end(i)
-        while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
-        return rgb
-
     def _read(self, i: int) -> np.ndarray:
         rgb = read_image(self.files[i])
         if rgb.shape != self.frame_shape:

@@ -221,18 +221,6 @@ class VideoSource(FrameSource):
 
     # -- frame access -------------------------------------------------------------------
 
-    def _check_open(self) -> None:
-        if self._closed:
-            raise ValueError(f"{self.path}: the VideoSource is closed")
-
-    def _remember(self, i: int, rgb: np.ndarray) -> np.ndarray:
-        rgb.flags.writeable = False
-        self._cache[i] = rgb
-        self._cache.move_to_end(i)
-        while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
-        return rgb
-
     def _frame(self, i: int) -> np.ndarray:
         with self._lock:
             self._check_open()
