@@ -58,15 +58,8 @@ def cmd_track(args: argparse.Namespace) -> int:
 
     from .tracking.run import TrackingWarning, track_videos
 
-    def show(message, category, filename, lineno, file=None, line=None):
-        # One plain line per warning; tqdm.write keeps a running progress bar intact.
-        from tqdm import tqdm
-
-        tqdm.write(f"annotator: warning: {message}", file=sys.stderr)
-
-    with warnings.catch_warnings():
+    with warnings.catch_warnings():  # every tracking warning, each as one line (see _show_warning)
         warnings.simplefilter("always", TrackingWarning)
-        warnings.showwarning = show
         try:
             sessions = track_videos(
                 [Path(p) for p in args.videos],
@@ -93,14 +86,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from .batch.run import run_batch
     from .tracking.run import TrackingWarning
 
-    def show(message, category, filename, lineno, file=None, line=None):
-        from tqdm import tqdm
-
-        tqdm.write(f"annotator: warning: {message}", file=sys.stderr)
-
-    with warnings.catch_warnings():
+    with warnings.catch_warnings():  # every tracking warning, each as one line (see _show_warning)
         warnings.simplefilter("always", TrackingWarning)
-        warnings.showwarning = show
         report = run_batch(
             args.inputs, args.output, scheduler=args.scheduler, workers=args.workers, propose=args.propose,
             model=args.model, retries=args.retries, face_model=args.face_model, pose=not args.no_pose,
@@ -200,8 +187,11 @@ def cmd_propose(args: argparse.Namespace) -> int:
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
-    # a warning meant for users (a format plugin that failed to load) is one plain line
-    print(f"annotator: warning: {message}", file=sys.stderr)
+    # A warning meant for users (a format plugin that failed to load, a tracking
+    # fallback) is one plain line; tqdm.write keeps a running progress bar intact.
+    from tqdm import tqdm
+
+    tqdm.write(f"annotator: warning: {message}", file=sys.stderr)
 
 
 def _format_options(args: argparse.Namespace) -> dict:
