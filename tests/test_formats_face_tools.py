@@ -74,6 +74,12 @@ def test_openface_csv_becomes_tracks_that_propose_the_smile(clip, tmp_path, caps
     assert smile[70] == features.values[70, CHANNELS.index("R12")]  # one value for both sides
     assert np.isfinite(motion_curves(tracks)["face motion"][5:95]).all()
     assert np.isfinite(features.head_speed[5:95]).all()
+    # the workbench's overlay shows the tool's 68 points (no mesh contours to draw)
+    from annotator.napari.overlays import FrameOverlays
+
+    shown = FrameOverlays(tracks).frame_data(5)
+    np.testing.assert_allclose(shown["points"], tracks.face68_landmarks[5][:, ::-1])
+    assert not shown["lines"].any()
     assert main(["propose", str(session.root)]) == 0
     proposals = session.load_labels("auto").segments
     assert [s.emotion for s in proposals] == ["joy"]
@@ -106,6 +112,10 @@ def test_pyfeat_csv_becomes_tracks(clip, tmp_path, capsys):
     assert features.source == "external" and features.au("AU12")[70] > 0.8
     assert main(["propose", str(session.root)]) == 0
     assert [s.emotion for s in session.load_labels("auto").segments] == ["joy"]
+    capsys.readouterr()
+    assert main(["info", str(session.root)]) == 0
+    assert "imported from pyfeat-csv file fex.csv: aus/occurrence, aus/values, emotions/values" in capsys.readouterr().out
+    assert tracks.frame(70)["face68_landmarks"].shape == (68, 2)
 
 
 def test_existing_tracks_need_force(clip, tmp_path, capsys):
