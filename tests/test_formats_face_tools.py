@@ -114,7 +114,8 @@ def test_pyfeat_csv_becomes_tracks(clip, tmp_path, capsys):
     assert [s.emotion for s in session.load_labels("auto").segments] == ["joy"]
     capsys.readouterr()
     assert main(["info", str(session.root)]) == 0
-    assert "imported from pyfeat-csv file fex.csv: aus/occurrence, aus/values, emotions/values" in capsys.readouterr().out
+    info = capsys.readouterr().out
+    assert "imported from pyfeat-csv file fex.csv: aus/occurrence, aus/values, emotions/values" in info
     assert tracks.frame(70)["face68_landmarks"].shape == (68, 2)
 
 

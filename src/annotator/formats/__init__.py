@@ -16,7 +16,12 @@ module          formats     frames
 ``megc``        megc-csv    1-based by default
 ``eaf``         eaf         integer ms from the video's own timestamps
 ``native``      annotator-json  0-based
+``face_tools``  openface-csv  1-based; per-frame tracks, not labels (read only)
+``face_tools``  pyfeat-csv  0-based; per-frame tracks, not labels (read only)
 ==============  ==========  ==================================================
+
+The two face-tool formats fill a session's ``tracks.zarr`` instead of a coder's
+labels (their ``imports`` is ``"tracks"``; :func:`.tracks_import.import_tracks`).
 """
 
 from __future__ import annotations
