@@ -207,3 +207,37 @@ def test_a_version_2_store_still_reads_and_verifies(tmp_path):
     assert tracks.face68_landmarks is None and tracks.au_values is None and tracks.au_names == ()
     assert verify_tracks(store) == []
     assert tracks.frame(3)["face68_landmarks"] is None
+
+
+def test_frames_csv_is_a_write_only_format_of_the_formats_layer(clip, tmp_path, capsys):
+    import pandas as pd
+
+    from annotator.formats import available_formats, save_file
+
+    assert _import("openface-csv", write_openface_csv(tmp_path / "of.csv", FRAMES, WIDTH, HEIGHT), clip) == 0
+    capsys.readouterr()
+    assert main(["formats"]) == 0
+    assert "frames-csv  (write, .csv)" in capsys.readouterr().out
+    assert available_formats()["frames-csv"].can_read is False
+    root = clip.with_suffix(".annot")
+    out = tmp_path / "frames.csv"
+    assert main(["export", "frames-csv", str(root), "-o", str(out)]) == 0
+    assert f"{out}: {FRAMES} frames" in capsys.readouterr().out
+    table = pd.read_csv(out)
+    assert len(table) == FRAMES and list(table.columns[:3]) == ["frame", "time", "face_present"]
+    assert table["AU12"][70] > 0.6 > table["AU12"][10]  # the imported smile, per frame
+    assert table["joy"][70] > table["joy"][10]
+    again = tmp_path / "again.csv"
+    assert save_file(Session.open(root), again, format="frames-csv") == []
+    assert again.read_text() == out.read_text()
+    # refused in one line, nothing written: importing it, labels, a session without tracks
+    assert main(["import", "frames-csv", str(out), "--into", str(root)]) == 2
+    assert "can only be written" in capsys.readouterr().err
+    with pytest.raises(Exception, match="tracks, not labels"):
+        get_format("frames-csv").write([], tmp_path / "labels.csv")
+    bare = tmp_path / "bare.mp4"
+    bare.write_bytes(clip.read_bytes())
+    Session.create(bare)
+    assert main(["export", "frames-csv", str(bare.with_suffix(".annot")), "-o", str(tmp_path / "x.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no tracks yet" in err and not (tmp_path / "x.csv").exists()

@@ -193,14 +193,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .io import check_output_path
     from .session import Session
 
-    if args.format == "frames-csv":  # per-frame tracks, not labels: until the formats layer carries it
-        return _export_frames_csv(args)
-
     fmt = get_format(args.format)
     if not getattr(fmt, "can_write", True):
         raise AnnotatorError(None, f"format {args.format!r} can only be read (see `annotator formats`)")
     # before any work: a labels file, a symlink or a device is never replaced
     check_output_path(args.output, force=args.force)
+    if getattr(fmt, "exports", "labels") == "frames":  # per-frame tracks (frames-csv), not labels
+        return _export_frames(fmt, args)
     sessions = [Session.open(p) for p in args.sessions]
     # Third-party formats get the frame times unless they say they need none.
     collected = collect_records(sessions, args.coder, include_proposals=args.proposals,
@@ -311,21 +310,16 @@ def _formats_epilog() -> str:
     return "formats: " + (", ".join(format_names()) or "none installed") + " (details: annotator formats)"
 
 
-def _export_frames_csv(args: argparse.Namespace) -> int:
-    """One row per frame: frame, time, face_present, each AU, each emotion and neutral."""
+def _export_frames(fmt, args: argparse.Namespace) -> int:
+    """One row per frame of one session (``frames-csv``)."""
     from .errors import SessionError
-    from .features import frame_table
-    from .io import atomic_write_text, check_output_path
     from .session import Session
-    from .tracking.store import load_tracks
 
     if len(args.sessions) != 1:
-        raise SessionError(args.sessions[1], "frames-csv exports one session at a time")
-    check_output_path(args.output, force=args.force)
+        raise SessionError(args.sessions[1], f"{fmt.name} exports one session at a time")
     session = Session.open(args.sessions[0])
-    table = frame_table(load_tracks(session))  # refuses incomplete tracks
-    atomic_write_text(args.output, table.to_csv(index=False, float_format="%.4f"))
-    print(f"{args.output}: {len(table)} frames from {session.name}")
+    rows = fmt.write_session(session, args.output, **_format_options(args))
+    print(f"{args.output}: {rows} frames from {session.name}")
     return 0
 
 
