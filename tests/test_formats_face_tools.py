@@ -86,6 +86,15 @@ def test_openface_csv_becomes_tracks_that_propose_the_smile(clip, tmp_path, caps
     assert abs(proposals[0].onset - SMILE[0]) <= 3 and abs(proposals[0].offset - SMILE[3]) <= 3
 
 
+def test_openface_timestamps_off_the_video_clock_are_noted(clip, tmp_path, capsys):
+    csv = write_openface_csv(tmp_path / "of.csv", FRAMES, WIDTH, HEIGHT, fps=25.0)  # made at another rate
+    assert _import("openface-csv", csv, clip) == 0
+    out = capsys.readouterr().out
+    assert "note: timestamps disagree with the video's clock by up to 993 ms (row 151)" in out
+    table = get_format("openface-csv").read_tracks(csv, FRAMES, times=np.arange(FRAMES) / 25.0)
+    assert table.notes == []
+
+
 def test_newer_openface_columns_are_ignored(clip, tmp_path):
     csv = write_openface_csv(tmp_path / "of.csv", FRAMES, WIDTH, HEIGHT, newer=True)
     assert "face_id" in csv.read_text().splitlines()[0]

@@ -173,6 +173,28 @@ def _table(path: Path, frame, frames: int, *, base: int, score_column: str, foun
     )
 
 
+def _clock_notes(path: Path, frame, frames: int, base: int, times: np.ndarray) -> list[str]:
+    """A note when the CSV's timestamps disagree with the video's clock by more than a frame.
+
+    Rows are placed by their frame number; a timestamp far from that frame's own
+    time suggests the CSV was made from another encoding of the video (another rate).
+    """
+    index = _frame_index(path, _numbers(path, frame, "frame"), frames, base)
+    stamp = _numbers(path, frame, "timestamp")
+    ok = np.isfinite(stamp)
+    if not ok.any() or len(times) != frames:
+        return []
+    offset = times[0]  # OpenFace starts its clock at 0
+    diff = np.abs(stamp[ok] - (times[index[ok]] - offset))
+    step = float(np.median(np.diff(times))) if frames > 1 else 0.0
+    worst = int(np.argmax(diff))
+    if step and diff[worst] > step:
+        row = int(np.flatnonzero(ok)[worst]) + 2
+        return [f"timestamps disagree with the video's clock by up to {1000 * diff[worst]:.0f} ms (row {row}); "
+                "rows were placed by their frame numbers: check the CSV was made from this video"]
+    return []
+
+
 class _FaceToolCsv(BaseFormat):
     """What the two tools' CSV formats share: they read tracks, never labels."""
 
@@ -234,7 +256,8 @@ class OpenFaceCsv(_FaceToolCsv):
     def read_tracks(self, path: str | os.PathLike, frames: int, **options: Any) -> FaceTable:
         path = require_file(path)
         base = self._base(options)
-        head = {"frame", "confidence", "success", *self.POSE, "pose_Tx", "pose_Ty", "pose_Tz", *LANDMARK_COLUMNS}
+        head = {"frame", "timestamp", "confidence", "success", *self.POSE, "pose_Tx", "pose_Ty", "pose_Tz",
+                *LANDMARK_COLUMNS}
         frame = _read(path, lambda c: c in head or bool(_OPENFACE_AU.fullmatch(c)))
         _require(path, frame, ["frame", "confidence", "success", *self.POSE, *LANDMARK_COLUMNS])
         units = sorted({m.group(1) for c in frame.columns if (m := _OPENFACE_AU.fullmatch(c))})
@@ -252,9 +275,13 @@ class OpenFaceCsv(_FaceToolCsv):
         matrix[:, :3, 3] = np.stack([np.nan_to_num(column(c)) for c in ("pose_Tx", "pose_Ty", "pose_Tz")], -1)
         matrix[:, 3, 3] = 1.0
         success = column("success")
-        return _table(path, frame, frames, base=base, score_column="confidence", found=success > 0.5,
-                      matrix=matrix, au_names=[f"AU{u}" for u in units], au_values=np.clip(values, 0.0, 1.0),
-                      au_occ=occurrence, scale=5.0)
+        table = _table(path, frame, frames, base=base, score_column="confidence", found=success > 0.5,
+                       matrix=matrix, au_names=[f"AU{u}" for u in units], au_values=np.clip(values, 0.0, 1.0),
+                       au_occ=occurrence, scale=5.0)
+        times = options.get("times")
+        if times is not None and "timestamp" in frame.columns:
+            table.notes.extend(_clock_notes(path, frame, frames, base, np.asarray(times, np.float64)))
+        return table
 
 
 _PYFEAT_AU = re.compile(r"AU\d\d")

@@ -82,7 +82,7 @@ def import_tracks(fmt: Any, csv: str | os.PathLike, *, into: str | os.PathLike |
         width, height = int(session.meta["video"]["width"]), int(session.meta["video"]["height"])
     else:
         frames, fps, times, width, height = _video_facts(Path(video))
-    table = fmt.read_tracks(csv, frames, **options)  # every check happens here, before any write
+    table = fmt.read_tracks(csv, frames, times=times, **options)  # every check happens here, before any write
     if session is None:
         session = Session.create(video, subject=subject)
     settings = _settings(session, fmt, table, csv, frames, fps, width, height)
