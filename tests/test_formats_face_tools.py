@@ -250,3 +250,20 @@ def test_frames_csv_is_a_write_only_format_of_the_formats_layer(clip, tmp_path, 
     assert main(["export", "frames-csv", str(bare.with_suffix(".annot")), "-o", str(tmp_path / "x.csv")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no tracks yet" in err and not (tmp_path / "x.csv").exists()
+
+
+def test_verify_checks_the_optional_arrays(tmp_path):
+    import zarr
+
+    clip = make_h264_mp4(tmp_path, n=40).path
+    assert _import("openface-csv", write_openface_csv(tmp_path / "of.csv", 40, WIDTH, HEIGHT), clip) == 0
+    store = clip.with_suffix(".annot") / "tracks.zarr"
+    assert "aus/values" in zarr.open_group(str(store), mode="r")["block_checksums"].attrs["arrays"]
+    group = zarr.open_group(str(store), mode="r+")
+    group["aus/values"][3, 0] = 0.99  # rewritten behind the checksums' back
+    lines = verify_tracks(store)
+    assert len(lines) == 1 and "block 0 (frames 0-39) damaged: aus/values differs from its checksum" in lines[0]
+    with pytest.raises(Exception, match="aus/values differs from its checksum"):
+        load_tracks(store).au_values
+    (store / "face68" / "landmarks" / "c" / "0" / "0" / "0").unlink()
+    assert any("face68/landmarks chunk missing" in line for line in verify_tracks(store))
