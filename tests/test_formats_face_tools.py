@@ -264,6 +264,6 @@ def test_verify_checks_the_optional_arrays(tmp_path):
     lines = verify_tracks(store)
     assert len(lines) == 1 and "block 0 (frames 0-39) damaged: aus/values differs from its checksum" in lines[0]
     with pytest.raises(Exception, match="aus/values differs from its checksum"):
-        load_tracks(store).au_values
+        _ = load_tracks(store).au_values
     (store / "face68" / "landmarks" / "c" / "0" / "0" / "0").unlink()
     assert any("face68/landmarks chunk missing" in line for line in verify_tracks(store))
