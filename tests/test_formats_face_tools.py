@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from annotator.cli import main
+from annotator.errors import AnnotatorError
 from annotator.features import features_from_tracks
 from annotator.features.aus import CHANNELS
 from annotator.features.motion import motion_curves
@@ -144,7 +145,7 @@ def test_existing_tracks_need_force(clip, tmp_path, capsys):
 
 def test_loading_a_tracks_csv_as_labels_says_how_to_import_it(tmp_path):
     csv = write_openface_csv(tmp_path / "of.csv", 5, WIDTH, HEIGHT)
-    with pytest.raises(Exception, match="per-frame tracks, not labels.*--video VIDEO"):
+    with pytest.raises(AnnotatorError, match="per-frame tracks, not labels.*--video VIDEO"):
         load_file(csv)  # sniffed as OpenFace by its header
 
 
@@ -168,9 +169,9 @@ def _break(csv: Path, line: int, column: str, value: str, sep: str) -> Path:
 def test_bad_openface_input_is_one_line_and_writes_nothing(clip, tmp_path, capsys, case, expected):
     csv = write_openface_csv(tmp_path / "of.csv", FRAMES, WIDTH, HEIGHT)
     if case == "missing":
-        rows = csv.read_text().splitlines()
-        csv.write_text("\n".join(r.split(", ") and ", ".join(c for i, c in enumerate(r.split(", "))
-                                 if i != rows[0].split(", ").index("x_17")) for r in rows) + "\n")
+        rows = [r.split(", ") for r in csv.read_text().splitlines()]
+        drop = rows[0].index("x_17")
+        csv.write_text("\n".join(", ".join(c for i, c in enumerate(r) if i != drop) for r in rows) + "\n")
     else:
         line, column, value = {"text": (5, "AU12_r", "abc"), "past": (7, "frame", "151"),
                                "zero": (2, "frame", "0"), "fraction": (3, "frame", "2.5")}[case]
@@ -242,7 +243,7 @@ def test_frames_csv_is_a_write_only_format_of_the_formats_layer(clip, tmp_path, 
     # refused in one line, nothing written: importing it, labels, a session without tracks
     assert main(["import", "frames-csv", str(out), "--into", str(root)]) == 2
     assert "can only be written" in capsys.readouterr().err
-    with pytest.raises(Exception, match="tracks, not labels"):
+    with pytest.raises(AnnotatorError, match="tracks, not labels"):
         get_format("frames-csv").write([], tmp_path / "labels.csv")
     bare = tmp_path / "bare.mp4"
     bare.write_bytes(clip.read_bytes())
@@ -263,7 +264,7 @@ def test_verify_checks_the_optional_arrays(tmp_path):
     group["aus/values"][3, 0] = 0.99  # rewritten behind the checksums' back
     lines = verify_tracks(store)
     assert len(lines) == 1 and "block 0 (frames 0-39) damaged: aus/values differs from its checksum" in lines[0]
-    with pytest.raises(Exception, match="aus/values differs from its checksum"):
+    with pytest.raises(AnnotatorError, match="aus/values differs from its checksum"):
         _ = load_tracks(store).au_values
     (store / "face68" / "landmarks" / "c" / "0" / "0" / "0").unlink()
     assert any("face68/landmarks chunk missing" in line for line in verify_tracks(store))
