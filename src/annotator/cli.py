@@ -217,14 +217,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .io import check_output_path
     from .session import Session
 
-    if args.format == "frames-csv":  # per-frame tracks, not labels: until the formats layer carries it
-        return _export_frames_csv(args)
-
     fmt = get_format(args.format)
     if not getattr(fmt, "can_write", True):
         raise AnnotatorError(None, f"format {args.format!r} can only be read (see `annotator formats`)")
     # before any work: a labels file, a symlink or a device is never replaced
     check_output_path(args.output, force=args.force)
+    if getattr(fmt, "exports", "labels") == "frames":  # per-frame tracks (frames-csv), not labels
+        return _export_frames(fmt, args)
     sessions = [Session.open(p) for p in args.sessions]
     # Third-party formats get the frame times unless they say they need none.
     collected = collect_records(sessions, args.coder, include_proposals=args.proposals,
@@ -247,6 +246,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise AnnotatorError(None, f"format {args.format!r} can only be written (see `annotator formats`)")
     if (args.into is None) == (args.video is None):
         raise AnnotatorError(None, "pass exactly one of --into SESSION or --video VIDEO")
+    if getattr(fmt, "imports", "labels") == "tracks":  # OpenFace / Py-Feat: per-frame tracks, not labels
+        return _import_tracks(fmt, args)
     session = Session.open(args.into) if args.into is not None else Session.create(args.video, subject=args.subject)
     options = {**_format_options(args), "fps": session.fps, "timing": session_timing(session)}
     if args.coder:
@@ -262,6 +263,21 @@ def cmd_import(args: argparse.Namespace) -> int:
     for path in apply_import(plans):  # nothing is written until every file has been read and checked
         plan = next(p for p in plans if p.path == path)
         print(f"{path}: {len(plan.labels.segments)} segments{' (replaced)' if plan.replaces else ''}")
+    return 0
+
+
+def _import_tracks(fmt, args: argparse.Namespace) -> int:
+    from .formats.tracks_import import import_tracks
+
+    if len(args.paths) != 1:
+        raise AnnotatorError(args.paths[1], f"{fmt.name} fills one session's tracks from one file; "
+                                            "import them one at a time")
+    done = import_tracks(fmt, args.paths[0], into=args.into, video=args.video, subject=args.subject,
+                         force=args.force, **_format_options(args))
+    print(f"{done.path}: {done.frames_with_face} of {done.session.n_frames} frames with a face from {done.rows} rows "
+          f"of {args.paths[0]} ({len(done.au_names)} AUs){' (replaced)' if done.replaced else ''}")
+    for note in done.notes:
+        print(f"  note: {note}")
     return 0
 
 
@@ -318,21 +334,16 @@ def _formats_epilog() -> str:
     return "formats: " + (", ".join(format_names()) or "none installed") + " (details: annotator formats)"
 
 
-def _export_frames_csv(args: argparse.Namespace) -> int:
-    """One row per frame: frame, time, face_present, each AU, each emotion and neutral."""
+def _export_frames(fmt, args: argparse.Namespace) -> int:
+    """One row per frame of one session (``frames-csv``)."""
     from .errors import SessionError
-    from .features import frame_table
-    from .io import atomic_write_text, check_output_path
     from .session import Session
-    from .tracking.store import load_tracks
 
     if len(args.sessions) != 1:
-        raise SessionError(args.sessions[1], "frames-csv exports one session at a time")
-    check_output_path(args.output, force=args.force)
+        raise SessionError(args.sessions[1], f"{fmt.name} exports one session at a time")
     session = Session.open(args.sessions[0])
-    table = frame_table(load_tracks(session))  # refuses incomplete tracks
-    atomic_write_text(args.output, table.to_csv(index=False, float_format="%.4f"))
-    print(f"{args.output}: {len(table)} frames from {session.name}")
+    rows = fmt.write_session(session, args.output, **_format_options(args))
+    print(f"{args.output}: {rows} frames from {session.name}")
     return 0
 
 
@@ -446,7 +457,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--video", default=None, metavar="VIDEO", help="the video to import for (its session is created if missing)")
     p.add_argument("--coder", default=None, metavar="NAME", help="import as this coder (default: the file's coder)")
     p.add_argument("--subject", default=None, metavar="S", help="the clip's subject, where a table holds several")
-    p.add_argument("--force", action="store_true", help="replace a coder's existing labels file")
+    p.add_argument("--force", action="store_true", help="replace a coder's existing labels file (or, for "
+                   "openface-csv and pyfeat-csv, the session's tracks)")
     p.add_argument("--frame-base", type=int, default=None, metavar="N", help="number of the video's first frame in the file")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="a format's own option")
     p.set_defaults(func=cmd_import)

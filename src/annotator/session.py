@@ -352,13 +352,23 @@ def describe(session: Session) -> str:
         else:
             tracking = f"incomplete: {int(done.sum())}/{nb} blocks; rerun `annotator track` to resume"
         model = attrs.get("face_model_sha256")
-        lines.append(
-            f"  face       {_presence(group, 'face/present', done_frames)} "
-            f"({attrs['face_backend']}, mediapipe {attrs['face_backend_version']}"
-            + (f", model sha256 {model}" if model else ", no blendshapes or head pose")
-            + ")"
-        )
-        if attrs.get("pose_backend"):
+        imported = attrs.get("imported_from")
+        if isinstance(imported, dict):  # an OpenFace / Py-Feat CSV (annotator import openface-csv)
+            extra = ", ".join(sorted(attrs.get("extra_arrays") or {}))
+            lines.append(
+                f"  face       {_presence(group, 'face/present', done_frames)} "
+                f"(imported from {imported.get('format')} file {imported.get('file')}: {extra})"
+            )
+        else:
+            lines.append(
+                f"  face       {_presence(group, 'face/present', done_frames)} "
+                f"({attrs['face_backend']}, mediapipe {attrs['face_backend_version']}"
+                + (f", model sha256 {model}" if model else ", no blendshapes or head pose")
+                + ")"
+            )
+        if imported:
+            lines.append("  pose       none (not in the imported file)")
+        elif attrs.get("pose_backend"):
             lines.append(
                 f"  pose       {_presence(group, 'pose/present', done_frames)} "
                 f"({attrs['pose_backend']}, mediapipe {attrs['pose_backend_version']})"

@@ -10,7 +10,11 @@ __all__ = ["AUFeatures", "FRAME_EMOTIONS", "compute_au_features", "features_from
 
 
 def features_from_tracks(tracks) -> AUFeatures:
-    """AU features of a loaded :class:`annotator.tracking.store.Tracks`."""
+    """AU features of a loaded :class:`annotator.tracking.store.Tracks`.
+
+    The AUs come from the store's blendshapes, else its imported ``aus/values``
+    (an OpenFace or Py-Feat CSV), else its landmark geometry.
+    """
     return compute_au_features(
         present=tracks.face_present,
         landmarks=tracks.face_landmarks,
@@ -19,4 +23,6 @@ def features_from_tracks(tracks) -> AUFeatures:
         blendshapes=tracks.face_blendshapes,
         blendshape_names=tracks.blendshape_names,
         matrix=tracks.face_matrix,
+        external_aus=getattr(tracks, "au_values", None),
+        external_au_names=getattr(tracks, "au_names", None) or None,
     )

@@ -1,6 +1,6 @@
-"""Action-unit evidence, frame by frame, from blendshapes and from landmark geometry.
+"""Action-unit evidence, frame by frame, from blendshapes, another tool's AUs, or landmark geometry.
 
-Two sources feed the same channels:
+Three sources feed the same channels, the first that exists winning:
 
 * the 52 Face Landmarker blendshapes, mapped to FACS action units with the
   subject's left and right kept apart (``L12``/``R12``) so unilateral actions
@@ -9,7 +9,16 @@ Two sources feed the same channels:
   face (a similarity transform fitted on points that expressions barely move,
   which removes head translation, roll and scale), and regional displacements
   are measured in inter-ocular distances.  This keeps the legacy Face Mesh
-  backend, which has no blendshapes, usable.
+  backend, which has no blendshapes, usable;
+
+between them, **external AUs**: the ready-made intensities of a store imported
+from an OpenFace 2.0 or Py-Feat CSV (``aus/values``, already 0..1), mapped by
+:data:`EXTERNAL_AUS`.  Those tools score each unit for the whole face, so one
+value feeds both sides' channels (``AU12`` → ``L12`` and ``R12``): contempt's
+one-sidedness is not visible in them.  A unit the tool does not score (AU16 and
+AU18 in both; AU25 is taken from the tool, not from lip landmarks) reads 0
+wherever a face is present, which says "no evidence" to the spotter rather than
+hiding the frame.
 
 Channel names follow the labels format: ``AU1`` for a bilateral-only unit,
 ``L<n>``/``R<n>`` for sides.  Channel values grow with the action's intensity.
@@ -62,6 +71,38 @@ def channel_names(au: str) -> tuple[str, ...]:
     if len(sources) == 2:
         return (f"L{number}", f"R{number}")
     return (au,)
+
+
+#: Another tool's AU column name → our action unit.  OpenFace 2.0 writes ``AU01_r`` ...
+#: (imported as ``AU01``); Py-Feat writes ``AU01`` ... ``AU43``.  Py-Feat's AU43
+#: (eyes closed) feeds the blink channel, as OpenFace's AU45 does.  Units not listed
+#: (AU11, AU24, AU28) have no channel.
+EXTERNAL_AUS: dict[str, str] = {
+    "AU01": "AU1", "AU02": "AU2", "AU04": "AU4", "AU05": "AU5", "AU06": "AU6", "AU07": "AU7", "AU09": "AU9",
+    "AU10": "AU10", "AU12": "AU12", "AU14": "AU14", "AU15": "AU15", "AU16": "AU16", "AU17": "AU17",
+    "AU18": "AU18", "AU20": "AU20", "AU23": "AU23", "AU25": "AU25", "AU26": "AU26", "AU43": "AU45",
+    "AU45": "AU45",
+}
+
+
+def external_channels(values: np.ndarray, names: list[str] | tuple[str, ...], present: np.ndarray) -> np.ndarray:
+    """Map another tool's ``[T, K]`` AU intensities (0..1, columns ``names``) to ``[T, len(CHANNELS)]``.
+
+    Both sides of a paired unit get the tool's one value; a channel no column
+    feeds is 0 where a face is present; everything is NaN where none is.
+    """
+    present = np.asarray(present, dtype=bool)
+    out = np.zeros((values.shape[0], len(CHANNELS)), dtype=np.float32)
+    for k, name in enumerate(names):
+        au = EXTERNAL_AUS.get(str(name))
+        if au is None:
+            continue
+        column = np.nan_to_num(np.asarray(values[:, k], dtype=np.float32), nan=0.0)
+        for channel in channel_names(au):
+            c = CHANNELS.index(channel)
+            out[:, c] = np.maximum(out[:, c], column)  # AU43 and AU45 on one channel: the larger
+    out[~present] = np.nan
+    return out
 
 
 #: Units measured from landmarks in both sources (no blendshape carries them).
@@ -267,7 +308,7 @@ class AUFeatures:
         Channel names (:data:`CHANNELS`).
     present : ndarray [T] bool
     source : str
-        ``"blendshapes"`` or ``"geometry"``.
+        ``"blendshapes"``, ``"external"`` (an imported tool's AUs) or ``"geometry"``.
     head_speed : ndarray [T]
         Head rotation speed in degrees per second (NaN when unknown).
     fps : float
@@ -341,8 +382,14 @@ def compute_au_features(
     blendshapes: np.ndarray | None = None,
     blendshape_names: list[str] | tuple[str, ...] | None = None,
     matrix: np.ndarray | None = None,
+    external_aus: np.ndarray | None = None,
+    external_au_names: list[str] | tuple[str, ...] | None = None,
 ) -> AUFeatures:
-    """AU evidence per frame: blendshapes when the backend gave them, else geometry."""
+    """AU evidence per frame: blendshapes when the backend gave them, else another tool's AUs, else geometry.
+
+    ``external_aus`` ``[T, K]`` (0..1) with ``external_au_names`` are an imported
+    store's ``aus/values`` (see :func:`external_channels`).
+    """
     present = np.asarray(present, dtype=bool)
     have_blendshapes = (
         blendshapes is not None
@@ -354,11 +401,15 @@ def compute_au_features(
         values = blendshape_channels(np.asarray(blendshapes, dtype=np.float32), blendshape_names)
         values[~present] = np.nan
         source = "blendshapes"
+    elif external_aus is not None and external_au_names is not None:
+        values = external_channels(np.asarray(external_aus, dtype=np.float32), external_au_names, present)
+        source = "external"
     else:
         values = geometry_channels(np.asarray(landmarks, dtype=np.float32), present)
         source = "geometry"
-    for au in LANDMARK_AUS:  # the same measure in both sources
-        values[:, CHANNELS.index(au)] = lip_part(landmarks, present)
+    if source != "external":  # the same measure from the mesh; the tools score AU25 themselves
+        for au in LANDMARK_AUS:
+            values[:, CHANNELS.index(au)] = lip_part(landmarks, present)
     values = explain_lip_parting(values)
     if matrix is not None and np.isfinite(matrix[present]).any():
         speed = head_speed(np.asarray(matrix), np.asarray(time))

@@ -133,8 +133,11 @@ def body_motion(
 
 def motion_curves(tracks) -> dict[str, np.ndarray]:
     """``{"face motion": [T], "body motion": [T]}`` for a loaded :class:`~annotator.tracking.store.Tracks`."""
+    # A store imported from OpenFace or Py-Feat has no mesh, only their 68 points.
+    face68 = getattr(tracks, "face68_landmarks", None)
+    points = face68 if face68 is not None else tracks.face_landmarks
     return {
-        "face motion": face_motion_energy(tracks.face_landmarks, tracks.face_present, tracks.fps, tracks.time),
+        "face motion": face_motion_energy(points, tracks.face_present, tracks.fps, tracks.time),
         "body motion": body_motion(
             tracks.pose_landmarks, tracks.pose_present, tracks.fps, tracks.time, n_frames=tracks.n_frames
         ),

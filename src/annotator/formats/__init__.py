@@ -6,17 +6,22 @@ segments on one clip, with the video's clock), registered through the
 register the same way third-party plugins do (``plugins/`` has one to copy).
 :func:`load_file` and :func:`save_file` pick a format by name, suffix or content.
 
-==============  ==========  ==================================================
-module          formats     frames
-==============  ==========  ==================================================
-``casme``       casme-csv   0-based (napari's slider)
-``casme``       casme-xlsx  CASME II image numbers (1-based by default)
-``samm``        samm-xlsx   SAMM image numbers (1-based by default), header row 13
-``casme2``      casme2-xlsx 1-based, offset 0 = apex, no header
-``megc``        megc-csv    1-based by default
-``eaf``         eaf         integer ms from the video's own timestamps
+==============  ==============  ======================================================
+module          formats         frames
+==============  ==============  ======================================================
+``casme``       casme-csv       0-based (napari's slider)
+``casme``       casme-xlsx      CASME II image numbers (1-based by default)
+``samm``        samm-xlsx       SAMM image numbers (1-based by default), header row 13
+``casme2``      casme2-xlsx     1-based, offset 0 = apex, no header
+``megc``        megc-csv        1-based by default
+``eaf``         eaf             integer ms from the video's own timestamps
 ``native``      annotator-json  0-based
-==============  ==========  ==================================================
+``face_tools``  openface-csv    1-based; per-frame tracks, not labels (read only)
+``face_tools``  pyfeat-csv      0-based; per-frame tracks, not labels (read only)
+==============  ==============  ======================================================
+
+The two face-tool formats fill a session's ``tracks.zarr`` instead of a coder's
+labels (their ``imports`` is ``"tracks"``; :func:`.tracks_import.import_tracks`).
 """
 
 from __future__ import annotations

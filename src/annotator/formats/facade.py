@@ -79,4 +79,11 @@ def save_file(obj: Any, path: str | os.PathLike, format: str | None = None, **op
     The file appears atomically: a failure leaves no partial file behind.
     """
     fmt = resolve_format(path, format, reading=False)
+    if getattr(fmt, "exports", "labels") == "frames":  # frames-csv: a session's tracks, not its labels
+        from ..session import Session
+
+        if not isinstance(obj, Session):
+            raise AnnotatorError(path, f"{fmt.name} writes one session's tracks; pass a Session")
+        fmt.write_session(obj, path, **options)
+        return []
     return list(fmt.write(as_records(obj), path, **options) or [])

@@ -129,7 +129,10 @@ class FrameOverlays:
         self._prepare_layer = prepare_layer
         self._quiet_update = quiet_update or _public_quiet_update
         # Whole arrays are loaded once: a per-frame zarr read would cost more than the drawing.
-        self._face = tracks.face_landmarks
+        # A store imported from OpenFace or Py-Feat has no mesh: its 68 points are shown
+        # instead, without contours (those follow the 478-point mesh's numbering).
+        self._imported = getattr(tracks, "face68_landmarks", None) is not None
+        self._face = tracks.face68_landmarks if self._imported else tracks.face_landmarks
         self._face_present = tracks.face_present
         self._pose = tracks.pose_landmarks
         self._pose_present = tracks.pose_present
@@ -192,7 +195,8 @@ class FrameOverlays:
         if self._pose is not None and self._pose_present is not None and self._pose_present[frame]:
             pose = self._pose[frame]
             visible = pose[:, 3] >= self.min_visibility
-        contours = connection_vectors(face if self.shown["contours"] else None, self._contour_edges)
+        mesh = None if self._imported else face
+        contours = connection_vectors(mesh if self.shown["contours"] else None, self._contour_edges)
         skeleton = connection_vectors(pose if self.shown["skeleton"] else None, self._pose_edges, visible)
         return {"points": points_yx(face), "lines": np.concatenate([contours, skeleton])}
 

@@ -8,6 +8,7 @@ positive and one false positive.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Hashable, Iterable, Mapping
 
@@ -26,13 +27,49 @@ def interval_iou(a: tuple[int, int], b: tuple[int, int]) -> float:
 
 
 def match(truth: list[Segment], pred: list[Segment], threshold: float = IOU_THRESHOLD) -> list[tuple[int, int, float]]:
-    """One-to-one ``(truth_index, pred_index, iou)`` pairs with IoU ≥ ``threshold``, best first."""
+    """One-to-one ``(truth_index, pred_index, iou)`` pairs with IoU ≥ ``threshold``, best first.
+
+    Only pairs that can reach ``threshold`` are scored: a sort-and-sweep over the
+    proposals' onsets.  With IoU ≥ t > 0 the proposal overlaps the truth and is at
+    most ``len(truth) / t`` frames long, so its onset lies in
+    ``[truth.onset - len(truth) / t, truth.offset]``.  The result equals scoring
+    every pair (:func:`match_all_pairs`); a threshold ≤ 0 does score every pair.
+    """
+    if threshold <= 0:
+        return match_all_pairs(truth, pred, threshold)
+    import bisect
+
+    order = sorted(range(len(pred)), key=lambda j: pred[j].onset)
+    onsets = [pred[j].onset for j in order]
+    pairs = []
+    for i, t in enumerate(truth):
+        span = t.offset - t.onset + 1
+        lo = bisect.bisect_left(onsets, math.floor(t.onset - span / threshold))
+        hi = bisect.bisect_right(onsets, t.offset)
+        for k in range(lo, hi):
+            j = order[k]
+            p = pred[j]
+            iou = interval_iou((t.onset, t.offset), (p.onset, p.offset))
+            if iou >= threshold:
+                pairs.append((iou, i, j))
+    return _one_to_one(pairs)
+
+
+def match_all_pairs(
+    truth: list[Segment], pred: list[Segment], threshold: float = IOU_THRESHOLD
+) -> list[tuple[int, int, float]]:
+    """:func:`match` by scoring all ``len(truth) × len(pred)`` pairs (the reference it is tested against)."""
     pairs = []
     for i, t in enumerate(truth):
         for j, p in enumerate(pred):
             iou = interval_iou((t.onset, t.offset), (p.onset, p.offset))
             if iou >= threshold:
                 pairs.append((iou, i, j))
+    return _one_to_one(pairs)
+
+
+def _one_to_one(pairs: list[tuple[float, int, int]]) -> list[tuple[int, int, float]]:
+    """Greedy one-to-one matching, best IoU first (ties by truth, then proposal index)."""
     pairs.sort(key=lambda x: (-x[0], x[1], x[2]))
     used_t, used_p, out = set(), set(), []
     for iou, i, j in pairs:
@@ -139,4 +176,6 @@ def report_dict(report: dict[str, Scores]) -> dict:
     return {name: s.to_dict() for name, s in report.items()}
 
 
-__all__ = ["IOU_THRESHOLD", "Scores", "evaluate", "format_table", "interval_iou", "match", "report_dict"]
+__all__ = [
+    "IOU_THRESHOLD", "Scores", "evaluate", "format_table", "interval_iou", "match", "match_all_pairs", "report_dict",
+]

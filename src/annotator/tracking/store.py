@@ -26,6 +26,23 @@ Layout (``T`` frames; frame ``i`` is napari's slider index ``i``)::
                                               everywhere with the legacy backend
       face/matrix       [T, 4, 4]    float32  facial transformation matrix (head pose);
                                               NaN where no face or with the legacy backend
+      face68/landmarks  [T, 68, 2]   float32  optional: the 68-point (iBUG 300-W) landmarks of an
+                                              imported OpenFace or Py-Feat CSV, x, y in pixels;
+                                              NaN where no face or the CSV has no row
+      aus/values        [T, K]       float32  optional: ready-made AU intensities of an imported
+                                              CSV, scaled to 0..1 (OpenFace's 0-5 divided by 5);
+                                              attributes ``names`` (``AU01``, ...; K of them),
+                                              ``source`` (``openface-2.0``, ``py-feat``) and
+                                              ``scale`` (the divisor applied); NaN where no face
+                                              or the tool gives no intensity for that unit
+      aus/occurrence    [T, K]       float32  optional, with ``aus/values``: the tool's presence
+                                              call, 0 or 1 (OpenFace ``AUxx_c``); NaN where it
+                                              makes none (Py-Feat, and OpenFace's AUs without
+                                              ``_c``)
+      emotions/values   [T, 7]       float32  optional: an imported Py-Feat CSV's emotion
+                                              probabilities; attribute ``names`` (anger,
+                                              disgust, fear, happiness, sadness, surprise,
+                                              neutral) and ``source``
       pose/present      [T]          bool     a body was found
       pose/landmarks    [T, 33, 4]   float32  x, y pixels, z scaled like x, visibility;
                                               NaN where no body
@@ -40,6 +57,15 @@ Layout (``T`` frames; frame ``i`` is napari's slider index ``i``)::
 
 With ``annotator track --no-pose`` the ``pose`` group is not written at all and
 the attribute ``pose_backend`` is ``null``.
+
+Optional arrays (schema version 3): the group attribute ``extra_arrays`` maps each
+optional array present to its trailing shape (``{"face68/landmarks": [68, 2],
+"aus/values": [17], ...}``); it is ``{}`` (or absent, before version 3) when there
+are none.  They are chunked, checksummed and verified like every other array.
+A store imported from another tool's CSV (``annotator import openface-csv``) has
+them, with ``face_backend`` naming the tool (:data:`IMPORTED_BACKENDS`), the
+478-point mesh and blendshapes all NaN, ``face/matrix`` the tool's head rotation
+and translation, ``face/score`` its confidence, and no pose.
 
 Every array is chunked along time by ``chunk_frames`` frames (192 by default,
 about 1 MB of landmarks), whole frames per chunk.  Absent faces and bodies are
@@ -58,12 +84,14 @@ seam at block starts (see :mod:`annotator.tracking.worker`).
 
 Group attributes::
 
-    schema, schema_version   "annotator.tracks", 2 (1: no face/score, no warm-up;
-                             still readable, ``face_score`` reads as NaN)
+    schema, schema_version   "annotator.tracks", 3 (2: no optional arrays, still read and
+                             verified; 1: no face/score, no warm-up, still readable,
+                             ``face_score`` reads as NaN)
     video_path               the video, relative to the session directory
     video_sha256             its checksum
     fps, frames, width, height
-    face_backend             "face_landmarker_v2" or "face_mesh_legacy"
+    face_backend             "face_landmarker_v2" or "face_mesh_legacy", or for an
+                             imported CSV "openface_2_csv" / "pyfeat_csv"
     face_backend_version     mediapipe version
     face_model_sha256        the Face Landmarker bundle's sha256 (null for the legacy backend)
     pose_backend             "pose_full_legacy", or null when pose was skipped
@@ -74,6 +102,8 @@ Group attributes::
     face_frames_removed      frames marked absent as phantom faces
     block_checksums          "sha256": the store has ``block_checksums`` (absent in stores
                              made before checksums, which stay readable but unverifiable)
+    extra_arrays             the optional arrays present and their trailing shapes (above)
+    imported_from            for an imported store: the CSV's file name and sha256
     complete                 true only once every block is written (written last)
 
 Only a store with ``complete: true`` is a result; :func:`tracks_complete`
@@ -102,9 +132,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..session import Session
 
 TRACKS_SCHEMA = "annotator.tracks"
-TRACKS_VERSION = 2
-#: Versions :func:`load_tracks` reads (1: before face/score and the warm-up).
-READABLE_VERSIONS = (1, 2)
+TRACKS_VERSION = 3
+#: Versions :func:`load_tracks` reads (1: before face/score and the warm-up; 2: before
+#: the optional arrays).
+READABLE_VERSIONS = (1, 2, 3)
+#: Versions with block checksums, which :func:`verify_tracks` checks.
+VERIFIABLE_VERSIONS = (2, 3)
+#: ``face_backend`` of stores imported from other tools' CSVs.
+IMPORTED_BACKENDS = ("openface_2_csv", "pyfeat_csv")
 #: Default ``min_face_run``: one or two isolated frames are phantoms, three is a face.
 DEFAULT_MIN_FACE_RUN = 3
 STORE_NAME = "tracks.zarr"
@@ -139,6 +174,26 @@ POSE_ARRAYS = {
     "present": ((), "bool", ("time",)),
     "landmarks": ((33, 4), "float32", ("time", "landmark", "xyzv")),
 }
+#: The optional arrays: key -> dimension names (all float32, NaN-filled; shapes in
+#: the ``extra_arrays`` attribute).
+EXTRA_ARRAYS = {
+    "face68/landmarks": ("time", "landmark", "xy"),
+    "aus/values": ("time", "au"),
+    "aus/occurrence": ("time", "au"),
+    "emotions/values": ("time", "emotion"),
+}
+
+
+def extra_arrays(attrs: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+    """``{key: trailing shape}`` of the optional arrays a store's attributes declare."""
+    declared = attrs.get("extra_arrays") or {}
+    return {k: tuple(int(n) for n in declared[k]) for k in EXTRA_ARRAYS if k in declared}
+
+
+def _block_keys(attrs: dict[str, Any]) -> list[str]:
+    """Every per-frame array a block writes, except ``time``."""
+    pose = [f"pose/{n}" for n in POSE_ARRAYS] if attrs.get("pose_backend") is not None else []
+    return [*(f"face/{n}" for n in FACE_ARRAYS), *pose, *extra_arrays(attrs)]
 
 
 def store_path(session_or_path: "Session | str | os.PathLike") -> Path:
@@ -263,7 +318,8 @@ class TrackWriter:
         return writer, status
 
     @classmethod
-    def _create(cls, path: Path, settings: dict[str, Any], time: np.ndarray) -> "TrackWriter":
+    def _create(cls, path: Path, settings: dict[str, Any], time: np.ndarray,
+                array_attrs: dict[str, dict[str, Any]] | None = None) -> "TrackWriter":
         import zarr
 
         from .face import BLENDSHAPE_NAMES
@@ -273,6 +329,7 @@ class TrackWriter:
         attrs = {
             "schema": TRACKS_SCHEMA,
             "schema_version": TRACKS_VERSION,
+            "extra_arrays": {},
             **settings,
             "n_blocks": n_blocks(frames, chunk),
             "complete": False,
@@ -299,6 +356,12 @@ class TrackWriter:
                         fill_value=False if dtype == "bool" else np.nan,
                         dimension_names=dims, attributes=extra, config=config,
                     )
+            for key, tail in extra_arrays(attrs).items():
+                group.create_array(
+                    key, shape=(frames, *tail), dtype="float32", chunks=(chunk, *tail), fill_value=np.nan,
+                    dimension_names=EXTRA_ARRAYS[key], attributes=dict((array_attrs or {}).get(key, {})),
+                    config=config,
+                )
             # One chunk per block: a marker write never touches another block's marker.
             group.create_array(
                 "blocks_done", shape=(attrs["n_blocks"],), dtype="bool", chunks=(1,), fill_value=False,
@@ -332,13 +395,13 @@ class TrackWriter:
         """Write one block's arrays (exactly one chunk each), then its marker.
 
         ``data`` holds ``face/present``, ``face/score``, ``face/landmarks``, ``face/blendshapes``,
-        ``face/matrix`` and, with pose, ``pose/present`` and ``pose/landmarks``.
+        ``face/matrix``, with pose ``pose/present`` and ``pose/landmarks``, and every
+        optional array the store declares (``extra_arrays``).
         """
         import zarr
 
         start, stop = block_range(block, self.frames, self.chunk_frames)
-        names = list(FACE_ARRAYS)
-        keys = [f"face/{n}" for n in names] + ([f"pose/{n}" for n in POSE_ARRAYS] if self.pose else [])
+        keys = _block_keys(self.attrs)
         # Every chunk is written, even one equal to the fill value, so that a missing
         # chunk file always means damage (zarr skips "empty" chunks by default).
         with zarr.config.set({"array.write_empty_chunks": True}):
@@ -374,20 +437,65 @@ class TrackWriter:
         blocks = sorted({b for lo, hi in runs for b in range(lo // self.chunk_frames, (hi - 1) // self.chunk_frames + 1)})
         for block in blocks:
             start, stop = block_range(block, self.frames, self.chunk_frames)
-            keys = [f"face/{n}" for n in FACE_ARRAYS] + ([f"pose/{n}" for n in POSE_ARRAYS] if self.pose else [])
+            keys = _block_keys(self.attrs)
             data = {key: np.asarray(self.group[key][start:stop]).copy() for key in keys}
             for lo, hi in runs:
                 a, b = max(lo, start) - start, min(hi, stop) - start
                 if a < b:
                     data["face/present"][a:b] = False
-                    for name in FACE_ARRAYS:
-                        if name != "present":
-                            data[f"face/{name}"][a:b] = np.nan
+                    for key in keys:
+                        if key != "face/present" and key.startswith(("face", "aus")):
+                            data[key][a:b] = np.nan
             self.write_block(block, data)
         removed += sum(hi - lo for lo, hi in runs)
         self.group.attrs["face_frames_removed"] = removed
         self.attrs["face_frames_removed"] = removed
         return sum(hi - lo for lo, hi in runs)
+
+
+def write_tracks(path: str | os.PathLike, settings: dict[str, Any], time: np.ndarray,
+                 arrays: dict[str, np.ndarray], array_attrs: dict[str, dict[str, Any]] | None = None,
+                 *, replace: bool = False) -> Path:
+    """Write a whole store at once from in-memory arrays (an imported CSV's tracks).
+
+    The store is built complete under a temporary name, block by block with its
+    checksums, and only then renamed to ``path``: a failure leaves no store, and
+    with ``replace`` the old one stays until the new one is whole.
+
+    Parameters
+    ----------
+    path : path
+        The ``tracks.zarr`` to make.
+    settings : dict
+        Its attributes (as for :meth:`TrackWriter.prepare`), with ``extra_arrays``
+        declaring the optional arrays in ``arrays``.
+    time : ndarray [T]
+    arrays : dict
+        Every key of a block (``face/present``, ..., and the optional arrays), ``[T, ...]``.
+    array_attrs : dict, optional
+        ``{key: attributes}`` for the arrays (``aus/values``' ``names``, ``source``).
+    replace : bool
+        Replace an existing store; otherwise one is refused.
+    """
+    path = Path(path)
+    if path.exists() and not replace:
+        raise SessionError(path, "tracks exist already; pass --force to replace them")
+    _remove_stale_temporaries(path)
+    tag = uuid.uuid4().hex[:8]
+    new, old = path.with_name(f".{path.name}.{tag}.new.tmp"), path.with_name(f".{path.name}.{tag}.old.tmp")
+    try:
+        writer = TrackWriter._create(new, settings, time, array_attrs)
+        for block in range(writer.n_blocks):
+            start, stop = block_range(block, writer.frames, writer.chunk_frames)
+            writer.write_block(block, {key: arrays[key][start:stop] for key in _block_keys(writer.attrs)})
+        writer.finish()
+        if path.exists():
+            os.replace(path, old)  # removed once the new store is in place
+        os.replace(new, path)
+    finally:
+        shutil.rmtree(new, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+    return path
 
 
 def short_runs(present: np.ndarray, min_run: int) -> list[tuple[int, int]]:
@@ -450,6 +558,9 @@ class Tracks:
         "face_matrix": "face/matrix",
         "pose_present": "pose/present",
         "pose_landmarks": "pose/landmarks",
+        "face68_landmarks": "face68/landmarks",
+        "au_values": "aus/values",
+        "au_occurrence": "aus/occurrence",
     }
 
     def __init__(self, path: Path, group, attrs: dict[str, Any]):
@@ -492,10 +603,36 @@ class Tracks:
     def blendshape_names(self) -> tuple[str, ...]:
         return tuple(self._group["face/blendshapes"].attrs["names"])
 
+    @property
+    def has_face68(self) -> bool:
+        """Whether the store holds 68-point landmarks (an imported OpenFace or Py-Feat CSV)."""
+        return "face68/landmarks" in extra_arrays(dict(self.attrs))
+
+    @property
+    def has_external_aus(self) -> bool:
+        """Whether the store holds ready-made AU intensities (``aus/values``)."""
+        return "aus/values" in extra_arrays(dict(self.attrs))
+
+    @property
+    def au_names(self) -> tuple[str, ...]:
+        """Names of the ``aus/values`` columns (``AU01``, ...); empty without them."""
+        return tuple(self._group["aus/values"].attrs["names"]) if self.has_external_aus else ()
+
+    @property
+    def au_source(self) -> str | None:
+        """Which tool made ``aus/values`` (``openface-2.0``, ``py-feat``), or None."""
+        return str(self._group["aus/values"].attrs.get("source")) if self.has_external_aus else None
+
+    def _absent(self, key: str) -> bool:
+        """An array this store does not have by design (no pose; no optional array)."""
+        if key.startswith("pose/"):
+            return not self.has_pose
+        return key in EXTRA_ARRAYS and key not in extra_arrays(dict(self.attrs))
+
     def _array(self, attr: str) -> np.ndarray | None:
         if attr not in self._cache:
             key = self._ARRAYS[attr]
-            if key.startswith("pose/") and not self.has_pose:
+            if self._absent(key):
                 self._cache[attr] = None
             elif key not in self._group:  # face/score in a version-1 store
                 values = np.full(self.n_frames, np.nan, np.float32)
@@ -515,6 +652,10 @@ class Tracks:
     face_matrix = property(lambda self: self._array("face_matrix"), doc="[T, 4, 4] float32")
     pose_present = property(lambda self: self._array("pose_present"), doc="[T] bool, or None without pose")
     pose_landmarks = property(lambda self: self._array("pose_landmarks"), doc="[T, 33, 4] float32, or None")
+    face68_landmarks = property(lambda self: self._array("face68_landmarks"),
+                                doc="[T, 68, 2] float32 pixels, or None (only imported stores have them)")
+    au_values = property(lambda self: self._array("au_values"), doc="[T, K] float32 in 0..1 (``au_names``), or None")
+    au_occurrence = property(lambda self: self._array("au_occurrence"), doc="[T, K] float32 0/1/NaN, or None")
 
     def _verified(self, key: str) -> np.ndarray:
         """A whole array, each block checked against its recorded checksum."""
@@ -533,7 +674,7 @@ class Tracks:
         index %= self.n_frames
         out: dict[str, Any] = {}
         for attr, key in self._ARRAYS.items():
-            if key.startswith("pose/") and not self.has_pose:
+            if self._absent(key):
                 out[attr] = None
             elif attr in self._cache or key not in self._group:
                 out[attr] = self._array(attr)[index]
@@ -594,8 +735,7 @@ class _Rebuild(Exception):
 
 
 def _checksum_names(attrs: dict[str, Any]) -> list[str]:
-    pose = [f"pose/{n}" for n in POSE_ARRAYS] if attrs.get("pose_backend") is not None else []
-    return ["time", *(f"face/{n}" for n in FACE_ARRAYS), *pose]
+    return ["time", *_block_keys(attrs)]
 
 
 def _create_checksums(group, attrs: dict[str, Any]) -> None:
@@ -642,6 +782,8 @@ def _expected_arrays(attrs: dict[str, Any]) -> dict[str, tuple]:
     for gname, spec in parts:
         for name, (tail, dtype, _dims) in spec.items():
             expected[f"{gname}/{name}"] = ((frames, *tail), dtype, (chunk, *tail))
+    for key, tail in extra_arrays(attrs).items():
+        expected[key] = ((frames, *tail), "float32", (chunk, *tail))
     if attrs.get(CHECKSUMS) is not None:
         a = len(_checksum_names(attrs))
         expected[CHECKSUMS] = ((nb, a, DIGEST_SIZE), "uint8", (1, a, DIGEST_SIZE))
@@ -716,8 +858,9 @@ def verify_tracks(session_or_path: "Session | str | os.PathLike", *, full: bool 
     if attrs.get("schema") != TRACKS_SCHEMA:
         return [f"{path}: not an annotator tracks store (its attributes are missing or foreign); "
                 "delete it and rerun `annotator track`"]
-    if attrs.get("schema_version") != TRACKS_VERSION:
-        return [f"{path}: unsupported tracks schema_version {attrs.get('schema_version')!r}"]
+    if attrs.get("schema_version") not in VERIFIABLE_VERSIONS:
+        return [f"{path}: unsupported tracks schema_version {attrs.get('schema_version')!r} "
+                f"(annotator verify checks {', '.join(map(str, VERIFIABLE_VERSIONS))})"]
     lines = [p.line(path) for p in store_problems(path, group, attrs, full=full)]
     if not lines and attrs.get("complete") is not True:
         done = int(np.asarray(group["blocks_done"][:], bool).sum())
