@@ -307,7 +307,8 @@ def test_table_fits_the_dock_and_edits_notes_and_aus_in_place(bench, qtbot):
         editor_widget.selectAll()
         qtbot.keyClicks(editor_widget, typed)
         qtbot.keyClick(editor_widget, Qt.Key.Key_Return)  # Qt commits from the event loop
-        qtbot.waitUntil(lambda: prop.id in _saved(session, dock.coder) and check(_saved(session, dock.coder)[prop.id]))
+        qtbot.waitUntil(lambda check=check: prop.id in _saved(session, dock.coder)
+                        and check(_saved(session, dock.coder)[prop.id]))
         row = table.row_of(prop.id)
         assert table.cell_text(row, COLUMNS.index(column)) == typed
 
