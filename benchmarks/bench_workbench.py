@@ -13,6 +13,11 @@ Prints figures and ratios measured in one run (no assertions)::
    300 segments): moving the cursor and setting the x range, each with a repaint.
    Goal: < 30 ms.
 3. Refilling the segment table (every edit does) with 100 to 3,000 segments.
+4. The cursor readout (timecode, AU values, per-frame emotion, phase) and the
+   timeline's lanes (one per coder when comparing, and the per-frame emotion
+   band), each against the same step without them, on the one-hour session.
+
+``--quick`` runs the smallest settings (fewer steps, one round, one table size).
 """
 
 from __future__ import annotations
@@ -280,6 +285,67 @@ def bench_table(sizes=(100, 1000, 3000), repeats=12) -> None:
         table.close()
 
 
+def bench_readout_and_lanes(n_frames: int = 108_000, n_segments: int = 300, coders: int = 3,
+                            repeats: int = 40) -> None:
+    """What the readout and the lanes add to a frame step's deferred work (timeline cursor + readout)."""
+    from qtpy.QtWidgets import QApplication, QLabel
+
+    from annotator._qt.timeline import TimelineWidget
+    from annotator.features.readout import CursorReadout
+    from annotator.labels.model import EMOTIONS, Segment
+
+    app = QApplication.instance()
+    rng = np.random.default_rng(1)
+    t = np.arange(n_frames)
+    curves = {f"AU{k}": np.clip(0.2 + 0.1 * np.sin(t / (50 + 7 * k)), 0, 1) for k in (1, 2, 4, 6, 9, 12, 15, 20)}
+    probs = rng.dirichlet(np.ones(8), n_frames)
+    names = EMOTIONS + ("neutral",)
+
+    def segs(seed):
+        onsets = np.sort(np.random.default_rng(seed).choice(n_frames - 40, n_segments, replace=False))
+        return [Segment(int(o), int(o) + 5, int(o) + 12, emotion=EMOTIONS[i % 7], status="accepted")
+                for i, o in enumerate(onsets)]
+
+    own = segs(0)
+    readout = CursorReadout(t / 30.0, 30.0, curves, probs, names)
+    label = QLabel("")
+    label.resize(460, 60)
+    label.show()
+
+    def timed(fn) -> np.ndarray:
+        out = []
+        for k in range(repeats):
+            t0 = time.perf_counter()
+            fn(k)
+            app.processEvents()
+            out.append((time.perf_counter() - t0) * 1000)
+        return np.array(out[3:])
+
+    read = timed(lambda k: label.setText(readout.at(100 + 10 * k, own[k % n_segments]).format_text()))
+    results = {}
+    for name, lanes, band in (("plain", False, False), ("with lanes", True, False),
+                              ("with lanes + emotion band", True, True)):
+        w = TimelineWidget(n_frames, 30.0)
+        w.resize(1500, 300)
+        w.show()
+        w.set_channels(curves)
+        if band:
+            w.set_emotions(probs, names)
+        w.set_segments(own, {f"coder{i}": segs(i) for i in range(coders)} if lanes else None,
+                       current_id=own[10].id)
+        w.set_x_range(0, 600)
+        app.processEvents()
+        results[name] = timed(lambda k, w=w: w.set_cursor(100 + 10 * k))
+        w.close()
+    print(f"readout at the cursor (model + label)  : median {np.median(read):6.2f} ms  p95 "
+          f"{np.percentile(read, 95):6.2f} ms")
+    base = np.median(results["plain"])
+    for name, v in results.items():
+        print(f"timeline cursor step, {name:26s}: median {np.median(v):6.2f} ms  p95 {np.percentile(v, 95):6.2f} ms"
+              f"  ratio {np.median(v) / base:.2f}x")
+    label.close()
+
+
 def main(argv: list[str]) -> int:
     import napari  # noqa: F401  (creates the Qt application with napari's settings)
     from napari.qt import get_qapp
@@ -291,11 +357,14 @@ def main(argv: list[str]) -> int:
         kind, session, *canvas = argv[1:]
         serve_steps(Path(session), kind, tuple(map(int, canvas)) if canvas else None)
         return 0
+    quick = "--quick" in argv
+    argv = [a for a in argv if a != "--quick"]
     session_dir = Path(argv[0]) if argv else ensure_session()
-    print(f"session: {session_dir}")
-    bench_frame_step(session_dir)
-    bench_timeline()
-    bench_table()
+    print(f"session: {session_dir}" + (" (quick)" if quick else ""))
+    bench_frame_step(session_dir, n=60 if quick else 150, rounds=1 if quick else 2)
+    bench_timeline(repeats=15 if quick else 40)
+    bench_table(sizes=(100,) if quick else (100, 1000, 3000))
+    bench_readout_and_lanes(repeats=15 if quick else 40)
     QApplication.instance().processEvents()
     return 0
 

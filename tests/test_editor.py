@@ -80,7 +80,7 @@ def test_reject_new_delete(tmp_path):
     assert editor.reject(pid).status == "rejected"
     assert editor.accept(pid).status == "accepted"
     new = editor.new_segment(200, length=5)
-    assert (new.onset, new.apex, new.offset, new.kind, new.status) == (200, 200, 204, "micro", "accepted")
+    assert (new.onset, new.apex, new.offset, new.kind, new.status) == (200, 200, 204, "micro", "unfinished")
     assert editor.at(202).id == new.id
     editor.delete(new.id)
     assert editor.own(new.id) is None

@@ -14,8 +14,10 @@ import numpy as np
 import pytest
 
 from annotator._qt import _napari_compat as compat
+from annotator._qt.table import COLUMNS
 from annotator.features.motion import body_motion, face_motion_energy
 from annotator.napari.keybindings import ACTIONS, DEFAULT_SHORTCUTS, find_clashes
+
 
 def _make_clip(path: Path, frames: int = 90) -> None:
     """A short clip of the astronaut portrait drifting sideways (for the background-tracking test)."""
@@ -346,7 +348,7 @@ def test_compare_shows_other_coders_read_only(make_napari_viewer, workbench_sess
     other.segments.append(make_segment(other, free - 2, free, free + 2, emotion="anger"))
     session.save_labels(other)
     viewer, dock = open_workbench(workbench_session, coder="tester3", compare=["rater2"], viewer=make_napari_viewer())
-    coders = [dock.table.cell_text(r, 8) for r in range(dock.table.rowCount())]
+    coders = [dock.table.cell_text(r, COLUMNS.index("coder")) for r in range(dock.table.rowCount())]
     assert "rater2" in coders
     before = [s.to_dict() for s in dock.editor.labels.segments]
     dock.set_frame(free)
@@ -475,7 +477,7 @@ def test_notes_and_action_units_typed_from_the_keyboard(workbench, qtbot, workbe
     _press(viewer, "Shift-A")
     assert editor.own(proposal.id).aus == ["AU6", "AU12"]
     row = dock.table.row_of(proposal.id)
-    assert dock.table.cell_text(row, 7) == "AU6 AU12"
+    assert dock.table.cell_text(row, COLUMNS.index("AUs")) == "AU6 AU12"
 
     _answer_dialog(qtbot, "AU6 smile")  # not FACS: refused, nothing changes
     _press(viewer, "Shift-A")
@@ -607,16 +609,18 @@ def test_segment_table_sorts_keeps_the_selection_and_jumps(qtbot):
     table.resize(600, 300)
     table.show()
     table.set_segments(mine, theirs, "me")
-    assert [table.cell_text(r, 2) for r in range(table.rowCount())] == ["10", "20", "40", "70"]  # by onset
+    frames, conf, coder = (COLUMNS.index(c) for c in ("frames", "conf", "coder"))
+    assert [table.cell_text(r, frames) for r in range(table.rowCount())] == [
+        "10–12–15", "20–22–24", "40–44–50", "70–71–75"]  # by onset
 
-    table.sortByColumn(5, Qt.SortOrder.DescendingOrder)  # confidence; none sorts last
-    assert [table.cell_text(r, 5) for r in range(4)][:2] == ["0.9", "0.3"]
+    table.sortByColumn(conf, Qt.SortOrder.DescendingOrder)  # confidence; none sorts last
+    assert [table.cell_text(r, conf) for r in range(4)][:2] == ["0.9", "0.3"]
     table.select_id(mine[2].id)
     assert table.selected_id() == mine[2].id
     table.set_segments(mine, theirs, "me")  # an edit refills: order and selection stay
-    assert table.cell_text(0, 5) == "0.9" and table.selected_id() == mine[2].id
+    assert table.cell_text(0, conf) == "0.9" and table.selected_id() == mine[2].id
 
-    table.selectRow([table.cell_text(r, 8) for r in range(4)].index("rater2"))
+    table.selectRow([table.cell_text(r, coder) for r in range(4)].index("rater2"))
     assert table.selected_id() == ""  # another coder's row is not ours to edit
 
     row = table.row_of(mine[1].id)

@@ -10,7 +10,10 @@ from :mod:`annotator.napari.keybindings`.  The dock only wires its controllers:
   :func:`~annotator._qt.bindings.action_handlers` says what each action does;
 - :class:`~annotator._qt.segments_panel.SegmentsPanel` owns the table, the
   current segment and the edits;
-- :class:`~annotator._qt.tracking_panel.TrackingPanel` tracks an untracked video.
+- :class:`~annotator._qt.tracking_panel.TrackingPanel` tracks an untracked video;
+- :class:`~annotator._qt.readout.ReadoutPanel` shows the values at the cursor;
+- :class:`~annotator._qt.agreement_panel.AgreementPanel` shows agreement and steps
+  through the consensus segments that need a decision.
 
 A new view (agreement, quiz) is one more controller built in ``__init__`` and
 told about the session in :meth:`WorkbenchDock.load_session`.
@@ -26,8 +29,10 @@ from qtpy.QtCore import Qt, QTimer
 from qtpy.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from . import _napari_compat as compat
+from .agreement_panel import AgreementPanel
 from .bindings import KeyBindings, action_handlers, unbind_all
 from .playback import Playback
+from .readout import ReadoutPanel
 from .segments_panel import SegmentsPanel
 from .tracking_panel import TrackingPanel
 
@@ -89,6 +94,8 @@ class WorkbenchDock(QWidget):
         self.segments = SegmentsPanel(self)
         self.table = self.segments.table
         self.tracking = TrackingPanel(self._state)
+        self.readout = ReadoutPanel(self)
+        self.agreement = AgreementPanel(self)
         self.handlers: dict[str, Callable[[], None]] = action_handlers(self)
 
         self.title = QLabel("<b>annotator</b>")
@@ -114,12 +121,13 @@ class WorkbenchDock(QWidget):
         self.help_button.clicked.connect(self.show_help)
         self.help_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         layout = QVBoxLayout(self)
-        for item in (self.title, self.status, self.tracking, parts, self.table, self.help_button):
+        for item in (self.title, self.status, self.readout.label, self.tracking, parts, self.agreement.box,
+                     self.table, self.help_button):
             if isinstance(item, QHBoxLayout):
                 layout.addLayout(item)
             else:
                 layout.addWidget(item, 1 if item is self.table else 0)
-        self.setMinimumWidth(430)
+        self.setMinimumWidth(460)
 
         state = self._state
         state.update(bound=self.keys.bound, timer=self.play_timer)
@@ -171,7 +179,16 @@ class WorkbenchDock(QWidget):
         self._setup_timeline()
         self.bind_keys()
         self.segments.refresh(self.editor)
+        self.agreement.compute()
         self._on_step()
+        # The zoom napari picked came before the docks took their space: fit again
+        # once the layout has settled (the event loop has laid the window out).
+        QTimer.singleShot(0, self.fit_video)
+
+    def fit_video(self) -> None:
+        """Fit the whole frame to the canvas as it is now."""
+        if not self._closed and not self._state.get("destroyed"):
+            self.viewer.reset_view()
 
     def _setup_layers(self) -> None:
         from ..napari.overlays import FrameOverlays
@@ -201,10 +218,18 @@ class WorkbenchDock(QWidget):
             self.viewer.window.remove_dock_widget(self._timeline_dock)
         self.timeline = TimelineWidget(self.session.n_frames, self.session.fps)
         if self.tracks is not None:
+            from ..features import FRAME_EMOTIONS, features_from_tracks, frame_emotions
             from ..features.motion import motion_curves
 
-            self.timeline.set_channels(_au_curves(self.tracks))
+            feats = features_from_tracks(self.tracks)
+            curves = _au_curves(feats)
+            probs = frame_emotions(feats).to_numpy()
+            self.timeline.set_channels(curves)
             self.timeline.set_motion(motion_curves(self.tracks))
+            self.timeline.set_emotions(probs, FRAME_EMOTIONS)
+            self.readout.load(self.tracks.time, self.session.fps, _readout_curves(curves), probs, FRAME_EMOTIONS)
+        else:
+            self.readout.load(None, self.session.fps, {})
         self.timeline.frameRequested.connect(self.set_frame)
         self.timeline.boundaryMoved.connect(self.segments.boundary_moved)
         self._timeline_dock = self.viewer.window.add_dock_widget(
@@ -275,6 +300,7 @@ class WorkbenchDock(QWidget):
         if self._state.get("destroyed"):  # the window closed while this waited in the event loop
             return
         self.segments.follow_cursor(self.timeline)
+        self.readout.update()
 
     # -- small services the controllers share ----------------------------------------------------------
     def focus_canvas(self) -> None:
@@ -315,12 +341,15 @@ class WorkbenchDock(QWidget):
         super().closeEvent(event)
 
 
-def _au_curves(tracks) -> dict:
+def _readout_curves(curves: dict) -> dict:
+    """The AUs the readout shows: the combined (both sides) curves, in AU order."""
+    return {k: v for k, v in curves.items() if k.startswith("AU")}
+
+
+def _au_curves(feats) -> dict:
     """The timeline's AU curves: every channel, plus the combined L/R curves shown first, in AU order."""
-    from ..features import features_from_tracks
     from .timeline import DEFAULT_CHANNELS
 
-    feats = features_from_tracks(tracks)
     curves = {name: feats.values[:, i] for i, name in enumerate(feats.channels)}
     for au in DEFAULT_CHANNELS:
         try:

@@ -14,28 +14,31 @@ from qtpy.QtWidgets import QAbstractItemView, QTableView
 
 from ..napari.overlays import EMOTION_COLORS
 
-COLUMNS: tuple[str, ...] = (
-    "status", "emotion", "onset", "apex", "offset", "confidence", "kind", "AUs", "coder", "notes",
-)
+#: Onset, apex and offset share one column ("frames"), so the AUs, the coder and the
+#: notes fit the dock without scrolling sideways; the kind is in that cell's tooltip.
+COLUMNS: tuple[str, ...] = ("status", "emotion", "frames", "conf", "AUs", "coder", "notes")
+#: The columns a coder types into (double-click, F2); another coder's rows stay read-only.
+EDITABLE: tuple[str, ...] = ("AUs", "notes")
+_EDITABLE_COLUMNS = tuple(COLUMNS.index(c) for c in EDITABLE)
 _ID_ROLE = Qt.ItemDataRole.UserRole
 _APEX_ROLE = Qt.ItemDataRole.UserRole + 1
 _OWN_ROLE = Qt.ItemDataRole.UserRole + 2
 _GREY = QColor("#8a8a8a")
 #: The widest text each column usually shows: columns are sized once from these,
 #: not measured row by row (a Python call per cell and role).
-_TYPICAL = ("accepted", "surprise", "000000", "000000", "000000", "0.00", "micro", "AU1 AU2 AU12",
-            "annotator", "")
+_TYPICAL = ("accepted", "surprise", "000–000–000", "0.00", "AU6 AU12", "coder", "")
 
 
 class _Row:
-    __slots__ = ("values", "id", "apex", "own", "who", "emotion", "proposed")
+    __slots__ = ("values", "keys", "id", "apex", "own", "who", "emotion", "proposed", "kind")
 
     def __init__(self, seg, who: str, own: bool):
         conf = None if seg.confidence is None else round(float(seg.confidence), 2)
-        self.values = (seg.status, seg.emotion, seg.onset, seg.apex, seg.offset, conf, seg.kind,
-                       " ".join(seg.aus), who, seg.notes)
+        aus = " ".join(seg.aus)
+        self.values = (seg.status, seg.emotion, f"{seg.onset}–{seg.apex}–{seg.offset}", conf, aus, who, seg.notes)
+        self.keys = (seg.status, seg.emotion, (seg.onset, seg.apex, seg.offset), conf, aus, who, seg.notes)
         self.id, self.apex, self.own, self.who = seg.id, seg.apex, own, who
-        self.emotion, self.proposed = seg.emotion, seg.status == "proposed"
+        self.emotion, self.proposed, self.kind = seg.emotion, seg.status == "proposed", seg.kind
 
 
 class _SegmentModel(QAbstractTableModel):
@@ -59,10 +62,10 @@ class _SegmentModel(QAbstractTableModel):
         column, order = self.order
 
         def key(row: _Row):
-            value = row.values[column]
+            value = row.keys[column]
             if value is None:  # a confidence-less segment sorts below every confidence
-                return (0, 0, row.values[2])
-            return (1, value, row.values[2])
+                return (0, 0, row.keys[2])
+            return (1, value, row.keys[2])
 
         return sorted(rows, key=key, reverse=order == Qt.SortOrder.DescendingOrder)
 
@@ -77,11 +80,27 @@ class _SegmentModel(QAbstractTableModel):
             return COLUMNS[section]
         return None
 
+    def flags(self, index):
+        flags = super().flags(index)
+        if index.isValid() and index.column() in _EDITABLE_COLUMNS and self.rows[index.row()].own:
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def setData(self, index, value, role=Qt.ItemDataRole.EditRole) -> bool:
+        # The editor decides and saves; the table refills from it on ``changed``.
+        editable = index.isValid() and bool(self.flags(index) & Qt.ItemFlag.ItemIsEditable)
+        if role != Qt.ItemDataRole.EditRole or not editable:
+            return False
+        row = self.rows[index.row()]
+        if str(value) != (row.values[index.column()] or ""):
+            self.parent().segmentTextEdited.emit(row.id, COLUMNS[index.column()], str(value))
+        return True
+
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
         row, col = self.rows[index.row()], index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             value = row.values[col]
             return "" if value is None else value
         if role == _ID_ROLE:
@@ -99,6 +118,10 @@ class _SegmentModel(QAbstractTableModel):
                 return f"{row.who}'s segment (read-only)"
             if col == 0 and row.proposed:
                 return "proposal, not reviewed yet"
+            if col == 2:
+                return f"onset–apex–offset ({row.kind})"
+            if col in _EDITABLE_COLUMNS:
+                return (row.values[col] or "") + "\n(double-click or F2 to edit)"
         return None
 
 
@@ -115,6 +138,8 @@ class SegmentTable(QTableView):
 
     segmentActivated = Signal(str, int)
     segmentSelected = Signal(str)
+    #: Segment id, column (``"AUs"`` or ``"notes"``) and the text typed into it.
+    segmentTextEdited = Signal(str, str, str)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -122,14 +147,17 @@ class SegmentTable(QTableView):
         self.setModel(self._model)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        triggers = QAbstractItemView.EditTrigger
+        self.setEditTriggers(triggers.DoubleClicked | triggers.EditKeyPressed)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.verticalHeader().setVisible(False)
         self.verticalHeader().setDefaultSectionSize(20)
         header = self.horizontalHeader()
         header.setStretchLastSection(True)
         metrics = self.fontMetrics()
         for column, (name, typical) in enumerate(zip(COLUMNS, _TYPICAL, strict=True)):
-            width = max(metrics.horizontalAdvance(name) + 24, metrics.horizontalAdvance(typical) + 12)
+            width = max(metrics.horizontalAdvance(name) + 14, metrics.horizontalAdvance(typical) + 10)
             header.resizeSection(column, width)
         header.setSortIndicator(*self._model.order)  # turning sorting on sorts by the indicator
         self.setSortingEnabled(True)
@@ -181,6 +209,8 @@ class SegmentTable(QTableView):
         return index.data(_ID_ROLE) if index.data(_OWN_ROLE) else ""
 
     def _double_clicked(self, index) -> None:
+        if self._model.flags(index) & Qt.ItemFlag.ItemIsEditable:
+            return  # the cell opens for typing; jumping would take the focus from it
         row = self._model.rows[index.row()]
         self.segmentActivated.emit(row.id, int(row.apex))
 

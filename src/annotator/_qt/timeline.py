@@ -28,18 +28,62 @@ MOTION_COLORS = {"face motion": "#ff8a65", "body motion": "#81c784"}
 #: one-frame spike never disappears); pyqtgraph's default of 5 draws ten points
 #: per column and, with an hour in view, costs twice as much to paint.
 SAMPLES_PER_PIXEL = 1.0
+#: The top of the AU plot's y range: 1.0 and below is data, above is the legend's.
+LEGEND_TOP = 1.32
+
+
+#: How a span of each status is filled and outlined: proposals hatched, accepted solid,
+#: edited cross-hatched over a fainter fill, unfinished dotted, rejected grey.
+STATUS_STYLES: dict[str, tuple[Qt.BrushStyle, Qt.PenStyle, int]] = {
+    "proposed": (Qt.BrushStyle.BDiagPattern, Qt.PenStyle.DashLine, 170),
+    "accepted": (Qt.BrushStyle.SolidPattern, Qt.PenStyle.SolidLine, 85),
+    "edited": (Qt.BrushStyle.DiagCrossPattern, Qt.PenStyle.SolidLine, 200),
+    "unfinished": (Qt.BrushStyle.Dense6Pattern, Qt.PenStyle.DotLine, 200),
+    "rejected": (Qt.BrushStyle.SolidPattern, Qt.PenStyle.SolidLine, 45),
+}
+#: The x axis can count frames, seconds or timecode.
+X_UNITS: tuple[str, ...] = ("frames", "seconds", "timecode")
 
 
 def segment_brush(emotion: str, status: str) -> QBrush:
-    """Proposals hatched and faint, accepted/edited solid, rejected grey."""
+    """The fill of a span: see :data:`STATUS_STYLES`."""
+    style, _pen, alpha = STATUS_STYLES.get(status, STATUS_STYLES["accepted"])
     if status == "rejected":
-        return QBrush(QColor(150, 150, 150, 45))
+        return QBrush(QColor(150, 150, 150, alpha))
     color = QColor(EMOTION_COLORS.get(emotion, EMOTION_COLORS["other"]))
-    if status == "proposed":
-        color.setAlpha(170)
-        return QBrush(color, Qt.BrushStyle.BDiagPattern)
-    color.setAlpha(85)
-    return QBrush(color)
+    color.setAlpha(alpha)
+    return QBrush(color, style)
+
+
+def segment_pen_style(status: str) -> Qt.PenStyle:
+    return STATUS_STYLES.get(status, STATUS_STYLES["accepted"])[1]
+
+
+class FrameAxis(pg.AxisItem):
+    """A bottom axis over frame indices that labels its ticks in frames, seconds or timecode."""
+
+    def __init__(self, fps: float, **kwargs):
+        super().__init__("bottom", **kwargs)
+        self.fps = float(fps)
+        self.unit = "frames"
+
+    def set_unit(self, unit: str) -> None:
+        if unit not in X_UNITS:
+            raise ValueError(f"unit must be one of {', '.join(X_UNITS)}, got {unit!r}")
+        self.unit = unit
+        self.setLabel({"frames": "frame", "seconds": "time (s)", "timecode": "timecode (hh:mm:ss:ff)"}[unit])
+        self.picture = None
+        self.update()
+
+    def tickStrings(self, values, scale, spacing):
+        from ..features.readout import timecode
+
+        if self.unit == "frames":
+            return [f"{int(round(v))}" for v in values]
+        if self.unit == "seconds":
+            digits = 0 if spacing / self.fps >= 1 else 1 if spacing / self.fps >= 0.1 else 2
+            return [f"{v / self.fps:.{digits}f}" for v in values]
+        return [timecode(v / self.fps, self.fps) for v in values]
 
 
 class TimelineWidget(QWidget):
@@ -71,12 +115,20 @@ class TimelineWidget(QWidget):
         self.glw = pg.GraphicsLayoutWidget()
         self.glw.setBackground("#1e1f22")
         self.glw.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.x_axis = FrameAxis(self.fps)
         self.au_plot = self.glw.addPlot(row=0, col=0)
-        self.motion_plot = self.glw.addPlot(row=1, col=0)
-        self.glw.ci.layout.setRowStretchFactor(0, 3)
-        self.glw.ci.layout.setRowStretchFactor(1, 1)
-        self.motion_plot.setXLink(self.au_plot)
-        for plot, label in ((self.au_plot, "AU"), (self.motion_plot, "motion")):
+        self.emotion_plot = self.glw.addPlot(row=1, col=0)
+        self.lanes_plot = self.glw.addPlot(row=2, col=0)
+        self.motion_plot = self.glw.addPlot(row=3, col=0, axisItems={"bottom": self.x_axis})
+        for row, stretch in enumerate((3, 0, 0, 1)):
+            self.glw.ci.layout.setRowStretchFactor(row, stretch)
+        self.emotion_plot.setFixedHeight(26)
+        self._lane_names: list[str] = []
+        self.lanes_plot.setVisible(False)
+        for plot in (self.motion_plot, self.emotion_plot, self.lanes_plot):
+            plot.setXLink(self.au_plot)
+        for plot, label in ((self.au_plot, "AU (0–1)"), (self.motion_plot, "motion (÷p99)"),
+                            (self.emotion_plot, "emotion"), (self.lanes_plot, "coders")):
             plot.setMouseEnabled(x=True, y=False)
             plot.setLimits(xMin=-1, xMax=self.n_frames + 1)
             plot.setDownsampling(auto=True, mode="peak")
@@ -85,12 +137,21 @@ class TimelineWidget(QWidget):
             plot.setLabel("left", label)
             plot.hideButtons()
             plot.getAxis("left").setWidth(44)
-        self.au_plot.getAxis("bottom").setStyle(showValues=False)
-        self.motion_plot.setLabel("bottom", "frame")
-        self.au_plot.setYRange(-0.02, 1.02, padding=0)
-        self.motion_plot.setYRange(-0.02, 1.05, padding=0)
-        self.au_plot.addLegend(offset=(6, 2), labelTextSize="8pt", colCount=6, brush=QColor(30, 31, 34, 160))
-        self.motion_plot.addLegend(offset=(6, 2), labelTextSize="8pt", colCount=2, brush=QColor(30, 31, 34, 160))
+        for plot in (self.au_plot, self.emotion_plot, self.lanes_plot):
+            plot.getAxis("bottom").setStyle(showValues=False)
+            plot.getAxis("bottom").setHeight(2)
+        self.x_axis.set_unit("frames")
+        # The curves live in 0..1; the strip above is the legends' (they never cover data).
+        self.au_plot.setYRange(-0.02, LEGEND_TOP, padding=0)
+        self.motion_plot.setYRange(-0.02, 1.4, padding=0)
+        self.emotion_plot.setYRange(0, 1, padding=0)
+        self.emotion_plot.getAxis("left").setTicks([[]])
+        self.au_plot.addLegend(offset=(6, 1), labelTextSize="8pt", colCount=8, brush=QColor(30, 31, 34, 200),
+                               verSpacing=-6)
+        self.motion_plot.addLegend(offset=(6, 1), labelTextSize="8pt", colCount=2, brush=QColor(30, 31, 34, 200),
+                                   verSpacing=-6)
+        self._emotion_image = None
+        self._colors: dict[str, str] = {}
 
         pen = pg.mkPen("#ffffff", width=1.5)
         self.cursor = pg.InfiniteLine(pos=0, angle=90, movable=True, pen=pen, hoverPen=pg.mkPen("#ffeb3b", width=2))
@@ -107,9 +168,15 @@ class TimelineWidget(QWidget):
         self.channel_menu = QMenu(self.channel_button)
         self.channel_button.setMenu(self.channel_menu)
         self.info = QLabel("")
+        self.unit_button = QToolButton(text="x: frames")
+        self.unit_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.unit_button.setToolTip("count the x axis in frames, seconds or timecode")
+        self.unit_button.clicked.connect(
+            lambda: self.set_x_unit(X_UNITS[(X_UNITS.index(self.x_axis.unit) + 1) % len(X_UNITS)]))
         top = QHBoxLayout()
         top.setContentsMargins(4, 0, 4, 0)
         top.addWidget(self.channel_button)
+        top.addWidget(self.unit_button)
         top.addWidget(self.info, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -119,9 +186,59 @@ class TimelineWidget(QWidget):
         self.set_x_range(0, min(self.n_frames, max(300, int(20 * self.fps))))
 
     # -- curves ------------------------------------------------------------------------
+    def set_x_unit(self, unit: str) -> None:
+        """Label the x axis in ``"frames"``, ``"seconds"`` or ``"timecode"``."""
+        self.x_axis.set_unit(unit)
+        self.unit_button.setText(f"x: {unit}")
+
+    def set_emotions(self, probs: np.ndarray, names) -> None:
+        """The per-frame emotion as a band: each frame coloured by its likeliest emotion, as opaque as it is likely."""
+        probs = np.asarray(probs, dtype=np.float64)[: self.n_frames]
+        rgba = np.zeros((len(probs), 1, 4), np.uint8)
+        ok = np.isfinite(probs).all(axis=1)
+        top = np.argmax(np.nan_to_num(probs, nan=-1.0), axis=1)
+        palette = np.array([QColor(EMOTION_COLORS.get(n, "#9e9e9e")).getRgb() for n in names], np.uint8)
+        rgba[ok, 0] = palette[top[ok]]
+        rgba[ok, 0, 3] = (np.clip(probs[ok, top[ok]], 0, 1) * 255).astype(np.uint8)
+        if self._emotion_image is not None:
+            self.emotion_plot.removeItem(self._emotion_image)
+        self._emotion_image = pg.ImageItem(rgba)
+        self._emotion_image.setRect(QRectF(-0.5, 0, len(probs), 1))
+        self.emotion_plot.addItem(self._emotion_image)
+        self.emotion_names = tuple(names)
+
+    def set_lanes(self, lanes: dict) -> None:
+        """One labelled lane per coder (name → segments), top to bottom; hidden with fewer than two."""
+        for plot, item in [x for x in self._spans if x[0] is self.lanes_plot]:
+            plot.removeItem(item)
+        self._spans = [x for x in self._spans if x[0] is not self.lanes_plot]
+        self._lane_names = list(lanes)
+        self.lanes_plot.setVisible(len(lanes) > 1)
+        if len(lanes) < 2:
+            return
+        n = len(lanes)
+        for i, segs in enumerate(lanes.values()):
+            if segs:
+                item = _span_item(list(segs), y0=n - 1 - i + 0.1, height=0.8)
+                self.lanes_plot.addItem(item, ignoreBounds=True)
+                self._spans.append((self.lanes_plot, item))
+        self.lanes_plot.setYRange(0, n, padding=0)
+        self.lanes_plot.getAxis("left").setTicks([[(n - 1 - i + 0.5, name) for i, name in enumerate(lanes)]])
+        self.lanes_plot.setFixedHeight(16 * n + 6)
+
+    @property
+    def lane_names(self) -> list[str]:
+        return list(self._lane_names) if self.lanes_plot.isVisible() else []
+
     def set_channels(self, curves: dict[str, np.ndarray], shown: tuple[str, ...] = DEFAULT_CHANNELS) -> None:
-        """Offer ``curves`` (AU channel → values) in the selector and draw those in ``shown``."""
+        """Offer ``curves`` (AU channel → values) in the selector and draw those in ``shown``.
+
+        Each channel keeps one colour, whatever else is shown.
+        """
         self._curves = dict(curves)
+        self._colors = {name: CURVE_COLORS[i % len(CURVE_COLORS)] for i, name in enumerate(
+            sorted(curves, key=lambda n: (n not in DEFAULT_CHANNELS, DEFAULT_CHANNELS.index(n)
+                                          if n in DEFAULT_CHANNELS else 0, n)))}
         self.channel_menu.clear()
         for name in curves:
             action = QAction(name, self.channel_menu, checkable=True)
@@ -146,13 +263,17 @@ class TimelineWidget(QWidget):
                 self.au_plot.removeItem(item)
                 del self._items[name]
         x = np.arange(self.n_frames, dtype=np.float64)
-        for i, name in enumerate(self.shown_channels()):
+        for name in self.shown_channels():
             y = np.asarray(self._curves[name], dtype=np.float64)[: self.n_frames]
             item = self.au_plot.plot(
-                x[: len(y)], y, pen=pg.mkPen(CURVE_COLORS[i % len(CURVE_COLORS)], width=1),
+                x[: len(y)], y, pen=pg.mkPen(self.channel_color(name), width=1),
                 name=name, connect="finite", autoDownsampleFactor=SAMPLES_PER_PIXEL,
             )
             self._items[name] = item
+
+    def channel_color(self, name: str) -> str:
+        """The fixed colour of AU channel ``name``."""
+        return self._colors.get(name, "#cccccc")
 
     def set_motion(self, curves: dict[str, np.ndarray]) -> None:
         """Draw motion curves, each scaled by its 99th percentile so both share the lower plot."""
@@ -169,21 +290,21 @@ class TimelineWidget(QWidget):
             self._items[name] = item
 
     # -- segments ------------------------------------------------------------------------
-    def set_segments(self, segments, others=(), current_id: str | None = None) -> None:
-        """Draw every visible segment; ``others`` (read-only) go in the motion plot.
+    def set_segments(self, segments, lanes: dict | None = None, current_id: str | None = None) -> None:
+        """Draw every visible segment over the curves, and ``lanes`` (coder → segments) one lane each.
 
-        All spans of a plot are one ``BarGraphItem`` (one cached picture):
-        hundreds of ``LinearRegionItem``s would each recompute two infinite
-        lines on every pan or zoom.
+        All spans of a plot are one item (one cached picture): hundreds of
+        ``LinearRegionItem``s would each recompute two infinite lines on every
+        pan or zoom.
         """
-        for plot, item in self._spans:
+        for plot, item in [x for x in self._spans if x[0] is self.au_plot]:
             plot.removeItem(item)
-        self._spans = []
-        for plot, segs, top in ((self.au_plot, list(segments), 1.02), (self.motion_plot, list(others), 1.05)):
-            if segs:
-                item = _span_item(segs, y0=-0.02, height=top + 0.02)
-                plot.addItem(item, ignoreBounds=True)
-                self._spans.append((plot, item))
+        self._spans = [x for x in self._spans if x[0] is not self.au_plot]
+        if segments:
+            item = _span_item(list(segments), y0=-0.02, height=1.04)
+            self.au_plot.addItem(item, ignoreBounds=True)
+            self._spans.append((self.au_plot, item))
+        self.set_lanes(lanes or {})
         self.set_current(segments, current_id)
 
     @property
@@ -244,8 +365,8 @@ class TimelineWidget(QWidget):
     def _clicked(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton or event.isAccepted():
             return
-        for plot in (self.au_plot, self.motion_plot):
-            if plot.sceneBoundingRect().contains(event.scenePos()):
+        for plot in (self.au_plot, self.emotion_plot, self.lanes_plot, self.motion_plot):
+            if plot.isVisible() and plot.sceneBoundingRect().contains(event.scenePos()):
                 x = plot.vb.mapSceneToView(event.scenePos()).x()
                 self.frameRequested.emit(int(np.clip(round(x), 0, self.n_frames - 1)))
                 return
@@ -276,8 +397,7 @@ class SpanItem(pg.GraphicsObject):
         self._groups = []
         for (emotion, status), spans in groups.items():
             arr = np.array(sorted(spans), dtype=np.float64)
-            pen = pg.mkPen(EMOTION_COLORS.get(emotion, "#9e9e9e"), width=1,
-                           style=Qt.PenStyle.DashLine if status == "proposed" else Qt.PenStyle.SolidLine)
+            pen = pg.mkPen(EMOTION_COLORS.get(emotion, "#9e9e9e"), width=1, style=segment_pen_style(status))
             # Sorted by onset; the running maximum of the offsets lets a binary search
             # skip the spans that end before the view, even when spans nest.
             self._groups.append((pen, segment_brush(emotion, status), arr, np.maximum.accumulate(arr[:, 1])))

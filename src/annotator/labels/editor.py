@@ -9,7 +9,11 @@ the coder's file atomically.  Nothing is ever unsaved.
 Accepting a proposal copies it into the coder's labels with status
 ``accepted`` (the proposal keeps its id, so it is known as reviewed);
 rejecting records a copy with status ``rejected``; changing an accepted
-proposal's frames or emotion makes it ``edited``.
+proposal's frames or emotion makes it ``edited``.  Relabelling a segment with
+another emotion clears what only the machine said about it (its scores,
+confidence, uncertainty, intensity, and its AUs while they are still the
+machine's).  A new segment without an emotion is ``unfinished`` until the
+coder gives one.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from psygnal import EmitLoopError, Signal
 from ..errors import AnnotatorError
 from ..locks import SessionLock
 from .file import Labels, make_segment, save_labels, validate_labels
-from .model import AUTO_CODER, EMOTIONS, Segment, now_iso
+from .model import AUTO_CODER, EMOTIONS, MACHINE_FIELDS, NEW_SEGMENT_HALF_SECONDS, Segment, now_iso
 
 Listener = Callable[["LabelsEditor"], None]
 
@@ -64,6 +68,8 @@ class LabelsEditor:
         self._redo: list[tuple[str, list[Segment]]] = []
         self._visible_key: tuple | None = None
         self._visible: list[Segment] = []
+        #: Ids of the segments the last edit, undo or redo changed (added, removed or altered).
+        self.last_changed: list[str] = []
 
     def close(self) -> None:
         """Stop editing: give up the lock on the coder's file (edits are already saved)."""
@@ -109,6 +115,7 @@ class LabelsEditor:
         self._undo.append((description, before))
         del self._undo[: -self.max_undo]
         self._redo.clear()
+        self.last_changed = _changed_ids(before, self.labels.segments)
         self._notify()
 
     @property
@@ -143,8 +150,19 @@ class LabelsEditor:
             source.append((description, state))
             raise
         target.append((description, current))
+        self.last_changed = _changed_ids(current, state)
         self._notify()
         return description
+
+    def where_changed(self, segment_id: str) -> Segment | None:
+        """Segment ``segment_id`` as it is now, else as the last undo or redo left it before (for the cursor)."""
+        seg = self.find(segment_id)
+        if seg is None:
+            for _description, state in self._redo[-1:] + self._undo[-1:]:
+                seg = next((s for s in state if s.id == segment_id), None)
+                if seg is not None:
+                    break
+        return seg
 
     # -- queries -------------------------------------------------------------------
     def own(self, segment_id: str) -> Segment | None:
@@ -199,22 +217,47 @@ class LabelsEditor:
         earlier = [s for s in segs if s.onset < frame]
         return earlier[-1] if earlier else None
 
-    def next_unreviewed(self, frame: int, direction: int = 1, *, least_confident: bool = True) -> Segment | None:
-        """The next unreviewed proposal.
+    def review_order(self, *, least_confident: bool = True) -> list[Segment]:
+        """The unreviewed proposals in the order U visits them.
 
-        With ``least_confident`` and confidences available, the least confident
-        proposal comes first (the model's own order); otherwise the next by time.
+        With ``least_confident``: the most uncertain first (the proposals' ``uncertainty``,
+        else the lowest ``confidence``); proposals without either come after, by time.
         """
         todo = self.unreviewed()
-        if not todo:
+        if not least_confident:
+            return todo
+
+        def key(s: Segment):
+            if s.uncertainty is not None:
+                return (0, -float(s.uncertainty), s.onset)
+            if s.confidence is not None:
+                return (0, float(s.confidence) - 1.0, s.onset)
+            return (1, 0.0, s.onset)
+
+        return sorted(todo, key=key)
+
+    def next_unreviewed(self, frame: int, direction: int = 1, *, least_confident: bool = True,
+                        after: str | None = None) -> Segment | None:
+        """The next unreviewed proposal: moving on from ``after`` skips it (it comes round again).
+
+        With ``least_confident`` the order is :meth:`review_order`'s; otherwise by time
+        from ``frame``.  Without ``after`` (or when it is not an unreviewed proposal) the
+        first in that order; with it, the one after it (``direction=-1``: before it),
+        wrapping round.
+        """
+        order = self.review_order(least_confident=least_confident)
+        if not order:
             return None
-        if least_confident and all(s.confidence is not None for s in todo):
-            return min(todo, key=lambda s: (s.confidence, s.onset))
+        ids = [s.id for s in order]
+        if after in ids:
+            return order[(ids.index(after) + (1 if direction > 0 else -1)) % len(order)]
+        if least_confident:
+            return order[0] if direction > 0 else order[-1]
         if direction > 0:
-            later = [s for s in todo if s.onset > frame]
-            return later[0] if later else todo[0]
-        earlier = [s for s in todo if s.onset < frame]
-        return earlier[-1] if earlier else todo[-1]
+            later = [s for s in order if s.onset > frame]
+            return later[0] if later else order[0]
+        earlier = [s for s in order if s.onset < frame]
+        return earlier[-1] if earlier else order[-1]
 
     # -- edits ---------------------------------------------------------------------
     def _replace(self, description: str, segment: Segment) -> Segment:
@@ -237,11 +280,22 @@ class LabelsEditor:
         last = max(0, self.labels.video.frames - 1)
         return min(max(0, int(frame)), last)
 
-    def new_segment(self, frame: int, length: int = 1, emotion: str = "other") -> Segment:
-        """A new segment starting at ``frame`` (apex at ``frame``)."""
+    def new_segment(self, frame: int, length: int | None = None, emotion: str | None = None) -> Segment:
+        """A new segment: apex at ``frame``.
+
+        Without ``length`` it spans 0.1 s either side of ``frame``
+        (:data:`~annotator.labels.model.NEW_SEGMENT_HALF_SECONDS`, clamped to the video),
+        a typical micro-expression to adjust with I and O; with it, it starts at ``frame``.
+        Without ``emotion`` it is ``unfinished`` (emotion ``other``) until the coder gives one.
+        """
         frame = self._clamp(frame)
-        offset = self._clamp(frame + max(1, length) - 1)
-        seg = make_segment(self.labels, frame, frame, offset, emotion=emotion, status="accepted")
+        if length is None:
+            half = max(1, round(NEW_SEGMENT_HALF_SECONDS * self.labels.video.fps))
+            onset, offset = self._clamp(frame - half), self._clamp(frame + half)
+        else:
+            onset, offset = frame, self._clamp(frame + max(1, length) - 1)
+        status = "unfinished" if emotion is None else "accepted"
+        seg = make_segment(self.labels, onset, frame, offset, emotion=emotion or "other", status=status)
         return self._replace("new segment", seg)
 
     def set_frame(self, segment_id: str, which: str, frame: int) -> Segment:
@@ -269,8 +323,12 @@ class LabelsEditor:
         status = "edited" if seg.status in ("proposed", "accepted") and seg.source != self.labels.coder else seg.status
         if seg.status == "rejected":
             status = "edited"
+        changes = {}
+        if (onset, apex, offset) != (seg.onset, seg.apex, seg.offset) and seg.source != self.labels.coder:
+            # the machine's confidence was about its own frames, not these
+            changes = {"confidence": None, "uncertainty": None}
         updated = seg.replace(
-            onset=onset, apex=apex, offset=offset, kind=self.labels.kind_for(onset, offset), status=status
+            onset=onset, apex=apex, offset=offset, kind=self.labels.kind_for(onset, offset), status=status, **changes
         )
         return self._replace(f"set {which}", updated)
 
@@ -282,11 +340,20 @@ class LabelsEditor:
         return self.set_frame(segment_id, which, getattr(seg, which) + delta)
 
     def set_emotion(self, segment_id: str, emotion: str) -> Segment:
+        """Give a segment ``emotion``; a change clears what the machine said about the old one."""
         seg = self._editable(segment_id)
         status = seg.status
         if seg.status in ("proposed", "rejected") or (seg.status == "accepted" and seg.source != self.labels.coder):
             status = "edited"
-        return self._replace(f"emotion {emotion}", seg.replace(emotion=emotion, status=status))
+        if seg.status == "unfinished":
+            status = "accepted"
+        changes: dict = {}
+        if emotion != seg.emotion:
+            changes = dict.fromkeys(MACHINE_FIELDS)
+            prop = self.proposal(segment_id)
+            if prop is not None and list(seg.aus) == list(prop.aus):
+                changes["aus"] = []  # the machine's AUs for the old emotion; the coder's own stay
+        return self._replace(f"emotion {emotion}", seg.replace(emotion=emotion, status=status, **changes))
 
     def set_emotion_by_number(self, segment_id: str, number: int) -> Segment:
         """Emotion by number key: 1 joy, 2 surprise, 3 sadness, 4 anger, 5 fear, 6 contempt, 7 disgust."""
@@ -308,6 +375,8 @@ class LabelsEditor:
         """Accept a proposal (copied into the coder's labels) or re-accept a rejected segment."""
         own = self.own(segment_id)
         if own is not None:
+            if own.status == "unfinished":
+                raise ValueError("this new segment needs an emotion first (keys 1-7)")
             if own.status == "rejected":
                 return self._replace("accept", own.replace(status="accepted"))
             return own
@@ -329,6 +398,13 @@ class LabelsEditor:
         if self.own(segment_id) is None:
             raise KeyError(segment_id)
         self.apply("delete", [s for s in self.labels.segments if s.id != segment_id])
+
+
+def _changed_ids(before: list[Segment], after: list[Segment]) -> list[str]:
+    """Ids of segments added, removed or changed between two states."""
+    old = {s.id: s for s in before}
+    new = {s.id: s for s in after}
+    return [i for i in {**old, **new} if old.get(i) != new.get(i)]
 
 
 def open_editor(session, coder: str, *, compare: list[str] | None = None) -> LabelsEditor:

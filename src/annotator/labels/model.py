@@ -17,7 +17,14 @@ from typing import Any
 EMOTIONS: tuple[str, ...] = ("joy", "surprise", "sadness", "anger", "fear", "contempt", "disgust")
 #: Every value a segment's ``emotion`` may take.
 EMOTION_LABELS: tuple[str, ...] = EMOTIONS + ("neutral", "other")
-STATUSES: tuple[str, ...] = ("proposed", "accepted", "edited", "rejected")
+#: ``unfinished``: a coder's new segment that has no emotion yet (it becomes
+#: ``accepted`` when the coder gives one).
+STATUSES: tuple[str, ...] = ("proposed", "accepted", "edited", "rejected", "unfinished")
+#: What the machine alone says about a segment: cleared when a coder relabels it,
+#: so the coder's file never carries the machine's evidence as the coder's.
+MACHINE_FIELDS: tuple[str, ...] = ("emotion_scores", "confidence", "uncertainty", "intensity")
+#: Half the default span of a new segment, in seconds (0.2 s in all: a typical micro-expression).
+NEW_SEGMENT_HALF_SECONDS: float = 0.1
 KINDS: tuple[str, ...] = ("micro", "macro")
 #: A micro-expression lasts at most half a second (onset to offset).
 MICRO_MAX_SECONDS: float = 0.5
@@ -165,6 +172,12 @@ class Segment:
                     raise ValueError(f"emotion_scores: unknown emotion {key!r}")
                 if not (0.0 <= float(value) <= 1.0):
                     raise ValueError(f"emotion_scores.{key} must be within 0..1, got {value}")
+
+    def phase(self, frame: int) -> str | None:
+        """``"onset"`` (onset to before the apex), ``"apex"``, ``"offset"`` (after the apex), or ``None`` outside."""
+        if not self.onset <= frame <= self.offset:
+            return None
+        return "apex" if frame == self.apex else "onset" if frame < self.apex else "offset"
 
     @property
     def n_frames(self) -> int:

@@ -67,6 +67,9 @@ CONTOUR_COLORS: dict[str, str] = {
 }
 SKELETON_COLOR = "#80cbc4"
 
+#: BlazePose's landmarks 0-10 are the face (nose, eyes, ears, mouth).
+BLAZEPOSE_FACE_POINTS = 11
+
 LAYER_NAMES = {"points": "face landmarks", "lines": "face contours & body pose"}
 
 
@@ -136,6 +139,8 @@ class FrameOverlays:
         self._face_present = tracks.face_present
         self._pose = tracks.pose_landmarks
         self._pose_present = tracks.pose_present
+        attrs = getattr(tracks, "attrs", {}) or {}
+        self._size = (float(attrs["width"]), float(attrs["height"])) if "width" in attrs and "height" in attrs else None
         names, edges = [], []
         for name, conns in FACE_CONTOURS.items():
             names += [name] * len(conns)
@@ -195,6 +200,14 @@ class FrameOverlays:
         if self._pose is not None and self._pose_present is not None and self._pose_present[frame]:
             pose = self._pose[frame]
             visible = pose[:, 3] >= self.min_visibility
+            if face is not None:
+                # A close-up: the face mesh draws the face; BlazePose's own face points
+                # (0-10) would be a second, coarser face on top of it.
+                visible[:BLAZEPOSE_FACE_POINTS] = False
+            if self._size is not None:
+                # A point outside the image is a guess: a connection to it leaves the picture.
+                w, h = self._size
+                visible &= (pose[:, 0] >= 0) & (pose[:, 0] <= w) & (pose[:, 1] >= 0) & (pose[:, 1] <= h)
         mesh = None if self._imported else face
         contours = connection_vectors(mesh if self.shown["contours"] else None, self._contour_edges)
         skeleton = connection_vectors(pose if self.shown["skeleton"] else None, self._pose_edges, visible)
