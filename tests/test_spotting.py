@@ -472,3 +472,18 @@ def test_export_frames_csv(proposed, tmp_path, capsys):
     assert main(["export", "frames-csv", str(missing), "-o", str(tmp_path / "x.csv")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "nothing.annot" in err and not (tmp_path / "x.csv").exists()
+
+
+def test_head_motion_damping_does_not_move_the_apex():
+    """A one-frame head-pose jitter at the plateau start damps the evidence there, not the apex.
+
+    On real footage (carphone, a blink inside a fast brow raise) the head pose jumps for a
+    frame; the damping decides whether the peak counts, and the apex stays on the plateau start.
+    """
+    feats, truth = _video([(200, 6, 12, 8, 0.5, ("AU1", "L2", "R2"))], seed=4)
+    apex = truth[0].apex
+    feats.head_speed[apex + 1] = 400.0  # degrees per second, one frame
+    (found,) = Spotter().predict([feats])
+    assert len(found) == 1
+    assert abs(found[0].apex - apex) <= 1, (found[0].apex, apex)
+    assert Spotter().turning(feats)[apex - 1 : apex + 4].all()  # the jitter does damp the plateau start

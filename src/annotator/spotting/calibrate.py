@@ -20,7 +20,7 @@ import numpy as np
 
 from ..features.expression import PROPOSAL_LABELS, activations_from_z, emfacs_degrees, emotion_distribution
 from ..labels.model import Segment
-from .apex import apex_features, raw_evidence
+from .apex import apex_features
 from .metrics import match
 
 
@@ -42,7 +42,7 @@ def calibrate(spotter: Any, X: list, y: list[list[Segment]]) -> dict[str, float]
     evidence = []
     for f in X:
         z, e = spotter.evidence(f)
-        evidence.append((f, z, e, raw_evidence(z)))
+        evidence.append((f, z, e, spotter.apex_curve(f, z)))
 
     def run(threshold):
         return [spotter.intervals(e, f.present, f.fps, raw=raw, threshold=threshold) for f, _, e, raw in evidence]

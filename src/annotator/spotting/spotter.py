@@ -41,6 +41,8 @@ SPOTTER_VERSION = "2"
 __all__ = ["PROPOSAL_LABELS", "Spotter", "apex_features", "plateau_apex", "raw_evidence", "rolling_median"]
 
 _EYE_AUS = ("AU5", "AU6", "AU7")
+#: Factor on the evidence of frames with head motion (:meth:`Spotter.turning`).
+_TURN_DAMPING = 0.2
 
 
 def rolling_median(x: np.ndarray, window: int, max_samples: int = 24) -> np.ndarray:
@@ -101,8 +103,13 @@ class Spotter(BaseEstimator):
         Onset and offset are where evidence falls to this fraction of the way
         from the valley to the peak.
     hold_fraction : float
-        Frames within this fraction of the rise (at most one noise unit) below
+        Frames within this fraction of the rise (at most ``hold_units``) below
         the peak make the plateau whose first frame is the apex.
+    hold_units : float
+        Cap, in noise units, of that tolerance.  1.5 rather than 1: on real
+        footage the Face Landmarker's output still creeps up for a frame or
+        two over a held apex (re-timed carphone clips, seed 0), and a cap of 1
+        put those apexes 2 frames late.
     min_seconds : float
         Shortest expression (a micro-expression lasts at least 1/25 s).
     max_seconds : float
@@ -140,6 +147,7 @@ class Spotter(BaseEstimator):
         low_threshold: float = 2.0,
         edge_fraction: float = 0.15,
         hold_fraction: float = 0.1,
+        hold_units: float = 1.5,
         min_seconds: float = 1 / 25,
         max_seconds: float = 4.0,
         noise_floor: float = 0.02,
@@ -156,6 +164,7 @@ class Spotter(BaseEstimator):
         self.low_threshold = low_threshold
         self.edge_fraction = edge_fraction
         self.hold_fraction = hold_fraction
+        self.hold_units = hold_units
         self.min_seconds = min_seconds
         self.max_seconds = max_seconds
         self.noise_floor = noise_floor
@@ -255,8 +264,22 @@ class Spotter(BaseEstimator):
         talking = self._oscillating(jaw, fps)
         z[np.ix_(talking, speech_cols)] = 0.0
 
-        # Head turns move every channel a little at once, both while the head
-        # moves and while it is held away from where it usually is.
+        z[self.turning(features)] *= _TURN_DAMPING
+        z[~features.present] = 0.0
+
+        top2 = np.sort(z, axis=1)[:, -2:] if C >= 2 else z
+        e = top2.mean(axis=1)
+        e = np.convolve(e, np.ones(3) / 3.0, mode="same")
+        return z, e
+
+    def turning(self, features: AUFeatures) -> np.ndarray:
+        """Frames [T] whose evidence head motion damps.
+
+        Head turns move every channel a little at once, both while the head
+        moves and while it is held away from where it usually is.
+        """
+        fps = features.fps
+        window = max(3, int(round(self.baseline_seconds * fps)))
         speed = np.nan_to_num(features.head_speed, nan=0.0)
         turning = speed > self.head_speed_limit
         if features.head_angles is not None and np.isfinite(features.head_angles).any():
@@ -266,13 +289,20 @@ class Spotter(BaseEstimator):
         if turning.any():
             grow = max(1, int(round(0.1 * fps)))
             turning = np.convolve(turning, np.ones(2 * grow + 1), mode="same") > 0
-            z[turning] *= 0.2
-        z[~features.present] = 0.0
+        return turning
 
-        top2 = np.sort(z, axis=1)[:, -2:] if C >= 2 else z
-        e = top2.mean(axis=1)
-        e = np.convolve(e, np.ones(3) / 3.0, mode="same")
-        return z, e
+    def apex_curve(self, features: AUFeatures, z: np.ndarray) -> np.ndarray:
+        """The unsmoothed evidence [T] whose plateau gives each apex.
+
+        The head-motion damping is undone: it decides whether a peak counts,
+        not where its plateau starts.  A one-frame jitter of the head pose
+        (a blink inside a fast brow raise does it on real footage) would
+        otherwise damp the first frames of the plateau, and the apex would
+        land where the damping ends.
+        """
+        z = z.copy()
+        z[self.turning(features)] /= _TURN_DAMPING
+        return raw_evidence(z)
 
     @staticmethod
     def _oscillating(signal: np.ndarray, fps: float) -> np.ndarray:
@@ -333,12 +363,12 @@ class Spotter(BaseEstimator):
             n = offset - onset + 1
             if n < min_frames or n > max_frames:
                 continue
-            apex = plateau_apex(raw, onset, offset, self.hold_fraction)
+            apex = plateau_apex(raw, onset, offset, self.hold_fraction, self.hold_units)
             if out and onset <= out[-1][2]:
                 # two peaks of one event (no valley between them): keep one interval
                 prev = out[-1]
                 onset_, offset_ = min(prev[0], onset), max(prev[2], offset)
-                apex_ = plateau_apex(raw, onset_, offset_, self.hold_fraction)
+                apex_ = plateau_apex(raw, onset_, offset_, self.hold_fraction, self.hold_units)
                 out[-1] = (onset_, apex_, offset_, max(peak, prev[3]), max(prominence, prev[4]))
                 continue
             out.append((int(onset), int(apex), int(offset), peak, prominence))
@@ -404,7 +434,7 @@ class Spotter(BaseEstimator):
         """
         fps = features.fps
         stamp = now_iso()
-        found = self.intervals(e, features.present, fps, raw=raw_evidence(z))
+        found = self.intervals(e, features.present, fps, raw=self.apex_curve(features, z))
         if not found:
             return []
         z_apex = apex_features(z, [(on, ap, off) for on, ap, off, _, _ in found])
