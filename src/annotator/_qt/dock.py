@@ -29,7 +29,7 @@ from . import _napari_compat as compat
 from .bindings import KeyBindings, action_handlers, unbind_all
 from .playback import Playback
 from .segments_panel import SegmentsPanel
-from .tracking_panel import TrackingPanel
+from .tracking_panel import TrackingPanel, stop_child
 
 if TYPE_CHECKING:
     import napari
@@ -80,7 +80,7 @@ class WorkbenchDock(QWidget):
         self._closed = False
         self._timeline_pending = False
         # Cleanup must not need ``self``: by the time ``destroyed`` fires the Python side may be gone.
-        self._state: dict = {"worker": None}
+        self._state: dict = {"worker": None, "child": None}
 
         self.playback = Playback(viewer, lambda: self.session, lambda: self.segments.current_segment(), self.say, self)
         self.play_timer = self.playback.timer
@@ -143,6 +143,9 @@ class WorkbenchDock(QWidget):
             self.load_session(info["session"])
         else:
             self.tracking.offer(info["video"])
+            # The keys are ours before tracking too: "2" must not put napari in transform mode.
+            self.viewer.layers.selection.active = layer
+            self.bind_keys()
         return True
 
     def load_session(self, path) -> None:
@@ -163,6 +166,11 @@ class WorkbenchDock(QWidget):
         except AnnotatorError as exc:
             self.tracks = None
             self.tracking.offer(self.session.video_path, self.session.root, reason=str(exc))
+        else:
+            from ..labels import AUTO_CODER
+
+            if not self.session.has_labels(AUTO_CODER):
+                self.tracking.offer_propose(self.session.video_path, self.session.root)
         self.title.setText(
             f"<b>{self.session.video_path.name}</b> · coder <b>{self.coder}</b>"
             + (f" · comparing {', '.join(self.compare)}" if self.compare else "")
@@ -241,7 +249,14 @@ class WorkbenchDock(QWidget):
         self.keys.bind(providers)
 
     def trigger(self, action: str) -> None:
-        """Run one shortcut action (what a key press does)."""
+        """Run one shortcut action (what a key press does).
+
+        Before there is a session (the video is not tracked yet) only moving
+        through the video and the help work; the other keys say why not.
+        """
+        if self.editor is None and action not in WITHOUT_SESSION:
+            self.say("no labels yet: track this video first (Track this video, in the workbench)")
+            return
         self.handlers[action]()
 
     # -- the frame ---------------------------------------------------------------------------
@@ -300,7 +315,7 @@ class WorkbenchDock(QWidget):
             return
         self._closed = True
         self.playback.stop()
-        self.tracking.cancel()
+        self.tracking.stop_now()  # the tracking child must not go on, orphaned
         self.keys.unbind()
         try:
             self.viewer.dims.events.current_step.disconnect(self._on_step)
@@ -330,9 +345,14 @@ def _au_curves(tracks) -> dict:
     return dict(sorted(curves.items(), key=lambda kv: _au_order(kv[0])))
 
 
+#: The actions that work before a video is tracked (they need no labels).
+WITHOUT_SESSION = frozenset({"step_forward", "step_back", "step_forward_10", "step_back_10", "help"})
+
+
 def _cleanup(state: dict) -> None:
     state["destroyed"] = True
     unbind_all(state["bound"])
+    stop_child(state)
     for name in ("timer", "worker"):
         obj = state.get(name)
         try:
