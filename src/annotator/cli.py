@@ -125,6 +125,33 @@ def _setup_napari_readers(*, forget: bool) -> int:
     return 0
 
 
+def cmd_cache(args: argparse.Namespace) -> int:
+    """List the video cache, or clean it (all, proxies only, or down to a size)."""
+    from .io import cache_dir
+    from .media.cache import age, clean_cache, format_size, list_cache, parse_size
+
+    if args.action == "list":
+        entries = list_cache()
+        for e in entries:
+            print(f"{e.kind:5}  {format_size(e.size):>9}  {age(e.last_used):>9}  {e.path}"
+                  + (f"  ({e.source})" if e.source else ""))
+        total = sum(e.size for e in entries)
+        n_proxy = sum(e.kind == "proxy" for e in entries)
+        print(f"{cache_dir()}: {format_size(total)} in {n_proxy} prox{'y' if n_proxy == 1 else 'ies'} "
+              f"and {len(entries) - n_proxy} index{'' if len(entries) - n_proxy == 1 else 'es'}")
+        return 0
+    max_size = None
+    if args.max_size is not None:
+        try:
+            max_size = parse_size(args.max_size)
+        except ValueError as exc:
+            raise AnnotatorError(None, f"--max-size: {exc}") from None
+    gone = clean_cache(max_size=max_size, proxies_only=args.proxies)
+    freed = sum(e.size for e in gone)
+    print(f"{cache_dir()}: removed {len(gone)} entr{'y' if len(gone) == 1 else 'ies'}, {format_size(freed)} freed")
+    return 0
+
+
 def cmd_info(args: argparse.Namespace) -> int:
     from .session import Session, describe
 
@@ -366,6 +393,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--forget-napari-readers", action="store_true",
                    help="remove annotator's reader preferences from napari's settings")
     p.set_defaults(func=cmd_setup)
+
+    p = sub.add_parser("cache", help="list or clean the video cache (indexes, and proxies shared by content)",
+                       description="The cache holds each video's index (keyed by path) and its frame "
+                                   "proxy (keyed by the video's sha256, so copies share one).  "
+                                   "$ANNOTATOR_CACHE moves it.")
+    p.add_argument("action", choices=["list", "clean"], nargs="?", default="list")
+    p.add_argument("--max-size", default=None, metavar="SIZE",
+                   help="clean: remove least recently used entries (proxies first) until the cache is at most "
+                        "SIZE (e.g. 2G, 500M)")
+    p.add_argument("--proxies", action="store_true", help="clean: remove proxies only, keep the indexes")
+    p.set_defaults(func=cmd_cache)
 
     p = sub.add_parser("probe", help="print what a video is, without decoding it all")
     p.add_argument("videos", nargs="+", metavar="VIDEO")
