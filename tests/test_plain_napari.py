@@ -45,9 +45,14 @@ def _click(qtbot, button) -> None:
     from qtpy.QtCore import Qt
     from qtpy.QtTest import QTest
 
-    qtbot.waitUntil(button.isVisible, timeout=5_000)
+    qtbot.waitUntil(lambda: button.isVisible() and not button.rect().isEmpty(), timeout=5_000)
+    qtbot.wait(50)  # the layout settles after the button is shown
     assert button.isEnabled(), button.text()
-    QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+    clicks = []
+    button.clicked.connect(clicks.append)
+    QTest.mouseClick(button, Qt.MouseButton.LeftButton, pos=button.rect().center())
+    button.clicked.disconnect(clicks.append)
+    assert clicks, f"the click on {button.text()!r} did not reach it"
 
 
 def _workbench_docks(viewer) -> list:
@@ -164,8 +169,10 @@ def test_a_tracked_session_without_proposals_offers_propose(make_napari_viewer, 
 
 
 def _child_running(dock, qtbot):
-    qtbot.waitUntil(lambda: dock.tracking.child is not None and dock.tracking.child.proc is not None,
-                    timeout=30_000)
+    def running():
+        assert dock.tracking.child is not None and dock.tracking.child.proc is not None, dock.status.text()
+
+    qtbot.waitUntil(running, timeout=30_000)
     return dock.tracking.child.proc
 
 

@@ -41,6 +41,9 @@ class TrackingPanel(QWidget):
         self._propose_only = False
         self.worker = None
         self.child = None
+        # Shared with the worker's slots, which must not touch this panel once it is gone.
+        self._alive = alive = {"on": True}
+        self.destroyed.connect(lambda *_: alive.update(on=False))
         self.track_button = QPushButton("Track this video")
         self.track_button.setToolTip("Find the face and body in every frame, then propose segments")
         self.track_button.clicked.connect(lambda: self.start())
@@ -122,11 +125,18 @@ class TrackingPanel(QWidget):
             finished(again=False)
             self.tracked.emit(str(session_dir))
 
-        worker.yielded.connect(on_yield)
-        worker.returned.connect(on_done)
-        worker.errored.connect(lambda exc: finished(f"{'proposing' if propose_only else 'tracking'} failed: {exc}"))
-        worker.aborted.connect(
-            lambda *_: finished("tracking cancelled; finished blocks are kept: Resume tracking goes on from them"))
+        alive = self._alive
+
+        def guard(slot):
+            # The worker's last signals can arrive after the window (and this panel) closed.
+            return lambda *a: slot(*a) if alive["on"] else None
+
+        worker.yielded.connect(guard(on_yield))
+        worker.returned.connect(guard(on_done))
+        what = "proposing" if propose_only else "tracking"
+        worker.errored.connect(guard(lambda exc: finished(f"{what} failed: {exc}")))
+        worker.aborted.connect(guard(
+            lambda *_: finished("tracking cancelled; finished blocks are kept: Resume tracking goes on from them")))
         self.worker = self._state["worker"] = worker
         worker.start()
 
@@ -136,7 +146,8 @@ class TrackingPanel(QWidget):
             self.child.stop()
 
     def stop_now(self) -> None:
-        """Stop the child and wait for it (the window is closing)."""
+        """Stop the child and wait for it (the window is closing); the panel stops listening."""
+        self._alive["on"] = False
         stop_child(self._state)
 
     def _finished(self, again: bool) -> None:
