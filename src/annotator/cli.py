@@ -58,6 +58,8 @@ def cmd_track(args: argparse.Namespace) -> int:
 
     from .tracking.run import TrackingWarning, track_videos
 
+    done_before: set = set()
+
     def show(message, category, filename, lineno, file=None, line=None):
         # One plain line per warning; tqdm.write keeps a running progress bar intact.
         from tqdm import tqdm
@@ -77,12 +79,18 @@ def cmd_track(args: argparse.Namespace) -> int:
                 progress=not args.quiet,
                 min_face_run=args.min_face_run,
                 fps=args.fps,
+                subject=args.subject,
+                on_complete=lambda s: done_before.add(s.root),
             )
         except KeyboardInterrupt:
             print("annotator: interrupted; finished blocks are saved, run the same command to resume", file=sys.stderr)
             return 130
     for session in sessions:
-        print(session.root)
+        if session.root in done_before:
+            print(f"{session.root}: already tracked (tracks complete), nothing to do; "
+                  "`annotator propose` next, or remove tracks.zarr to track again")
+        else:
+            print(session.root)
     return 0
 
 
@@ -283,6 +291,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     for path in apply_import(plans):  # nothing is written until every file has been read and checked
         plan = next(p for p in plans if p.path == path)
         print(f"{path}: {len(plan.labels.segments)} segments{' (replaced)' if plan.replaces else ''}")
+    if args.subject is not None:
+        session.set_subject(args.subject)  # after the import: a refused import changes nothing
     return 0
 
 
@@ -426,6 +436,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fps", type=_positive_float, default=None, metavar="RATE",
                    help="frame rate of photos and frame folders (default 1 and 30; CASME II and SAMM are 200); "
                         "video files keep their own")
+    p.add_argument("--subject", default=None, metavar="S",
+                   help="who the clip shows, recorded in session.json (default: the video's name)")
     p.set_defaults(func=cmd_track)
 
     p = sub.add_parser("info", help="summarise a session")
