@@ -213,3 +213,45 @@ def test_closing_the_window_stops_the_tracking_child(make_napari_viewer, tmp_pat
     viewer.close()
     assert proc.poll() is not None, "the tracking child outlived the window"
     assert time.monotonic() - t0 < 15
+
+
+# -- 17.13 who is coding -----------------------------------------------------------------------
+def test_the_coder_field_and_the_compare_chooser(make_napari_viewer, session_copy, qtbot, monkeypatch):
+    from qtpy.QtCore import Qt
+    from qtpy.QtTest import QTest
+
+    from annotator.session import Session
+    from annotator.spotting.propose import propose
+
+    session = Session.open(session_copy)
+    propose(session)
+    session.save_labels(session.new_labels("bob"))
+    monkeypatch.setenv("USER", "someone")
+    viewer = make_napari_viewer(show=True)
+    viewer.open(str(session_copy), plugin="annotator")
+    _, dock = viewer.window.add_plugin_dock_widget("annotator", "Workbench")
+    try:
+        panel = dock.coder_panel
+        assert dock.coder == "someone" and panel.coder_edit.text() == "someone"
+        # A refused id says why, in the CLI's words, and keeps the coder.
+        panel.coder_edit.selectAll()
+        QTest.keyClicks(panel.coder_edit, "auto")
+        QTest.keyClick(panel.coder_edit, Qt.Key.Key_Return)
+        assert dock.coder == "someone" and "coder id 'auto' is invalid" in panel.problem.text()
+        panel.coder_edit.selectAll()
+        QTest.keyClicks(panel.coder_edit, "alice")
+        QTest.keyClick(panel.coder_edit, Qt.Key.Key_Return)
+        assert dock.coder == "alice" and dock.editor.labels.coder == "alice" and panel.problem.isHidden()
+        # The keys now write alice's file.
+        canvas = compat.canvas_widget(viewer)
+        dock.segments.goto(dock.editor.next_unreviewed(0, 1))
+        QTest.keyClick(canvas, Qt.Key.Key_Return)
+        assert session.has_labels("alice") and session.load_labels("alice").segments
+        assert not session.has_labels("someone")
+        # Tick bob: his segments are shown read-only beside alice's.
+        (bob,) = [panel.compare_list.item(i) for i in range(panel.compare_list.count())
+                  if panel.compare_list.item(i).text() == "bob"]
+        bob.setCheckState(Qt.CheckState.Checked)
+        assert dock.compare == ["bob"] and dock.coder == "alice" and "bob" in dock.title.text()
+    finally:
+        dock.close_workbench()

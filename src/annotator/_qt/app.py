@@ -96,7 +96,7 @@ def main(path, coder=None, compare=()) -> int:
     raised before any window opens.
     """
     from ..errors import AnnotatorError
-    from ..labels.model import valid_coder
+    from ..labels.model import coder_problem
     from ..napari._reader import napari_get_reader
 
     path = Path(path)
@@ -105,8 +105,8 @@ def main(path, coder=None, compare=()) -> int:
     if napari_get_reader(str(path)) is None:
         raise AnnotatorError(path, "not a video or an annotator session (a directory with session.json)")
     for name in ([coder] if coder else []) + list(compare):
-        if not valid_coder(name):
-            raise AnnotatorError(None, f"coder id {name!r} is invalid: use letters, digits, _ . @ - (not 'auto')")
+        if coder_problem(name):
+            raise AnnotatorError(None, coder_problem(name))
     # Probe the video before any window opens, so bad files get their one-line error here.
     from ..media import open_video
     from ..session import Session, is_session_dir

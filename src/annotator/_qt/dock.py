@@ -10,7 +10,8 @@ from :mod:`annotator.napari.keybindings`.  The dock only wires its controllers:
   :func:`~annotator._qt.bindings.action_handlers` says what each action does;
 - :class:`~annotator._qt.segments_panel.SegmentsPanel` owns the table, the
   current segment and the edits;
-- :class:`~annotator._qt.tracking_panel.TrackingPanel` tracks an untracked video.
+- :class:`~annotator._qt.tracking_panel.TrackingPanel` tracks an untracked video;
+- :class:`~annotator._qt.coder_panel.CoderPanel` chooses the coder and whom to compare with.
 
 A new view (agreement, quiz) is one more controller built in ``__init__`` and
 told about the session in :meth:`WorkbenchDock.load_session`.
@@ -27,6 +28,7 @@ from qtpy.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 
 from . import _napari_compat as compat
 from .bindings import KeyBindings, action_handlers, unbind_all
+from .coder_panel import CoderPanel
 from .playback import Playback
 from .segments_panel import SegmentsPanel
 from .tracking_panel import TrackingPanel, stop_child
@@ -91,6 +93,9 @@ class WorkbenchDock(QWidget):
         self.tracking = TrackingPanel(self._state)
         self.handlers: dict[str, Callable[[], None]] = action_handlers(self)
 
+        self.coder_panel = CoderPanel(self.say)
+        self.coder_panel.chosen.connect(self.switch_coder)
+        self.coder_panel.show_session(self.coder, self.compare, [])
         self.title = QLabel("<b>annotator</b>")
         self.status = QLabel("")
         self.status.setWordWrap(True)
@@ -114,7 +119,7 @@ class WorkbenchDock(QWidget):
         self.help_button.clicked.connect(self.show_help)
         self.help_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         layout = QVBoxLayout(self)
-        for item in (self.title, self.status, self.tracking, parts, self.table, self.help_button):
+        for item in (self.title, self.coder_panel, self.status, self.tracking, parts, self.table, self.help_button):
             if isinstance(item, QHBoxLayout):
                 layout.addLayout(item)
             else:
@@ -171,6 +176,7 @@ class WorkbenchDock(QWidget):
 
             if not self.session.has_labels(AUTO_CODER):
                 self.tracking.offer_propose(self.session.video_path, self.session.root)
+        self.coder_panel.show_session(self.coder, self.compare, self.session.coders())
         self.title.setText(
             f"<b>{self.session.video_path.name}</b> · coder <b>{self.coder}</b>"
             + (f" · comparing {', '.join(self.compare)}" if self.compare else "")
@@ -221,6 +227,24 @@ class WorkbenchDock(QWidget):
         self._timeline_dock.setMinimumHeight(200)
         # Without this the bottom dock takes half the window from the video.
         self._timeline_dock.window().resizeDocks([self._timeline_dock], [260], Qt.Orientation.Vertical)
+
+    def switch_coder(self, coder: str, compare) -> None:
+        """Edit as ``coder`` from now on, showing ``compare`` read-only (the coder field's Enter)."""
+        from ..errors import AnnotatorError
+
+        before = (self.coder, list(self.compare))
+        self.coder, self.compare = coder, list(compare)
+        if self.session is not None and (self.coder, self.compare) != before:
+            try:
+                self.load_session(self.session.root)
+            except AnnotatorError as exc:  # e.g. that coder's file is locked by another window
+                self.coder, self.compare = before
+                self.load_session(self.session.root)
+                self.say(str(exc))
+                return
+        self.title.setText(self.title.text().replace(f"coder <b>{before[0]}</b>", f"coder <b>{coder}</b>"))
+        self.say(f"coding as {coder}" + (f", comparing {', '.join(self.compare)}" if self.compare else ""))
+        self.focus_canvas()
 
     # -- tracking ------------------------------------------------------------------------
     def start_tracking(self) -> None:
