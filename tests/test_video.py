@@ -389,14 +389,21 @@ def test_two_threads(video_files):
 # --------------------------------------------------------------------------- proxy
 
 
+@pytest.fixture
+def empty_cache(tmp_path, monkeypatch):
+    """A cache of this test's own: proxies are keyed by content, so a copy alone would share one."""
+    monkeypatch.setenv("ANNOTATOR_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
 def _fresh_copy(spec: fx.VideoSpec, tmp_path) -> fx.VideoSpec:
-    """The fixture under a new path, so it has no cached index or proxy yet."""
+    """The fixture under a new path, so it has no cached index yet (with ``empty_cache``, no proxy)."""
     path = tmp_path / spec.path.name
     shutil.copyfile(spec.path, path)
     return dataclasses.replace(spec, path=path)
 
 
-def test_proxy_modes(video_files, tmp_path):
+def test_proxy_modes(video_files, tmp_path, empty_cache):
     spec = _fresh_copy(video_files["mpeg4_avi"], tmp_path)
     with open_video(spec.path) as v:  # "auto" never builds one
         assert not v.has_proxy and not v.proxy_path.exists()
@@ -412,11 +419,12 @@ def test_proxy_modes(video_files, tmp_path):
         assert v._pack is None
 
 
-def test_proxy_build_is_atomic(video_files, tmp_path):
+def test_proxy_build_is_atomic(video_files, tmp_path, empty_cache):
     spec = _fresh_copy(video_files["h264_rot270_mp4"], tmp_path)
     ref = upright_reference(spec)
     with open_video(spec.path, proxy=False) as v:
         d = v.proxy_path.parent
+    d.mkdir(parents=True, exist_ok=True)  # made by the first build; here by hand, to plant leftovers
     # A temporary file left by a crashed build, and a data file with no index: ignored.
     (d / f".{BIN_NAME}.crashed.tmp").write_bytes(b"\0" * 1000)
     (d / BIN_NAME).write_bytes(b"garbage")
@@ -446,6 +454,54 @@ def test_proxy_build_is_atomic(video_files, tmp_path):
         assert not v.has_proxy
     (d / INDEX_NAME).unlink()
     (d / BIN_NAME).unlink()
+
+
+def test_copies_of_a_video_share_one_proxy(video_files, tmp_path, empty_cache):
+    """The proxy is keyed by content: a copy (new path, new mtime) finds the proxy built for the original."""
+    from annotator.media.cache import clean_cache, list_cache
+
+    spec = video_files["h264_cfr_mp4"]
+    (tmp_path / "a").mkdir()
+    first = _fresh_copy(spec, tmp_path / "a")
+    ref = upright_reference(spec)
+    with open_video(first.path, proxy=True) as v:
+        built = v.proxy_path
+    second = tmp_path / "b.mp4"
+    shutil.copyfile(spec.path, second)
+    with open_video(second) as v:
+        assert v.has_proxy is False  # auto mode never hashes a new file just to look
+        assert v.proxy_path == built  # this hashes it
+        assert v.has_proxy  # once the hash is known, the copy reads the shared proxy
+        for i in (33, 0, 59, 12):
+            v._cache.clear()
+            assert np.array_equal(v[i], ref[i])
+    kinds = [e.kind for e in list_cache()]
+    assert kinds.count("proxy") == 1 and kinds.count("index") == 2
+    (entry,) = [e for e in list_cache() if e.kind == "proxy"]
+    assert entry.source == os.path.realpath(first.path) and entry.size > built.stat().st_size // 2
+    # Down to a size: the proxy goes first, the small indexes stay.
+    index_bytes = sum(e.size for e in list_cache() if e.kind == "index")
+    gone = clean_cache(max_size=index_bytes)
+    assert [e.kind for e in gone] == ["proxy"] and not built.exists()
+    with open_video(second) as v:
+        assert not v.has_proxy and np.array_equal(v[7], ref[7])
+    assert {e.kind for e in clean_cache()} == {"index"} and list_cache() == []
+
+
+def test_cache_command(video_files, tmp_path, empty_cache, capsys):
+    from annotator.cli import main
+
+    spec = _fresh_copy(video_files["mpeg4_avi"], tmp_path)
+    open_video(spec.path, proxy=True).close()
+    assert main(["cache"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("proxy") and "1 proxy and 1 index" in out and str(spec.path) in out
+    assert main(["cache", "clean", "--max-size", "lots"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("annotator: error:") and "--max-size" in err and len(err.strip().splitlines()) == 1
+    assert main(["cache", "clean", "--proxies"]) == 0
+    assert "removed 1 entry" in capsys.readouterr().out
+    assert main(["cache", "clean"]) == 0 and "removed 1 entry" in capsys.readouterr().out
 
 
 # --------------------------------------------------------------------------- bad input

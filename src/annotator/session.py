@@ -147,6 +147,8 @@ class Session:
                     raise SessionError(
                         root, f"was made at {existing.fps:g} fps, not {float(fps):g}; use --fps {existing.fps:g} or remove it"
                     )
+                if subject is not None:
+                    existing.set_subject(subject)
                 return existing
             meta = {
                 "schema": SESSION_SCHEMA,
@@ -173,6 +175,18 @@ class Session:
         (root / "labels").mkdir(exist_ok=True)
         atomic_write_json(root / SESSION_FILE, meta)
         return cls(root, meta)
+
+    def set_subject(self, subject: str) -> None:
+        """Record who the clip shows (``--subject``); ``session.json`` is rewritten atomically."""
+        subject = str(subject).strip()
+        if not subject:
+            raise SessionError(self.root / SESSION_FILE, "the subject must not be empty")
+        if self.meta.get("subject") == subject:
+            return
+        meta = {**self.meta, "subject": subject}
+        _check_session_meta(meta, self.root / SESSION_FILE)
+        atomic_write_json(self.root / SESSION_FILE, meta)
+        self.meta = meta
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> "Session":

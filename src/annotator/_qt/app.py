@@ -57,9 +57,12 @@ def open_workbench(
     """
     import napari
 
+    from ..napari._reader import no_auto_dock
+
     path = Path(path)
     viewer = viewer or napari.Viewer(title=f"annotator · {path.name}", show=show)
-    layers = viewer.open(str(path), plugin="annotator")
+    with no_auto_dock():  # this dock is ours, with the coder we were given
+        layers = viewer.open(str(path), plugin="annotator")
     viewer.dims.axis_labels = ("frame", "y", "x")
     dock = WorkbenchDock(viewer, coder=coder, compare=compare)
     viewer.window.add_dock_widget(dock, name=DOCK_NAME, area="right")
@@ -93,7 +96,7 @@ def main(path, coder=None, compare=()) -> int:
     raised before any window opens.
     """
     from ..errors import AnnotatorError
-    from ..labels.model import valid_coder
+    from ..labels.model import coder_problem
     from ..napari._reader import napari_get_reader
 
     path = Path(path)
@@ -102,8 +105,8 @@ def main(path, coder=None, compare=()) -> int:
     if napari_get_reader(str(path)) is None:
         raise AnnotatorError(path, "not a video or an annotator session (a directory with session.json)")
     for name in ([coder] if coder else []) + list(compare):
-        if not valid_coder(name):
-            raise AnnotatorError(None, f"coder id {name!r} is invalid: use letters, digits, _ . @ - (not 'auto')")
+        if coder_problem(name):
+            raise AnnotatorError(None, coder_problem(name))
     # Probe the video before any window opens, so bad files get their one-line error here.
     from ..media import open_video
     from ..session import Session, is_session_dir

@@ -14,6 +14,7 @@ from :mod:`annotator.napari.keybindings`.  The dock only wires its controllers:
 - :class:`~annotator._qt.readout.ReadoutPanel` shows the values at the cursor;
 - :class:`~annotator._qt.agreement_panel.AgreementPanel` shows agreement and steps
   through the consensus segments that need a decision.
+- :class:`~annotator._qt.coder_panel.CoderPanel` chooses the coder and whom to compare with.
 
 A new view (agreement, quiz) is one more controller built in ``__init__`` and
 told about the session in :meth:`WorkbenchDock.load_session`.
@@ -31,10 +32,11 @@ from qtpy.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 from . import _napari_compat as compat
 from .agreement_panel import AgreementPanel
 from .bindings import KeyBindings, action_handlers, unbind_all
+from .coder_panel import CoderPanel
 from .playback import Playback
 from .readout import ReadoutPanel
 from .segments_panel import SegmentsPanel
-from .tracking_panel import TrackingPanel
+from .tracking_panel import TrackingPanel, stop_child
 
 if TYPE_CHECKING:
     import napari
@@ -85,7 +87,7 @@ class WorkbenchDock(QWidget):
         self._closed = False
         self._timeline_pending = False
         # Cleanup must not need ``self``: by the time ``destroyed`` fires the Python side may be gone.
-        self._state: dict = {"worker": None}
+        self._state: dict = {"worker": None, "child": None}
 
         self.playback = Playback(viewer, lambda: self.session, lambda: self.segments.current_segment(), self.say, self)
         self.play_timer = self.playback.timer
@@ -98,6 +100,9 @@ class WorkbenchDock(QWidget):
         self.agreement = AgreementPanel(self)
         self.handlers: dict[str, Callable[[], None]] = action_handlers(self)
 
+        self.coder_panel = CoderPanel(self.say)
+        self.coder_panel.chosen.connect(self.switch_coder)
+        self.coder_panel.show_session(self.coder, self.compare, [])
         self.title = QLabel("<b>annotator</b>")
         self.status = QLabel("")
         self.status.setWordWrap(True)
@@ -121,8 +126,8 @@ class WorkbenchDock(QWidget):
         self.help_button.clicked.connect(self.show_help)
         self.help_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         layout = QVBoxLayout(self)
-        for item in (self.title, self.status, self.readout.label, self.tracking, parts, self.agreement.box,
-                     self.table, self.help_button):
+        for item in (self.title, self.coder_panel, self.status, self.readout.label, self.tracking, parts,
+                     self.agreement.box, self.table, self.help_button):
             if isinstance(item, QHBoxLayout):
                 layout.addLayout(item)
             else:
@@ -151,6 +156,9 @@ class WorkbenchDock(QWidget):
             self.load_session(info["session"])
         else:
             self.tracking.offer(info["video"])
+            # The keys are ours before tracking too: "2" must not put napari in transform mode.
+            self.viewer.layers.selection.active = layer
+            self.bind_keys()
         return True
 
     def load_session(self, path) -> None:
@@ -171,6 +179,12 @@ class WorkbenchDock(QWidget):
         except AnnotatorError as exc:
             self.tracks = None
             self.tracking.offer(self.session.video_path, self.session.root, reason=str(exc))
+        else:
+            from ..labels import AUTO_CODER
+
+            if not self.session.has_labels(AUTO_CODER):
+                self.tracking.offer_propose(self.session.video_path, self.session.root)
+        self.coder_panel.show_session(self.coder, self.compare, self.session.coders())
         self.title.setText(
             f"<b>{self.session.video_path.name}</b> · coder <b>{self.coder}</b>"
             + (f" · comparing {', '.join(self.compare)}" if self.compare else "")
@@ -239,6 +253,24 @@ class WorkbenchDock(QWidget):
         # Without this the bottom dock takes half the window from the video.
         self._timeline_dock.window().resizeDocks([self._timeline_dock], [260], Qt.Orientation.Vertical)
 
+    def switch_coder(self, coder: str, compare) -> None:
+        """Edit as ``coder`` from now on, showing ``compare`` read-only (the coder field's Enter)."""
+        from ..errors import AnnotatorError
+
+        before = (self.coder, list(self.compare))
+        self.coder, self.compare = coder, list(compare)
+        if self.session is not None and (self.coder, self.compare) != before:
+            try:
+                self.load_session(self.session.root)
+            except AnnotatorError as exc:  # e.g. that coder's file is locked by another window
+                self.coder, self.compare = before
+                self.load_session(self.session.root)
+                self.say(str(exc))
+                return
+        self.title.setText(self.title.text().replace(f"coder <b>{before[0]}</b>", f"coder <b>{coder}</b>"))
+        self.say(f"coding as {coder}" + (f", comparing {', '.join(self.compare)}" if self.compare else ""))
+        self.focus_canvas()
+
     # -- tracking ------------------------------------------------------------------------
     def start_tracking(self) -> None:
         """Track the video in the background (cancellable), then propose and load the session."""
@@ -266,7 +298,14 @@ class WorkbenchDock(QWidget):
         self.keys.bind(providers)
 
     def trigger(self, action: str) -> None:
-        """Run one shortcut action (what a key press does)."""
+        """Run one shortcut action (what a key press does).
+
+        Before there is a session (the video is not tracked yet) only moving
+        through the video and the help work; the other keys say why not.
+        """
+        if self.editor is None and action not in WITHOUT_SESSION:
+            self.say("no labels yet: track this video first (Track this video, in the workbench)")
+            return
         self.handlers[action]()
 
     # -- the frame ---------------------------------------------------------------------------
@@ -326,7 +365,7 @@ class WorkbenchDock(QWidget):
             return
         self._closed = True
         self.playback.stop()
-        self.tracking.cancel()
+        self.tracking.stop_now()  # the tracking child must not go on, orphaned
         self.keys.unbind()
         try:
             self.viewer.dims.events.current_step.disconnect(self._on_step)
@@ -359,9 +398,14 @@ def _au_curves(feats) -> dict:
     return dict(sorted(curves.items(), key=lambda kv: _au_order(kv[0])))
 
 
+#: The actions that work before a video is tracked (they need no labels).
+WITHOUT_SESSION = frozenset({"step_forward", "step_back", "step_forward_10", "step_back_10", "help"})
+
+
 def _cleanup(state: dict) -> None:
     state["destroyed"] = True
     unbind_all(state["bound"])
+    stop_child(state)
     for name in ("timer", "worker"):
         obj = state.get(name)
         try:

@@ -49,7 +49,10 @@ class Playback(QObject):
     @property
     def n_frames(self) -> int:
         session = self._session()
-        return session.n_frames if session is not None else 1
+        if session is not None:
+            return session.n_frames
+        # Before tracking there is no session, but the video layer is there to step through.
+        return int(self.viewer.dims.nsteps[0]) if self.viewer.dims.ndim else 1
 
     def set_frame(self, frame: int) -> None:
         """Move the slider to ``frame``, clipped to the video."""

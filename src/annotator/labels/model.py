@@ -84,6 +84,13 @@ def valid_coder(name: str) -> bool:
     return isinstance(name, str) and bool(_CODER_RE.fullmatch(name)) and name != AUTO_CODER
 
 
+def coder_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a coder id (one line, the CLI's and the workbench's), or ``None``."""
+    if valid_coder(name):
+        return None
+    return f"coder id {name!r} is invalid: use letters, digits, _ . @ - (not 'auto')"
+
+
 @dataclass
 class Segment:
     """One expression event.

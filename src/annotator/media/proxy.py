@@ -1,13 +1,18 @@
 """The frame proxy: every decoded RGB frame, compressed losslessly, in one flat file.
 
-Layout, in ``cache_dir()/"video"/<key>/``:
+Layout, in ``cache_dir()/"proxy"/<content key>/`` (:func:`proxy_dir_for`: the first
+32 hex digits of the video's sha256, so every copy of a video shares one proxy):
 
 ``proxy.bin``
     The frames in order, each the upright H×W×3 uint8 array of the sequential
     decode compressed on its own with Blosc-LZ4 (level 5, no shuffle).
 ``proxy.npz``
     ``offsets`` (int64, n+1: frame *i* is bytes ``offsets[i]:offsets[i+1]``),
-    ``shape`` (H, W, 3) and a format version.
+    ``shape`` (H, W, 3) and a format version.  Its modification time is
+    refreshed on each use: ``annotator cache --max-size`` drops the least
+    recently used proxies first.
+``source``
+    The real path of the video that built it (for ``annotator cache``).
 
 Because the proxy stores the very arrays the decoder produced, reading it is
 exact by construction, whatever the source's bit depth or colour space.  A read
@@ -38,11 +43,22 @@ from pathlib import Path
 import numpy as np
 from numcodecs import Blosc
 
-from ..io import atomic_open, atomic_write_bytes
+from ..io import atomic_open, atomic_write_bytes, cache_dir
 
 PROXY_VERSION = 1
 BIN_NAME = "proxy.bin"
 INDEX_NAME = "proxy.npz"
+SOURCE_NAME = "source"
+
+
+def proxy_root() -> Path:
+    """``cache_dir()/"proxy"``: one directory per video content."""
+    return cache_dir() / "proxy"
+
+
+def proxy_dir_for(sha256: str) -> Path:
+    """Where the proxy of the video whose bytes hash to ``sha256`` lives."""
+    return proxy_root() / sha256[:32]
 #: Frames allowed in flight between the decoding thread and the writer.
 MAX_IN_FLIGHT = 6
 #: Compression workers during a build; each runs single-threaded Blosc.
@@ -83,9 +99,14 @@ class FramePack:
         if got_shape != tuple(shape) or len(offsets) != n_frames + 1 or int(offsets[-1]) != size:
             return None
         try:
-            return cls(directory, offsets, got_shape)
+            pack = cls(directory, offsets, got_shape)
         except OSError:
             return None
+        try:
+            os.utime(index)  # last used, for the cache's size limit
+        except OSError:
+            pass
+        return pack
 
     @property
     def path(self) -> Path:

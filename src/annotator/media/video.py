@@ -36,7 +36,7 @@ from .frames import FrameSource
 from .images import ImageSequence, is_image_source
 from .index import VideoIndex, cache_root, check_file, video_key
 from .probe import load_or_build_index
-from .proxy import FramePack, write_pack
+from .proxy import SOURCE_NAME, FramePack, proxy_dir_for, write_pack
 
 ProxyMode = Literal["auto"] | bool
 
@@ -152,7 +152,8 @@ class VideoSource(FrameSource):
         self._closed = False
         self._pack: FramePack | None = None
         if proxy is not False:
-            self._pack = FramePack.open(self._dir, len(self), self.frame_shape)
+            # Only a hash already known: opening never reads the whole file to look for a proxy.
+            self._pack = FramePack.open(self._proxy_dir(hash_now=False), len(self), self.frame_shape)
         if proxy is True and self._pack is None:
             self.build_proxy()
 
@@ -176,14 +177,8 @@ class VideoSource(FrameSource):
         """Stream time of the first frame in seconds (what :attr:`timestamps` subtracts)."""
         return self._index.start_time()
 
-    @cached_property
-    def sha256(self) -> str:
-        """sha256 of the file's bytes (hex).
-
-        Kept in the cache beside the index, under the same key (real path, size,
-        modification time): hashing an hour of footage takes seconds, and
-        ``annotator track`` asks on every run and every resume.
-        """
+    def _known_sha256(self) -> str | None:
+        """The hash kept beside the index, or ``None`` when it was never computed."""
         kept = None if self._dir is None else self._dir / "sha256"
         if kept is not None:
             try:
@@ -192,6 +187,29 @@ class VideoSource(FrameSource):
                     return text
             except (OSError, UnicodeDecodeError):
                 pass
+        return None
+
+    def _proxy_dir(self, hash_now: bool) -> Path | None:
+        """The proxy's directory, keyed by the file's content (``None`` without a cache,
+        or when the hash is unknown and not ``hash_now``)."""
+        if self._dir is None:
+            return None
+        digest = self.sha256 if hash_now else self._known_sha256()
+        return None if digest is None else proxy_dir_for(digest)
+
+    @cached_property
+    def sha256(self) -> str:
+        """sha256 of the file's bytes (hex).
+
+        Kept in the cache beside the index, under the same key (real path, size,
+        modification time): hashing an hour of footage takes seconds, and
+        ``annotator track`` asks on every run and every resume.  The proxy is
+        keyed by it, so copies of a video share one proxy.
+        """
+        known = self._known_sha256()
+        if known is not None:
+            return known
+        kept = None if self._dir is None else self._dir / "sha256"
         digest = sha256_file(self.path)
         if kept is not None:
             try:
@@ -308,7 +326,7 @@ class VideoSource(FrameSource):
         with self._lock:
             if self._pack is not None:
                 return True
-            pack = FramePack.open(self._dir, len(self), self.frame_shape)
+            pack = FramePack.open(self._proxy_dir(hash_now=False), len(self), self.frame_shape)
             if pack is None:
                 return False
             if self._proxy_mode is False or self._closed:
@@ -320,7 +338,8 @@ class VideoSource(FrameSource):
     @property
     def proxy_path(self) -> Path | None:
         """Where this file's proxy lives (or would live); ``None`` without a cache dir."""
-        return None if self._dir is None else self._dir / "proxy.bin"
+        directory = self._proxy_dir(hash_now=True)
+        return None if directory is None else directory / "proxy.bin"
 
     def build_proxy(self, progress: Callable[[int, int], None] | None = None) -> Path:
         """Decode the whole file once into the proxy and return its path.
@@ -339,16 +358,21 @@ class VideoSource(FrameSource):
         if self._dir is None:
             raise VideoError(self.path, "no writable cache directory to hold the proxy (set $ANNOTATOR_CACHE)")
         n = len(self)
+        directory = self._proxy_dir(hash_now=True)
         frames = (rgb for _, rgb in self._decode_run(0, n))
         try:
-            path = write_pack(self._dir, frames, n, self.frame_shape, progress)
+            path = write_pack(directory, frames, n, self.frame_shape, progress)
         except OSError as exc:
-            raise VideoError(self.path, f"cannot write the proxy in {self._dir} ({exc.strerror or exc})") from None
+            raise VideoError(self.path, f"cannot write the proxy in {directory} ({exc.strerror or exc})") from None
         with self._lock:
             if self._proxy_mode is not False and not self._closed:
                 if self._pack is not None:
                     self._pack.close()
-                self._pack = FramePack.open(self._dir, n, self.frame_shape)
+                self._pack = FramePack.open(directory, n, self.frame_shape)
+        try:  # what `annotator cache` lists as the proxy's video (the last copy that built it)
+            atomic_write_text(directory / SOURCE_NAME, os.path.realpath(self.path) + "\n")
+        except OSError:
+            pass
         return path
 
 

@@ -9,6 +9,7 @@ frame gets its one-line error.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any, Callable
@@ -45,12 +46,69 @@ def napari_get_reader(path: str | os.PathLike | list) -> Callable[[Any], list[La
     return read
 
 
+#: Whether :func:`read` docks the workbench when a session opens (off while
+#: ``annotator open`` docks its own, with the coder it was given).
+_AUTO_DOCK = {"on": True}
+
+#: The npe2 widget that :func:`read` docks (``napari.yaml``'s display name).
+WORKBENCH_WIDGET = ("annotator", "Workbench")
+
+
+@contextlib.contextmanager
+def no_auto_dock():
+    """Open with the reader without it docking the workbench (the caller docks one itself)."""
+    before = _AUTO_DOCK["on"]
+    _AUTO_DOCK["on"] = False
+    try:
+        yield
+    finally:
+        _AUTO_DOCK["on"] = before
+
+
 def read(path: str | os.PathLike | list) -> list[LayerData]:
-    """Layer data for a video, photo or frame folder (lazy, frame-exact Image layer) or a session."""
+    """Layer data for a video, photo or frame folder (lazy, frame-exact Image layer) or a session.
+
+    Opening a session (File ▸ Open on ``clip.annot``, or a video that has one)
+    in a viewer also docks the workbench once its video layer is in, so the
+    overlays, the timeline and the keys come with it.
+    """
     from .layers import video_layer_data
 
     paths = path if isinstance(path, (list, tuple)) else [path]
     layers: list[LayerData] = []
     for p in paths:
         layers.extend(video_layer_data(p))
+    if _AUTO_DOCK["on"] and any(meta_session(kwargs) for _, kwargs, _ in layers):
+        _dock_when_inserted()
     return layers
+
+
+def meta_session(kwargs: dict) -> str | None:
+    """The session folder our layer kwargs name, if any."""
+    info = (kwargs.get("metadata") or {}).get("annotator") or {}
+    return info.get("session")
+
+
+def _dock_when_inserted() -> None:
+    """Dock the workbench in the current viewer when our layer arrives, unless one is docked.
+
+    A reader hands napari layer data, not layers, so the dock waits for the
+    layer through the viewer's public ``layers.events.inserted``.
+    """
+    import napari
+
+    viewer = napari.current_viewer()
+    if viewer is None or getattr(viewer, "window", None) is None:
+        return  # a headless ViewerModel, or no viewer: the layers alone
+
+    def inserted(event) -> None:
+        meta = getattr(event.value, "metadata", None)
+        if not (isinstance(meta, dict) and isinstance(meta.get("annotator"), dict)):
+            return
+        viewer.layers.events.inserted.disconnect(inserted)
+        docks = getattr(viewer.window, "dock_widgets", {})
+        if any("annotator" in name.lower() and "timeline" not in name.lower() for name in docks):
+            return  # a workbench is docked already: it follows the new layer itself
+        viewer.window.add_plugin_dock_widget(*WORKBENCH_WIDGET)
+
+    viewer.layers.events.inserted.connect(inserted)

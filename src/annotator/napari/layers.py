@@ -31,10 +31,11 @@ def _build_proxy_in_background(video) -> None:
             video.build_proxy()
         except (VideoError, ValueError, OSError):
             pass  # no writable cache or the video was closed: the seek path stays
-        except RuntimeError:
+        except RuntimeError as exc:
             # The interpreter is exiting under the build ("cannot schedule new futures
-            # after interpreter shutdown"): the partial proxy is discarded, say nothing.
-            if not sys.is_finalizing():
+            # after interpreter shutdown", raised while threading's exit hooks run, before
+            # sys.is_finalizing() says so): the partial proxy is discarded, say nothing.
+            if not (sys.is_finalizing() or "interpreter shutdown" in str(exc)):
                 raise
 
     threading.Thread(target=build, name=f"proxy:{video.path.name}", daemon=True).start()

@@ -237,7 +237,7 @@ def _settings(session, frames: int, backend, pose: bool, chunk_frames: int, min_
     }
 
 
-def _prepare(videos, out_dir, backend, pose, chunk_frames, min_face_run, fps=None) -> list[_Job]:
+def _prepare(videos, out_dir, backend, pose, chunk_frames, min_face_run, fps=None, subject=None) -> list[_Job]:
     from ..session import Session, default_session_dir, is_session_dir
 
     jobs: list[_Job] = []
@@ -256,7 +256,7 @@ def _prepare(videos, out_dir, backend, pose, chunk_frames, min_face_run, fps=Non
             # The session lock may have made the folder already: a session exists once it has session.json.
             existed = is_session_dir(root)
             # Session.create opens (validates) the video before making any directory.
-            session = Session.create(video, root, fps=fps)
+            session = Session.create(video, root, fps=fps, subject=subject)
             created_session = not existed
             if created_session:
                 created_roots.append(session.root)
@@ -347,6 +347,8 @@ def track_videos(
     executor: "Executor | None" = None,
     on_progress: Callable[[int, int], None] | None = None,
     fps: float | None = None,
+    subject: str | None = None,
+    on_complete: Callable[[object], None] | None = None,
 ) -> list:
     """Track face and body pose of each video into its session's ``tracks.zarr``.
 
@@ -383,6 +385,12 @@ def track_videos(
         Frame rate of photos and frame folders among ``videos`` (default 1 for a
         photo, 30 for a folder; see :mod:`annotator.media.images`).  Video files
         keep their own.
+    subject : str, optional
+        Who the clips show, recorded in each ``session.json`` (default: the
+        video's name for a new session; an existing one keeps its own).
+    on_complete : callable, optional
+        Called with each session whose tracks were already complete (nothing
+        is tracked for it), so the caller can say so.
 
     Returns
     -------
@@ -419,8 +427,12 @@ def track_videos(
             TrackingWarning,
             stacklevel=2,
         )
-    jobs = _prepare(videos, out_dir, backend, pose, chunk_frames, min_face_run, fps)
+    jobs = _prepare(videos, out_dir, backend, pose, chunk_frames, min_face_run, fps, subject)
     todo = [j for j in jobs if j.status != "complete"]
+    if on_complete is not None:
+        for job in jobs:
+            if job.status == "complete":
+                on_complete(job.session)
     tasks = []
     for job in todo:
         for first, stop in plan_runs(sorted(job.missing), workers):
