@@ -321,6 +321,29 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _quiz_sessions(sources: list[str]) -> tuple[list, list[str]]:
+    """The sessions behind ``annotator quiz SOURCE...`` (session folders, or videos with one)."""
+    from .session import Session
+
+    return [Session.open(p) for p in sources], []
+
+
+def cmd_quiz(args: argparse.Namespace) -> int:
+    from .quiz import QuizOptions, build_quiz, describe_selection, parse_durations
+
+    opts = QuizOptions(
+        items=args.items, durations=parse_durations(args.durations), mode=args.mode, seed=args.seed,
+        stage=args.stage, view=args.view, choices=args.choices, coder=args.coder, pad_s=args.pad,
+    )
+    sessions, notes = _quiz_sessions(args.sources)
+    result = build_quiz(sessions, args.output, opts, force=args.force)
+    print(describe_selection(result))
+    print(f"{result.root}/items: {len(result.items)} MP4 clips and answer_key.csv")
+    for note in [*notes, *result.notes]:
+        print(f"  note: {note}")
+    return 0
+
+
 def cmd_open(args: argparse.Namespace) -> int:
     """Start napari with the workbench on a video or a session."""
     from ._qt.app import main as run_workbench
@@ -430,6 +453,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pred-coder", default=None, metavar="NAME")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("quiz", help="an offline HTML training quiz (and MP4 items) from coded footage")
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="session folders (or videos that have one)")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="DIR", help="the quiz folder to write")
+    p.add_argument("--items", type=_positive_int, default=14, metavar="N", help="number of items (default 14)")
+    p.add_argument("--durations", default="40,80,160,320", metavar="MS,...",
+                   help="flash durations in ms, shared out evenly (default 40,80,160,320)")
+    p.add_argument("--mode", choices=("pretest", "practice", "posttest"), default="practice",
+                   help="practice gives feedback; pretest and posttest never share a segment (default practice)")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="fixes the split, the choice and the order")
+    p.add_argument("--stage", choices=("stills", "flash", "video"), default="flash",
+                   help="apex stills, neutral-apex-neutral flashes, or real clips (default flash)")
+    p.add_argument("--view", choices=("face", "face+body"), default="face",
+                   help="the aligned face crop, or the region of the body pose (default face)")
+    p.add_argument("--choices", choices=("seven", "seven+neutral"), default="seven",
+                   help="the seven emotions, or with neutral as an eighth answer")
+    p.add_argument("--coder", default=None, metavar="NAME",
+                   help="whose accepted or edited segments (default: each session's only coder)")
+    p.add_argument("--pad", type=float, default=0.5, metavar="S", help="seconds around a video item (default 0.5)")
+    p.add_argument("--force", action="store_true", help="replace DIR when it exists (once the new quiz is complete)")
+    p.set_defaults(func=cmd_quiz)
 
     p = sub.add_parser("open", help="label a video or session in the napari workbench")
     p.add_argument("path", metavar="VIDEO|SESSION")
