@@ -255,3 +255,26 @@ def test_a_posttest_of_real_clips_plays_in_chromium(coded, tmp_path, capsys):
         b.close()
     assert b.errors == [] and all(u.startswith(root.as_uri() + "/") for u in b.requests)
     assert len(cells) == 8  # header and one row per emotion
+
+
+@pytest.mark.slow
+def test_a_project_gives_only_subjects_who_consented(sample_session, tmp_path, capsys):
+    proj = tmp_path / "proj"
+    assert main(["project", "init", str(proj)]) == 0
+    for subject, consent in (("P1", "quiz,train"), ("P2", "dataset"), ("P3", "dataset")):
+        session = coded_copy(sample_session, tmp_path / subject.lower(), subject)
+        assert main(["project", "add", str(proj), str(session.root), "--subject", subject,
+                     "--consent", consent]) == 0
+    capsys.readouterr()
+    out = tmp_path / "quiz"
+    code, stdout, err = _run(capsys, "quiz", str(proj), "-o", str(out), "--items", "5", "--stage", "stills")
+    assert code == 0, err
+    assert "skipped 2 subject(s) without quiz consent (2 session(s))" in stdout
+    key = _answer_key(out)
+    assert {r["subject"] for r in key} == {"P1"} and len(key) == 5
+    # nobody consented: refused in one line, nothing written
+    assert main(["project", "set", str(proj), "--subject", "P1", "--consent", "dataset"]) == 0
+    capsys.readouterr()
+    code, _, err = _run(capsys, "quiz", str(proj), "-o", str(tmp_path / "none"), "--items", "5")
+    assert code == 2 and "no subject has quiz consent" in err and err.count("\n") == 1
+    assert not (tmp_path / "none").exists()

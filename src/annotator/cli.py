@@ -397,21 +397,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _quiz_sessions(sources: list[str]) -> tuple[list, list[str]]:
-    """The sessions behind ``annotator quiz SOURCE...`` (session folders, or videos with one)."""
-    from .session import Session
-
-    return [Session.open(p) for p in sources], []
-
-
 def cmd_quiz(args: argparse.Namespace) -> int:
-    from .quiz import QuizOptions, build_quiz, describe_selection, parse_durations
+    from .quiz import QuizOptions, build_quiz, describe_selection, parse_durations, quiz_sessions
 
     opts = QuizOptions(
         items=args.items, durations=parse_durations(args.durations), mode=args.mode, seed=args.seed,
         stage=args.stage, view=args.view, choices=args.choices, coder=args.coder, pad_s=args.pad,
     )
-    sessions, notes = _quiz_sessions(args.sources)
+    sessions, notes = quiz_sessions(args.sources)
     result = build_quiz(sessions, args.output, opts, force=args.force)
     print(describe_selection(result))
     print(f"{result.root}/items: {len(result.items)} MP4 clips and answer_key.csv")
@@ -533,7 +526,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("quiz", help="an offline HTML training quiz (and MP4 items) from coded footage")
-    p.add_argument("sources", nargs="+", metavar="SOURCE", help="session folders (or videos that have one)")
+    p.add_argument("sources", nargs="+", metavar="SOURCE",
+                   help="projects (only subjects with quiz consent) or session folders")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="DIR", help="the quiz folder to write")
     p.add_argument("--items", type=_positive_int, default=14, metavar="N", help="number of items (default 14)")
     p.add_argument("--durations", default="40,80,160,320", metavar="MS,...",

@@ -8,8 +8,9 @@ seed-reproducible items; pretest and posttest never share a segment.
 
 from .build import QuizOptions, QuizResult, build_quiz, describe_selection
 from .items import CHOICES, MODES, STAGES, VIEWS, Candidate, Item, parse_durations, select_items, split_for_mode
+from .sources import QUIZ_USE, quiz_sessions
 
 __all__ = [
     "CHOICES", "MODES", "STAGES", "VIEWS", "Candidate", "Item", "QuizOptions", "QuizResult", "build_quiz",
-    "describe_selection", "parse_durations", "select_items", "split_for_mode",
+    "QUIZ_USE", "describe_selection", "parse_durations", "quiz_sessions", "select_items", "split_for_mode",
 ]
