@@ -38,12 +38,15 @@ def folder_size(root: Path) -> int:
     return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
 
 
-def tracked_sample(work: Path) -> Session:
-    demo = REPO / "build" / "demo" / "astronaut.annot"
-    if (demo / "tracks.zarr").is_dir():
-        return Session.open(demo)  # `make demo` tracked it already
+def tracked_sample() -> Session:
+    """The sample, tracked by `make demo` or by an earlier run (kept under build/, not committed)."""
+    from annotator.tracking.store import tracks_complete
+
+    for root in (REPO / "build" / "demo" / "astronaut.annot", REPO / "build" / "bench-quiz" / "astronaut.annot"):
+        if tracks_complete(root):
+            return Session.open(root)
     print("tracking the sample once ...", flush=True)
-    return track_sample(work / "sample")
+    return track_sample(REPO / "build" / "bench-quiz")
 
 
 def build(sources: list[str], out: Path, *args: str) -> tuple[float, float, int]:
@@ -78,19 +81,19 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench-quiz-") as tmp:
         work = Path(tmp)
-        sample = tracked_sample(work)
+        sample = tracked_sample()
         t0 = time.perf_counter()
         sessions = [coded_copy(sample, work / f"p{i:02d}", f"P{i:02d}") for i in range(1, args.sessions + 1)]
         sources = [str(s.root) for s in sessions]
         print(f"{args.sessions} coded sessions ({5 * args.sessions} segments) in {time.perf_counter() - t0:.1f} s")
 
         print(f"\n1. building a {args.items}-item quiz from {args.sessions} sessions")
-        for label, extra in (
+        for k, (label, extra) in enumerate((
             ("practice, flash, face", ["--stage", "flash", "--mode", "practice"]),
             ("practice, stills, face+body", ["--stage", "stills", "--view", "face+body", "--mode", "practice"]),
             ("posttest, video, face", ["--stage", "video", "--mode", "posttest"]),
-        ):
-            out = work / f"quiz-{len(label)}"
+        )):
+            out = work / f"quiz-{k}"
             seconds, cpu, size = build(sources, out, "--items", str(args.items), *extra)
             print(f"   {label:30s} {seconds:6.1f} s wall, {cpu:6.1f} s CPU  {size / 1e6:6.2f} MB  "
                   f"({cpu / args.items * 1000:.0f} ms CPU/item)")

@@ -64,6 +64,32 @@ def test_pretest_and_posttest_share_no_segment():
     assert {c.segment_id for c in split_for_mode(pool, "pretest", 6)} != pre
 
 
+def test_the_face_crop_puts_the_eyes_level_at_fixed_places():
+    import numpy as np
+
+    from annotator.quiz import media
+
+    lm = np.zeros((2, 478, 3), np.float32)
+    lm[:, :, :2] = [300.0, 200.0]
+    angle = np.deg2rad(20)
+    for t, shift in enumerate((0.0, 4.0)):  # the head moves a little between the two frames
+        lm[t, 33, :2] = [300 - 40 * np.cos(angle) + shift, 200 - 40 * np.sin(angle)]
+        lm[t, 263, :2] = [300 + 40 * np.cos(angle) + shift, 200 + 40 * np.sin(angle)]
+    crop = media.face_crop(lm, [0, 1], "test")
+    inv = np.linalg.inv(np.vstack([crop.matrix, [0, 0, 1]]))
+    eyes = [inv @ [*lm[:, i, :2].mean(axis=0), 1.0] for i in (33, 263)]
+    side = media.FACE_SIZE
+    for eye, x in zip(eyes, (0.5 - media.EYE_SPAN / 2, 0.5 + media.EYE_SPAN / 2), strict=True):
+        assert abs(eye[0] - x * side) < 1e-3 and abs(eye[1] - media.EYE_Y * side) < 1e-3
+    # and a frame drawn with a bright dot between the eyes shows it at the crop's eye line
+    frame = np.zeros((400, 600, 3), np.uint8)
+    frame[198:203, 300:305] = 255
+    out = crop.apply(frame)
+    ys, xs = np.nonzero(out[:, :, 0] > 100)
+    assert out.shape == (side, side, 3)
+    assert abs(ys.mean() - media.EYE_Y * side) < 4 and abs(xs.mean() - side / 2) < 6
+
+
 # -- the command's refusals ----------------------------------------------------------------
 def _run(capsys, *argv):
     code = main(list(argv))
@@ -272,6 +298,8 @@ def test_a_project_gives_only_subjects_who_consented(sample_session, tmp_path, c
     assert "skipped 2 subject(s) without quiz consent (2 session(s))" in stdout
     key = _answer_key(out)
     assert {r["subject"] for r in key} == {"P1"} and len(key) == 5
+    html = (out / "index.html").read_text()
+    assert "http:" not in html and "https:" not in html and "//" not in html.split("<script nonce")[0]
     # nobody consented: refused in one line, nothing written
     assert main(["project", "set", str(proj), "--subject", "P1", "--consent", "dataset"]) == 0
     capsys.readouterr()
