@@ -120,16 +120,18 @@ def main() -> None:
     frame = results["refresh_ms"]
     print(f"\n2. flash durations in headless Chromium: rAF frame {frame:.2f} ms ({1000 / frame:.1f} Hz), "
           f"{args.flash_items} items")
-    print("   asked ms | items | frames | shown median ms | median error ms (frames) | worst error ms (frames)")
+    print("   asked ms | items | frames shown | shown median ms | median error ms (frames) | "
+          "worst error ms (frames) | off by > 1 frame")
     for asked in sorted({r["asked_ms"] for r in results["results"]}):
         rows = [r for r in results["results"] if r["asked_ms"] == asked]
         errors = [r["shown_ms"] - asked for r in rows]
         med = statistics.median(errors)
         worst = max(errors, key=abs)
         frames = sorted({r["shown_frames"] for r in rows})
-        print(f"   {asked:8d} | {len(rows):5d} | {','.join(map(str, frames)):>6s} | "
+        late = sum(not r["timing_ok"] for r in rows)
+        print(f"   {asked:8d} | {len(rows):5d} | {','.join(map(str, frames)):>12s} | "
               f"{statistics.median(r['shown_ms'] for r in rows):15.1f} | "
-              f"{med:+8.1f} ({med / frame:+.2f}) | {worst:+8.1f} ({worst / frame:+.2f})")
+              f"{med:+8.1f} ({med / frame:+.2f}) | {worst:+8.1f} ({worst / frame:+.2f}) | {late}")
     if args.screenshots:
         for name in ("quiz-item.png", "quiz-results.png"):
             print(f"   {args.screenshots / name}: {(args.screenshots / name).stat().st_size / 1e3:.0f} kB")

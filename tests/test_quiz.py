@@ -226,6 +226,8 @@ def test_a_practice_flash_quiz_clicked_through(coded, tmp_path, capsys):
         page.wait_for_selector("#results:not([hidden])")
         assert page.text_content("#overall").startswith(f"Overall: {expected_right} of 8 right")
         results = json.loads(b.download("#download-json"))
+        page_late_cells = [int(t) for t in page.eval_on_selector_all(
+            "#timing tbody tr td:last-child", "cells => cells.map(c => c.textContent)")]
         rows = list(csv.DictReader(b.download("#download-csv").splitlines()))
         assert page.evaluate("() => window.__pwned") is None
         b.close()
@@ -242,10 +244,20 @@ def test_a_practice_flash_quiz_clicked_through(coded, tmp_path, capsys):
     # flash durations: a whole number of display frames, within one frame of the asked duration
     frame_ms = results["refresh_ms"]
     assert 5 < frame_ms < 50, frame_ms  # headless Chromium paces rAF near 60 Hz
+    # A browser starved of CPU (this machine runs 8 test suites on 2 cores) can hold a frame
+    # on screen for several vsyncs; the page must then say so, item by item, rather than hide it.
+    late = [r for r in got if abs(r["shown_ms"] - r["asked_ms"]) > frame_ms]
     for r in got:
-        assert abs(r["shown_ms"] - r["asked_ms"]) <= frame_ms, r
-        assert r["shown_frames"] == max(1, round(r["asked_ms"] / frame_ms))
-    print(f"rAF frame {frame_ms:.2f} ms; shown - asked: "
+        assert r["target_frames"] == max(1, round(r["asked_ms"] / frame_ms))
+        assert r["shown_frames"] == round(r["shown_ms"] / frame_ms)
+        assert r["timing_ok"] is (r not in late), r
+    assert len(late) <= len(got) // 4, late
+    for asked in {r["asked_ms"] for r in got}:
+        errors = sorted(abs(r["shown_ms"] - asked) for r in got if r["asked_ms"] == asked)
+        assert errors[(len(errors) - 1) // 2] <= frame_ms, (asked, errors)
+    late_cells = page_late_cells
+    assert sum(late_cells) == len(late)
+    print(f"rAF frame {frame_ms:.2f} ms; {len(late)} late; shown - asked: "
           + ", ".join(f"{r['asked_ms']}:{r['shown_ms'] - r['asked_ms']:+.1f}" for r in got))
 
 
