@@ -364,6 +364,39 @@ def cmd_project(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dataset(args: argparse.Namespace) -> int:
+    """One sample per labelled segment of a project, with subject-disjoint splits."""
+    from .dataset import build_dataset
+
+    emotions = tuple(e.strip() for e in args.emotions.split(",") if e.strip()) if args.emotions else None
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=0, unit="sample", file=sys.stderr, leave=False)
+
+    def step(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(1)
+
+    try:
+        result = build_dataset(
+            args.project, args.output, split=args.split, folds=args.folds, test_size=args.test_size, seed=args.seed,
+            coder=args.coder, pad=args.pad, crop=args.crop, size=args.size, format=args.format,
+            force=args.force, on_sample=step if bar is not None else None,
+            **({"emotions": emotions} if emotions else {}),
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    m = result.manifest
+    print(f"{result.root}: {len(m)} samples from {m['subject'].nunique()} subjects, split {args.split} "
+          f"({', '.join(f'{k} {v}' for k, v in sorted(m['split'].value_counts().items()))})")
+    for note in result.notes:
+        print(f"  note: {note}")
+    return 0
+
+
 def _formats_epilog() -> str:
     from .formats import format_names
 
@@ -500,6 +533,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_merge)
 
     _add_project_parser(sub)
+
+    p = sub.add_parser("dataset", help="clips, track slices, AU features and a manifest per labelled segment, "
+                       "with subject-disjoint splits")
+    p.add_argument("project", metavar="PROJECT")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help="the dataset folder to make")
+    p.add_argument("--split", choices=("loso", "kfold", "holdout"), default="loso",
+                   help="leave one subject out (default), k subject-disjoint folds, or a held-out test set")
+    p.add_argument("--folds", type=_positive_int, default=5, metavar="K", help="kfold: the number of folds (default 5)")
+    p.add_argument("--test-size", type=_positive_float, default=0.2, metavar="F",
+                   help="holdout: the share of samples to test on (default 0.2)")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="the shuffle of kfold and holdout (default 0)")
+    p.add_argument("--coder", default="consensus", metavar="NAME|consensus",
+                   help="whose labels (default: consensus, merged from the coders when no consensus file exists)")
+    p.add_argument("--pad", type=int, default=0, metavar="FRAMES", help="frames before the onset and after the offset")
+    p.add_argument("--crop", choices=("face",), default=None, help="crop each clip to the face, eye-line levelled")
+    p.add_argument("--size", type=_positive_int, default=224, metavar="PX", help="side of the face crop (default 224)")
+    p.add_argument("--format", choices=("mp4", "frames"), default="mp4",
+                   help="H.264 clips (default) or numbered JPEG folders as CASME II ships")
+    p.add_argument("--emotions", default=None, metavar="E,...", help="the classes (default: the seven emotions)")
+    p.add_argument("--force", action="store_true", help="replace an existing dataset at OUT once the new one is done")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_dataset)
 
     p = sub.add_parser("evaluate", help="spotting scores (MEGC) of predictions against truth")
     p.add_argument("truth", metavar="TRUTH", help="labels file or casme-csv export")
