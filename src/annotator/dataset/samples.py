@@ -19,6 +19,7 @@ from ..labels import EMOTIONS, Segment
 from ..project import Project, ProjectSession
 
 KEPT_STATUSES = ("accepted", "edited")
+SOLE_CODER = "coded by one coder only: their labels stand for the consensus"
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ def _labels_for(session, coder: str, notes: list[str]):
         notes.append(f"{session.root}: not coded yet; left out")
         return [], ""
     if len(coders) == 1:
-        notes.append(f"{session.root}: coded by {coders[0]} alone; their labels stand for the consensus")
+        notes.append(SOLE_CODER)
         return session.load_labels(coders[0]).segments, coders[0]
     return session_consensus(session, coders).segments, None
 
@@ -107,6 +108,10 @@ def plan_samples(project: Project, *, coder: str = CONSENSUS_CODER, pad: int = 0
                                      f"the end of {Path(video.path).name} ({frames} frames); fix its offset")
             plan.samples.append(SampleSpec(entry, seg, who if who is not None else seg.source or coder,
                                            max(0, seg.onset - pad), min(frames - 1, seg.offset + pad)))
+    sole = plan.notes.count(SOLE_CODER)
+    if sole:
+        plan.notes = [n for n in plan.notes if n != SOLE_CODER]
+        plan.notes.append(f"{sole} session{'s' if sole > 1 else ''} {SOLE_CODER}")
     for reason, n in sorted(left_out.items()):
         plan.notes.append(f"{n} segment{'s' if n > 1 else ''} left out: {reason}")
     counts = Counter(s.segment.emotion for s in plan.samples)
