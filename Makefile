@@ -96,6 +96,7 @@ screenshot: setup
 bench: setup
 	$(PY) benchmarks/bench_video_access.py
 	$(PY) benchmarks/bench_spotting.py
+	$(PY) benchmarks/bench_dataset.py --segments 200 --sessions 5
 	$(PY) benchmarks/bench_tracking.py
 	$(XVFB) $(PY) benchmarks/bench_workbench.py
 
