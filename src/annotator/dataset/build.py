@@ -85,6 +85,28 @@ def _write_tracks(path: Path, tracks, start: int, stop: int, attrs: dict) -> Non
             array.attrs["names"] = list(tracks.blendshape_names)
 
 
+class _ForwardFrames:
+    """A session's frames for samples in onset order: each frame is decoded once, going forward.
+
+    Samples overlap and follow each other closely, and a seek costs as much as
+    decoding dozens of frames, so the frames still ahead are kept and the rest dropped.
+    """
+
+    def __init__(self, video):
+        self.video = video
+        self.kept: dict[int, np.ndarray] = {}
+
+    def get(self, start: int, stop: int) -> np.ndarray:
+        for i in [i for i in self.kept if i < start]:
+            del self.kept[i]
+        missing = [i for i in range(start, stop + 1) if i not in self.kept]
+        if missing:
+            first, last = missing[0], missing[-1]
+            for i, frame in zip(range(first, last + 1), self.video[first: last + 1], strict=True):
+                self.kept.setdefault(i, frame)
+        return np.stack([self.kept[i] for i in range(start, stop + 1)])
+
+
 def _check_output(out: Path, force: bool) -> None:
     from ..io import _inside_session
 
@@ -175,8 +197,9 @@ def build_dataset(
             tracks = load_tracks(session)
             features = features_from_tracks(tracks).to_frame()
             with session.open_video() as video:
-                for i, s in items:
-                    rows.append(_write_sample(tmp, i, s, session, video, tracks, features, format, crop, size,
+                frames = _ForwardFrames(video)
+                for i, s in sorted(items, key=lambda item: (item[1].start, item[0])):
+                    rows.append(_write_sample(tmp, i, s, session, frames, tracks, features, format, crop, size,
                                               assigned.split[i], int(assigned.fold[i]), project, notes))
                     done += 1
                     if on_sample is not None:
@@ -222,13 +245,14 @@ def _publish(tmp: Path, out: Path) -> None:
                 shutil.rmtree(old)
 
 
-def _write_sample(root: Path, i: int, s: SampleSpec, session, video, tracks, features, fmt: str, crop: str | None,
+def _write_sample(root: Path, i: int, s: SampleSpec, session, video: _ForwardFrames, tracks, features, fmt: str,
+                  crop: str | None,
                   size: int, split: str, fold: int, project: Project, notes: list[str]) -> dict:
     seg = s.segment
     sample_id = f"{i:05d}"
     folder = root / "samples" / sample_id
     folder.mkdir(parents=True)
-    frames = np.asarray(video[s.start: s.stop + 1])
+    frames = video.get(s.start, s.stop)
     cropped = False
     if crop == "face":
         box = face_box(tracks.face_landmarks[s.start: s.stop + 1], tracks.face_present[s.start: s.stop + 1])
