@@ -108,6 +108,40 @@ def _track_inputs(paths: list[str], out_dir: Path | None) -> list[Path]:
     return videos
 
 
+def cmd_batch(args: argparse.Namespace) -> int:
+    """Track (and propose) a corpus on a Dask cluster; exit 1 when some videos failed."""
+    import warnings
+
+    from .batch.run import run_batch
+    from .tracking.run import TrackingWarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        from tqdm import tqdm
+
+        tqdm.write(f"annotator: warning: {message}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", TrackingWarning)
+        warnings.showwarning = show
+        report = run_batch(
+            args.inputs, args.output, scheduler=args.scheduler, workers=args.workers, propose=args.propose,
+            model=args.model, retries=args.retries, face_model=args.face_model, pose=not args.no_pose,
+            min_face_run=args.min_face_run, progress=not args.quiet,
+        )
+    print(report.format_table())
+    return 0 if report.ok else 1
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
 def cmd_setup(args: argparse.Namespace) -> int:
     """Install the Face Landmarker bundle into the user cache (checked by sha256)."""
     from .tracking.model_files import download_and_install, find_face_model
@@ -364,6 +398,39 @@ def cmd_project(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dataset(args: argparse.Namespace) -> int:
+    """One sample per labelled segment of a project, with subject-disjoint splits."""
+    from .dataset import build_dataset
+
+    emotions = tuple(e.strip() for e in args.emotions.split(",") if e.strip()) if args.emotions else None
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=0, unit="sample", file=sys.stderr, leave=False)
+
+    def step(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(1)
+
+    try:
+        result = build_dataset(
+            args.project, args.output, split=args.split, folds=args.folds, test_size=args.test_size, seed=args.seed,
+            coder=args.coder, pad=args.pad, crop=args.crop, size=args.size, format=args.format,
+            force=args.force, on_sample=step if bar is not None else None,
+            **({"emotions": emotions} if emotions else {}),
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    m = result.manifest
+    print(f"{result.root}: {len(m)} samples from {m['subject'].nunique()} subjects, split {args.split} "
+          f"({', '.join(f'{k} {v}' for k, v in sorted(m['split'].value_counts().items()))})")
+    for note in result.notes:
+        print(f"  note: {note}")
+    return 0
+
+
 def _formats_epilog() -> str:
     from .formats import format_names
 
@@ -459,6 +526,27 @@ def build_parser() -> argparse.ArgumentParser:
                         "video files keep their own")
     p.set_defaults(func=cmd_track)
 
+    p = sub.add_parser("batch", help="track (and propose) a corpus of videos on a Dask cluster, resumably",
+                       description="Summary in OUTDIR/batch-summary.json; exit 1 when some videos failed.")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="videos, or folders of videos (walked)")
+    p.add_argument("-o", "--output", required=True, metavar="OUTDIR",
+                   help="folder (or file:// URL) for the sessions, OUTDIR/<name>.annot")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="a running Dask scheduler, e.g. tcp://host:8786 (default: a LocalCluster here)")
+    p.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1, metavar="N",
+                   help="LocalCluster worker processes, one thread each (default: number of cores)")
+    p.add_argument("--retries", type=_count, default=3, metavar="K",
+                   help="retries of a failed block, and worker deaths a block may survive (default 3)")
+    p.add_argument("--propose", action="store_true", help="also propose segments into labels/auto.json")
+    p.add_argument("--model", default=None, metavar="FILE", help="a skops emotion classifier for --propose")
+    p.add_argument("--face-model", default=None, metavar="PATH",
+                   help="Face Landmarker bundle (default: $ANNOTATOR_FACE_MODEL, then the user cache)")
+    p.add_argument("--no-pose", action="store_true", help="skip body-pose tracking")
+    p.add_argument("--min-face-run", type=_positive_int, default=3, metavar="N",
+                   help="as for `annotator track` (default 3)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_batch)
+
     p = sub.add_parser("info", help="summarise a session")
     p.add_argument("sessions", nargs="+", metavar="SESSION")
     p.set_defaults(func=cmd_info)
@@ -516,6 +604,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_merge)
 
     _add_project_parser(sub)
+
+    p = sub.add_parser("dataset", help="clips, track slices, AU features and a manifest per labelled segment, "
+                       "with subject-disjoint splits")
+    p.add_argument("project", metavar="PROJECT")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help="the dataset folder to make")
+    p.add_argument("--split", choices=("loso", "kfold", "holdout"), default="loso",
+                   help="leave one subject out (default), k subject-disjoint folds, or a held-out test set")
+    p.add_argument("--folds", type=_positive_int, default=5, metavar="K", help="kfold: the number of folds (default 5)")
+    p.add_argument("--test-size", type=_positive_float, default=0.2, metavar="F",
+                   help="holdout: the share of samples to test on (default 0.2)")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="the shuffle of kfold and holdout (default 0)")
+    p.add_argument("--coder", default="consensus", metavar="NAME|consensus",
+                   help="whose labels (default: consensus, merged from the coders when no consensus file exists)")
+    p.add_argument("--pad", type=int, default=0, metavar="FRAMES", help="frames before the onset and after the offset")
+    p.add_argument("--crop", choices=("face",), default=None, help="crop each clip to the face, eye-line levelled")
+    p.add_argument("--size", type=_positive_int, default=224, metavar="PX", help="side of the face crop (default 224)")
+    p.add_argument("--format", choices=("mp4", "frames"), default="mp4",
+                   help="H.264 clips (default) or numbered JPEG folders as CASME II ships")
+    p.add_argument("--emotions", default=None, metavar="E,...", help="the classes (default: the seven emotions)")
+    p.add_argument("--force", action="store_true", help="replace an existing dataset at OUT once the new one is done")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_dataset)
 
     p = sub.add_parser("evaluate", help="spotting scores (MEGC) of predictions against truth")
     p.add_argument("truth", metavar="TRUTH", help="labels file or casme-csv export")
