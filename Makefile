@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 # Debian packages napari/Qt need to draw without a screen, plus Chromium for the quiz tests.
 APT_PACKAGES := xvfb xauth libgl1 libgl1-mesa-dri libegl1 libglib2.0-0 libfontconfig1 libdbus-1-3 \
 	libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 \
-	libxcb-render-util0 libxcb-xinerama0 libxcb-xfixes0 libxcb-shape0 libxcb-xkb1
+	libxcb-render-util0 libxcb-xinerama0 libxcb-xfixes0 libxcb-shape0 libxcb-xkb1 chromium
 # The resolver needs these upper bounds to stay on numpy 1.x, which mediapipe 0.10.21 is built
 # against; without them it walks every jax/opencv release looking for one that fits.
 PIP_PINS := "jax<0.6" "jaxlib<0.6" "opencv-contrib-python<4.12" "opencv-python-headless<4.12"
@@ -111,6 +111,7 @@ bench: setup realdata bench-deps
 	$(PY) benchmarks/bench_emotion.py
 	$(PY) benchmarks/bench_video_access.py
 	$(PY) benchmarks/bench_spotting.py
+	$(PY) benchmarks/bench_dataset.py --segments 200 --sessions 5
 	$(PY) benchmarks/bench_tracking.py
 	$(XVFB) $(PY) benchmarks/bench_workbench.py
 

@@ -64,7 +64,7 @@ def cmd_track(args: argparse.Namespace) -> int:
         warnings.simplefilter("always", TrackingWarning)
         try:
             sessions = track_videos(
-                [Path(p) for p in args.videos],
+                _track_inputs(args.videos, args.output),
                 out_dir=args.output,
                 face_model=args.face_model,
                 pose=not args.no_pose,
@@ -85,6 +85,28 @@ def cmd_track(args: argparse.Namespace) -> int:
         else:
             print(session.root)
     return 0
+
+
+def _track_inputs(paths: list[str], out_dir: Path | None) -> list[Path]:
+    """The videos to track: a project argument stands for its sessions' videos."""
+    from .project import Project, ProjectError, is_project_dir
+    from .session import default_session_dir
+
+    videos = []
+    for path in paths:
+        if not is_project_dir(path):
+            videos.append(Path(path))
+            continue
+        if out_dir is not None:
+            raise ProjectError(path, "is a project: its sessions stay where the project says; drop -o")
+        project = Project.open(path)
+        if not project.sessions:
+            raise ProjectError(project.root, "has no sessions yet; add some with `annotator project add`")
+        for entry in project.sessions:
+            if default_session_dir(entry.video).absolute() != entry.session:
+                raise ProjectError(entry.session, f"is not beside its video {entry.video}; track it with -o")
+            videos.append(entry.video)
+    return videos
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -224,10 +246,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_propose(args: argparse.Namespace) -> int:
     from .labels import AUTO_CODER
+    from .project import expand_project_args
     from .session import Session
     from .spotting.propose import propose
 
-    for path in args.sessions:
+    for path in expand_project_args(args.sessions, "session"):
         session = Session.open(path)
         labels = propose(session, model=args.model)
         kinds = [s.kind for s in labels.segments]
@@ -383,6 +406,92 @@ def cmd_merge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_project(args: argparse.Namespace) -> int:
+    """``annotator project init|add|list|remove|set``: the project file, under its lock."""
+    import json
+
+    from .project import Project, ProjectError, parse_consent, project_status
+
+    consent = parse_consent(args.consent) if getattr(args, "consent", None) is not None else None
+    if args.action == "init":
+        project = Project.init(args.dir, name=args.name)
+        print(f"{project.path}: a new project")
+    elif args.action == "add":
+        with Project.edit(args.dir) as project:
+            entries = [project.add_video(v, subject=args.subject, consent=consent, fps=args.fps) for v in args.videos]
+        for e in entries:
+            print(f"{e.id}: {e.session} (subject {e.subject})")
+    elif args.action == "list":
+        project = Project.open(args.dir)
+        statuses = project_status(project)
+        if args.json:
+            subjects = {s: {"consent": list(v.consent), "sessions": len(project.sessions_of(s))}
+                        for s, v in sorted(project.subjects.items())}
+            print(json.dumps({"project": str(project.root), "subjects": subjects,
+                              "sessions": [st.to_dict() for st in statuses]}, indent=2))
+        else:
+            print(f"{project.root}: {len(project.sessions)} sessions, {len(project.subjects)} subjects")
+            for s, v in sorted(project.subjects.items()):
+                consent = ", ".join(v.consent) or "none"
+                print(f"  subject {s}: {len(project.sessions_of(s))} sessions, consent {consent}")
+            for st in statuses:
+                print(f"  {st.format_line()}")
+    elif args.action == "remove":
+        with Project.edit(args.dir) as project:
+            removed = [project.remove(key) for key in args.sessions]
+            project.drop_unused_subjects()
+        for e in removed:
+            print(f"{e.id}: removed from the project ({e.session} is left as it is)")
+    elif args.action == "set":
+        if args.subject is None:
+            raise ProjectError(None, "project set: say --subject S (with --consent, or with --session X)")
+        with Project.edit(args.dir) as project:
+            if args.session is not None:
+                e = project.move_session(args.session, args.subject)
+                print(f"{e.id}: subject {e.subject}")
+            elif consent is None:
+                raise ProjectError(None, "project set: nothing to change; pass --consent USES or --session X")
+            else:
+                project.subject(args.subject)  # must exist: a typo must not add a person
+            if consent is not None:
+                subject = project.set_subject(args.subject, consent=consent)
+                print(f"subject {subject.id}: consent {', '.join(subject.consent) or 'none'}")
+    return 0
+
+
+def cmd_dataset(args: argparse.Namespace) -> int:
+    """One sample per labelled segment of a project, with subject-disjoint splits."""
+    from .dataset import build_dataset
+
+    emotions = tuple(e.strip() for e in args.emotions.split(",") if e.strip()) if args.emotions else None
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=0, unit="sample", file=sys.stderr, leave=False)
+
+    def step(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(1)
+
+    try:
+        result = build_dataset(
+            args.project, args.output, split=args.split, folds=args.folds, test_size=args.test_size, seed=args.seed,
+            coder=args.coder, pad=args.pad, crop=args.crop, size=args.size, format=args.format,
+            force=args.force, on_sample=step if bar is not None else None,
+            **({"emotions": emotions} if emotions else {}),
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    m = result.manifest
+    print(f"{result.root}: {len(m)} samples from {m['subject'].nunique()} subjects, split {args.split} "
+          f"({', '.join(f'{k} {v}' for k, v in sorted(m['split'].value_counts().items()))})")
+    for note in result.notes:
+        print(f"  note: {note}")
+    return 0
+
+
 def _formats_epilog() -> str:
     from .formats import format_names
 
@@ -408,6 +517,22 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     report = evaluate_files(args.truth, args.pred, truth_coder=args.truth_coder, pred_coder=args.pred_coder)
     print(report_json(report) if args.json else format_table(report))
+    return 0
+
+
+def cmd_quiz(args: argparse.Namespace) -> int:
+    from .quiz import QuizOptions, build_quiz, describe_selection, parse_durations, quiz_sessions
+
+    opts = QuizOptions(
+        items=args.items, durations=parse_durations(args.durations), mode=args.mode, seed=args.seed,
+        stage=args.stage, view=args.view, choices=args.choices, coder=args.coder, pad_s=args.pad,
+    )
+    sessions, notes = quiz_sessions(args.sources)
+    result = build_quiz(sessions, args.output, opts, force=args.force)
+    print(describe_selection(result))
+    print(f"{result.root}/items: {len(result.items)} MP4 clips and answer_key.csv")
+    for note in [*notes, *result.notes]:
+        print(f"  note: {note}")
     return 0
 
 
@@ -455,7 +580,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_probe)
 
     p = sub.add_parser("track", help="track face and body pose into VIDEO.annot/tracks.zarr "
-                       "(VIDEO: a video file, a photo, or a folder of numbered frames)")
+                       "(VIDEO: a video file, a photo, a folder of numbered frames, or a project)")
     p.add_argument("videos", nargs="+", metavar="VIDEO")
     p.add_argument("-o", "--output", type=Path, default=None, metavar="DIR",
                    help="put the session directories here (default: beside each video)")
@@ -505,7 +630,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("propose", help="propose segments (onset/apex/offset/emotion) into labels/auto.json")
-    p.add_argument("sessions", nargs="+", metavar="SESSION")
+    p.add_argument("sessions", nargs="+", metavar="SESSION", help="a session, or a project (all its sessions)")
     p.add_argument("--model", default=None, metavar="FILE", help="a skops emotion classifier to use")
     p.set_defaults(func=cmd_propose)
 
@@ -553,6 +678,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace an existing consensus file")
     p.set_defaults(func=cmd_merge)
 
+    _add_project_parser(sub)
+
+    p = sub.add_parser("dataset", help="clips, track slices, AU features and a manifest per labelled segment, "
+                       "with subject-disjoint splits")
+    p.add_argument("project", metavar="PROJECT")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help="the dataset folder to make")
+    p.add_argument("--split", choices=("loso", "kfold", "holdout"), default="loso",
+                   help="leave one subject out (default), k subject-disjoint folds, or a held-out test set")
+    p.add_argument("--folds", type=_positive_int, default=5, metavar="K", help="kfold: the number of folds (default 5)")
+    p.add_argument("--test-size", type=_positive_float, default=0.2, metavar="F",
+                   help="holdout: the share of samples to test on (default 0.2)")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="the shuffle of kfold and holdout (default 0)")
+    p.add_argument("--coder", default="consensus", metavar="NAME|consensus",
+                   help="whose labels (default: consensus, merged from the coders when no consensus file exists)")
+    p.add_argument("--pad", type=int, default=0, metavar="FRAMES", help="frames before the onset and after the offset")
+    p.add_argument("--crop", choices=("face",), default=None, help="crop each clip to the face, eye-line levelled")
+    p.add_argument("--size", type=_positive_int, default=224, metavar="PX", help="side of the face crop (default 224)")
+    p.add_argument("--format", choices=("mp4", "frames"), default="mp4",
+                   help="H.264 clips (default) or numbered JPEG folders as CASME II ships")
+    p.add_argument("--emotions", default=None, metavar="E,...", help="the classes (default: the seven emotions)")
+    p.add_argument("--force", action="store_true", help="replace an existing dataset at OUT once the new one is done")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_dataset)
+
     p = sub.add_parser("evaluate", help="spotting scores (MEGC) of predictions against truth")
     p.add_argument("truth", metavar="TRUTH", help="labels file or casme-csv export")
     p.add_argument("pred", metavar="PRED", help="labels file or casme-csv export")
@@ -560,6 +709,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pred-coder", default=None, metavar="NAME")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("quiz", help="an offline HTML training quiz (and MP4 items) from coded footage")
+    p.add_argument("sources", nargs="+", metavar="SOURCE",
+                   help="projects (only subjects with quiz consent) or session folders")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="DIR", help="the quiz folder to write")
+    p.add_argument("--items", type=_positive_int, default=14, metavar="N", help="number of items (default 14)")
+    p.add_argument("--durations", default="40,80,160,320", metavar="MS,...",
+                   help="flash durations in ms, shared out evenly (default 40,80,160,320)")
+    p.add_argument("--mode", choices=("pretest", "practice", "posttest"), default="practice",
+                   help="practice gives feedback; pretest and posttest never share a segment (default practice)")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="fixes the split, the choice and the order")
+    p.add_argument("--stage", choices=("stills", "flash", "video"), default="flash",
+                   help="apex stills, neutral-apex-neutral flashes, or real clips (default flash)")
+    p.add_argument("--view", choices=("face", "face+body"), default="face",
+                   help="the aligned face crop, or the region of the body pose (default face)")
+    p.add_argument("--choices", choices=("seven", "seven+neutral"), default="seven",
+                   help="the seven emotions, or with neutral as an eighth answer")
+    p.add_argument("--coder", default=None, metavar="NAME",
+                   help="whose accepted or edited segments (default: each session's only coder)")
+    p.add_argument("--pad", type=float, default=0.5, metavar="S", help="seconds around a video item (default 0.5)")
+    p.add_argument("--force", action="store_true", help="replace DIR when it exists (once the new quiz is complete)")
+    p.set_defaults(func=cmd_quiz)
 
     p = sub.add_parser("open", help="label a video or session in the napari workbench")
     p.add_argument("path", metavar="VIDEO|SESSION")
@@ -570,6 +741,40 @@ def build_parser() -> argparse.ArgumentParser:
                    help="show this coder's labels read-only (repeat, or separate with commas)")
     p.set_defaults(func=cmd_open)
     return parser
+
+
+def _add_project_parser(sub) -> None:
+    from .project import CONSENT_USES
+
+    uses = ", ".join(CONSENT_USES)
+    p = sub.add_parser("project", help="a corpus of sessions with subjects and consent: init, add, list, remove, set")
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    actions.required = True
+    p.set_defaults(func=cmd_project)
+    a = actions.add_parser("init", help="make a new project in DIR (created if missing)")
+    a.add_argument("dir", metavar="DIR")
+    a.add_argument("--name", default=None, help="the project's name (default: the folder's)")
+    a = actions.add_parser("add", help="add videos of one subject (their sessions are made beside them if missing)")
+    a.add_argument("dir", metavar="DIR")
+    a.add_argument("videos", nargs="+", metavar="VIDEO", help="a video, photo, frame folder or .annot session")
+    a.add_argument("--subject", required=True, metavar="S", help="who the videos show")
+    a.add_argument("--consent", default=None, metavar="USE,...",
+                   help=f"the uses this subject agreed to ({uses}, all, none); replaces what was recorded")
+    a.add_argument("--fps", type=_positive_float, default=None, metavar="RATE",
+                   help="frame rate of photos and frame folders")
+    a = actions.add_parser("list", help="sessions and their status: tracked, proposed, coded by whom, agreed")
+    a.add_argument("dir", metavar="DIR")
+    a.add_argument("--json", action="store_true", help="print JSON instead of text")
+    a = actions.add_parser("remove", help="take sessions out of the project (their files stay)")
+    a.add_argument("dir", metavar="DIR")
+    a.add_argument("sessions", nargs="+", metavar="SESSION", help="a session id, video or .annot folder")
+    a = actions.add_parser("set", help="a subject's consent (--subject S --consent USES), or a session's subject "
+                           "(--session X --subject S)")
+    a.add_argument("dir", metavar="DIR")
+    a.add_argument("--subject", default=None, metavar="S")
+    a.add_argument("--consent", default=None, metavar="USE,...",
+                   help=f"replace the subject's consent ({uses}, all, none)")
+    a.add_argument("--session", default=None, metavar="X", help="a session id, video or .annot folder")
 
 
 def _version() -> str:
