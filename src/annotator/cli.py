@@ -69,7 +69,7 @@ def cmd_track(args: argparse.Namespace) -> int:
         warnings.showwarning = show
         try:
             sessions = track_videos(
-                [Path(p) for p in args.videos],
+                _track_inputs(args.videos, args.output),
                 out_dir=args.output,
                 face_model=args.face_model,
                 pose=not args.no_pose,
@@ -84,6 +84,28 @@ def cmd_track(args: argparse.Namespace) -> int:
     for session in sessions:
         print(session.root)
     return 0
+
+
+def _track_inputs(paths: list[str], out_dir: Path | None) -> list[Path]:
+    """The videos to track: a project argument stands for its sessions' videos."""
+    from .project import Project, ProjectError, is_project_dir
+    from .session import default_session_dir
+
+    videos = []
+    for path in paths:
+        if not is_project_dir(path):
+            videos.append(Path(path))
+            continue
+        if out_dir is not None:
+            raise ProjectError(path, "is a project: its sessions stay where the project says; drop -o")
+        project = Project.open(path)
+        if not project.sessions:
+            raise ProjectError(project.root, "has no sessions yet; add some with `annotator project add`")
+        for entry in project.sessions:
+            if default_session_dir(entry.video).absolute() != entry.session:
+                raise ProjectError(entry.session, f"is not beside its video {entry.video}; track it with -o")
+            videos.append(entry.video)
+    return videos
 
 
 def cmd_setup(args: argparse.Namespace) -> int:
@@ -150,10 +172,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_propose(args: argparse.Namespace) -> int:
     from .labels import AUTO_CODER
+    from .project import expand_project_args
     from .session import Session
     from .spotting.propose import propose
 
-    for path in args.sessions:
+    for path in expand_project_args(args.sessions, "session"):
         session = Session.open(path)
         labels = propose(session, model=args.model)
         kinds = [s.kind for s in labels.segments]
@@ -326,6 +349,59 @@ def cmd_merge(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_project(args: argparse.Namespace) -> int:
+    """``annotator project init|add|list|remove|set``: the project file, under its lock."""
+    import json
+
+    from .project import Project, ProjectError, parse_consent, project_status
+
+    consent = parse_consent(args.consent) if getattr(args, "consent", None) is not None else None
+    if args.action == "init":
+        project = Project.init(args.dir, name=args.name)
+        print(f"{project.path}: a new project")
+    elif args.action == "add":
+        with Project.edit(args.dir) as project:
+            entries = [project.add_video(v, subject=args.subject, consent=consent, fps=args.fps) for v in args.videos]
+        for e in entries:
+            print(f"{e.id}: {e.session} (subject {e.subject})")
+    elif args.action == "list":
+        project = Project.open(args.dir)
+        statuses = project_status(project)
+        if args.json:
+            subjects = {s: {"consent": list(v.consent), "sessions": len(project.sessions_of(s))}
+                        for s, v in sorted(project.subjects.items())}
+            print(json.dumps({"project": str(project.root), "subjects": subjects,
+                              "sessions": [st.to_dict() for st in statuses]}, indent=2))
+        else:
+            print(f"{project.root}: {len(project.sessions)} sessions, {len(project.subjects)} subjects")
+            for s, v in sorted(project.subjects.items()):
+                consent = ", ".join(v.consent) or "none"
+                print(f"  subject {s}: {len(project.sessions_of(s))} sessions, consent {consent}")
+            for st in statuses:
+                print(f"  {st.format_line()}")
+    elif args.action == "remove":
+        with Project.edit(args.dir) as project:
+            removed = [project.remove(key) for key in args.sessions]
+            project.drop_unused_subjects()
+        for e in removed:
+            print(f"{e.id}: removed from the project ({e.session} is left as it is)")
+    elif args.action == "set":
+        if args.subject is None:
+            raise ProjectError(None, "project set: say --subject S (with --consent, or with --session X)")
+        with Project.edit(args.dir) as project:
+            if args.session is not None:
+                e = project.move_session(args.session, args.subject)
+                print(f"{e.id}: subject {e.subject}")
+            elif consent is None:
+                raise ProjectError(None, "project set: nothing to change; pass --consent USES or --session X")
+            else:
+                project.subject(args.subject)  # must exist: a typo must not add a person
+            if consent is not None:
+                subject = project.set_subject(args.subject, consent=consent)
+                print(f"subject {subject.id}: consent {', '.join(subject.consent) or 'none'}")
+    return 0
+
+
 def _formats_epilog() -> str:
     from .formats import format_names
 
@@ -387,7 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_probe)
 
     p = sub.add_parser("track", help="track face and body pose into VIDEO.annot/tracks.zarr "
-                       "(VIDEO: a video file, a photo, or a folder of numbered frames)")
+                       "(VIDEO: a video file, a photo, a folder of numbered frames, or a project)")
     p.add_argument("videos", nargs="+", metavar="VIDEO")
     p.add_argument("-o", "--output", type=Path, default=None, metavar="DIR",
                    help="put the session directories here (default: beside each video)")
@@ -414,7 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("propose", help="propose segments (onset/apex/offset/emotion) into labels/auto.json")
-    p.add_argument("sessions", nargs="+", metavar="SESSION")
+    p.add_argument("sessions", nargs="+", metavar="SESSION", help="a session, or a project (all its sessions)")
     p.add_argument("--model", default=None, metavar="FILE", help="a skops emotion classifier to use")
     p.set_defaults(func=cmd_propose)
 
@@ -476,6 +552,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace an existing consensus file")
     p.set_defaults(func=cmd_merge)
 
+    _add_project_parser(sub)
+
     p = sub.add_parser("evaluate", help="spotting scores (MEGC) of predictions against truth")
     p.add_argument("truth", metavar="TRUTH", help="labels file or casme-csv export")
     p.add_argument("pred", metavar="PRED", help="labels file or casme-csv export")
@@ -493,6 +571,40 @@ def build_parser() -> argparse.ArgumentParser:
                    help="show this coder's labels read-only (repeat, or separate with commas)")
     p.set_defaults(func=cmd_open)
     return parser
+
+
+def _add_project_parser(sub) -> None:
+    from .project import CONSENT_USES
+
+    uses = ", ".join(CONSENT_USES)
+    p = sub.add_parser("project", help="a corpus of sessions with subjects and consent: init, add, list, remove, set")
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    actions.required = True
+    p.set_defaults(func=cmd_project)
+    a = actions.add_parser("init", help="make a new project in DIR (created if missing)")
+    a.add_argument("dir", metavar="DIR")
+    a.add_argument("--name", default=None, help="the project's name (default: the folder's)")
+    a = actions.add_parser("add", help="add videos of one subject (their sessions are made beside them if missing)")
+    a.add_argument("dir", metavar="DIR")
+    a.add_argument("videos", nargs="+", metavar="VIDEO", help="a video, photo, frame folder or .annot session")
+    a.add_argument("--subject", required=True, metavar="S", help="who the videos show")
+    a.add_argument("--consent", default=None, metavar="USE,...",
+                   help=f"the uses this subject agreed to ({uses}, all, none); replaces what was recorded")
+    a.add_argument("--fps", type=_positive_float, default=None, metavar="RATE",
+                   help="frame rate of photos and frame folders")
+    a = actions.add_parser("list", help="sessions and their status: tracked, proposed, coded by whom, agreed")
+    a.add_argument("dir", metavar="DIR")
+    a.add_argument("--json", action="store_true", help="print JSON instead of text")
+    a = actions.add_parser("remove", help="take sessions out of the project (their files stay)")
+    a.add_argument("dir", metavar="DIR")
+    a.add_argument("sessions", nargs="+", metavar="SESSION", help="a session id, video or .annot folder")
+    a = actions.add_parser("set", help="a subject's consent (--subject S --consent USES), or a session's subject "
+                           "(--session X --subject S)")
+    a.add_argument("dir", metavar="DIR")
+    a.add_argument("--subject", default=None, metavar="S")
+    a.add_argument("--consent", default=None, metavar="USE,...",
+                   help=f"replace the subject's consent ({uses}, all, none)")
+    a.add_argument("--session", default=None, metavar="X", help="a session id, video or .annot folder")
 
 
 def _version() -> str:

@@ -38,10 +38,13 @@ DEFAULT_LOCK_TIMEOUT = 5.0
 
 TRACK = "track"
 PROPOSE = "propose"
+#: A project directory's lock (``DIR/.project.lock``), held while ``project.json`` changes.
+PROJECT = "project"
 
 _WHAT = {
     TRACK: "its tracks are being written",
     PROPOSE: "its proposals are being written",
+    PROJECT: "its project file is being changed",
 }
 
 
@@ -249,4 +252,7 @@ def session_locks(roots, job: str, **kwargs) -> Iterator[list[SessionLock]]:
         yield [stack.enter_context(SessionLock(r, job, **kwargs)) for r in unique]
 
 
-__all__ = ["SessionLock", "session_lock", "session_locks", "lock_path", "holder", "lock_timeout", "TRACK", "PROPOSE"]
+__all__ = [
+    "SessionLock", "session_lock", "session_locks", "lock_path", "holder", "lock_timeout",
+    "TRACK", "PROPOSE", "PROJECT",
+]
