@@ -292,3 +292,26 @@ def test_gather_counts_rejections_and_emotion_changes(reviewed):
     assert len(data.y) == 9  # the rejected one teaches no emotion
     with pytest.raises(AnnotatorError, match="no labels"):
         gather(reviewed, coder="bob")
+
+
+# -- projects ------------------------------------------------------------------------------
+def test_train_from_a_project_uses_only_subjects_who_consented(reviewed, sample_session, tmp_path, capsys):
+    from annotator.project import Project
+    from annotator.spotting.propose import load_emotion_model
+
+    extra = subject_copy(sample_session, tmp_path / "s03", "s03")
+    review(extra)
+    project_dir = tmp_path / "project"
+    Project.init(project_dir)
+    with Project.edit(project_dir) as project:
+        for session, subject in zip([*reviewed, extra], ["s01", "s02", "s03"], strict=True):
+            consent = ("dataset", "train") if subject != "s03" else ("dataset",)
+            project.add_video(session.root, subject=subject, consent=consent)
+    model = project_dir / "models" / "m.skops"
+    model.parent.mkdir()
+    code, out, err = run(["train", project_dir, "-o", model], capsys)
+    assert code == 0, err
+    assert "s03" in err and "consent" in err
+    assert load_emotion_model(model).metadata["subjects"] == ["s01", "s02"]
+    code, out, _ = run(["models", project_dir], capsys)
+    assert code == 0 and out.startswith("m.skops: emotion-")

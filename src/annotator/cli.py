@@ -192,7 +192,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .train import train
 
     result = train(args.sources, args.output, coder=args.coder, seed=args.seed,
-                   evaluate=not args.no_eval, force=args.force)
+                   evaluate=not args.no_eval, force=args.force,
+                   say=lambda message: print(f"annotator: note: {message}", file=sys.stderr))
     meta = result.model.metadata
     print(f"{result.model_path}: model {meta['id']} ({', '.join(meta['labels'])}) "
           f"from {len(meta['subjects'])} subjects, {sum(meta['examples'].values())} examples")
@@ -495,7 +496,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_propose)
 
     p = sub.add_parser("train", help="learn an emotion model and the spotter's calibration from coders' labels")
-    p.add_argument("sources", nargs="+", metavar="SESSION")
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="sessions, or projects (their consenting subjects)")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="MODEL",
                    help="the skops model to write; its report goes beside it")
     p.add_argument("--coder", default=None, metavar="NAME",

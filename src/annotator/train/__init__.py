@@ -48,20 +48,40 @@ def save_model(model, path: str | os.PathLike) -> Path:
     return path
 
 
-def _sessions(sources: Sequence) -> list[Session]:
-    return [s if isinstance(s, Session) else Session.open(s) for s in sources]
+def _sessions(sources: Sequence, *, say=None) -> list[Session]:
+    """Sessions from sessions, their paths, or projects (whose subjects consented to training)."""
+    from ..project import Project, is_project_dir
+
+    out: list[Session] = []
+    for source in sources:
+        if isinstance(source, Session):
+            out.append(source)
+        elif is_project_dir(source):
+            project = Project.open(source)
+            kept, skipped = project.sessions_allowing("train")
+            if skipped and say is not None:
+                say(f"{project.root}: left out subjects without consent to train: {', '.join(skipped)}")
+            if not kept:
+                raise AnnotatorError(project.root, "has no session whose subject consented to training")
+            out.extend(entry.open() for entry in kept)
+        else:
+            out.append(Session.open(source))
+    return out
 
 
 def train(sources: Sequence, out: str | os.PathLike, *, coder: str | None = None, seed: int = 0,
-          evaluate: bool = True, force: bool = False) -> TrainResult:
-    """Train on ``sources`` (sessions or their paths) and write ``out`` plus its report.
+          evaluate: bool = True, force: bool = False, say=None) -> TrainResult:
+    """Train on ``sources`` (sessions, their paths, or projects) and write ``out`` plus its report.
+
+    A project contributes the sessions whose subject consented to ``train``;
+    ``say(message)`` hears which subjects were left out.
 
     Everything is computed before anything is written, and each file is
     written atomically, so a failure leaves no model that looks finished.
     """
     out = check_output_path(out, force=force)
     t0 = time.perf_counter()
-    data = gather(_sessions(sources), coder=coder)
+    data = gather(_sessions(sources, say=say), coder=coder)
     evaluation = evaluate_loso(data, seed=seed) if evaluate else None
     model = train_model(data, seed=seed, evaluation=evaluation)
     seconds = time.perf_counter() - t0
@@ -91,7 +111,7 @@ def retrain(target, model_out: str | os.PathLike, *, coder: str | None = None, s
     from ..spotting.propose import propose
 
     say = progress or (lambda message: None)
-    targets = _sessions([target] if isinstance(target, (Session, str, os.PathLike)) else list(target))
+    targets = _sessions([target] if isinstance(target, (Session, str, os.PathLike)) else list(target), say=say)
     say(f"learning from {len(targets)} session(s)")
     data = gather(targets, coder=coder)
     evaluation = evaluate_loso(data, seed=seed) if len(data.subjects) >= 2 else None

@@ -67,7 +67,11 @@ class TrainingSet:
 
     @property
     def subjects(self) -> list[str]:
-        return sorted({s.subject for s in self.sessions})
+        """Every subject, of the sessions and of the emotion examples."""
+        found = {s.subject for s in self.sessions}
+        if self.groups is not None:
+            found |= {str(g) for g in self.groups.tolist()}
+        return sorted(found)
 
     @property
     def n_rejected(self) -> int:
