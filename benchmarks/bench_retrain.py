@@ -147,10 +147,10 @@ def fold(data, truths, held: str, seed: int = 0) -> dict:
     y = np.concatenate(y_rows)
     row = {"subject": held, "sessions": len(test_idx), "events": int(len(y)),
            "train_examples": int(mask.sum()), "train_classes": sorted(set(data.y[mask].tolist()))}
-    row["f1_prior"] = evaluate(t, p0)["all"].f1
-    row["f1_trained"] = evaluate(t, p1)["all"].f1
-    row["fp_prior"] = sum(len(v) for v in p0.values()) - evaluate(t, p0)["all"].tp
-    row["fp_trained"] = sum(len(v) for v in p1.values()) - evaluate(t, p1)["all"].tp
+    s0, s1 = evaluate(t, p0)["all"], evaluate(t, p1)["all"]
+    row["f1_prior"], row["f1_trained"] = s0.f1, s1.f1
+    row["fp_prior"], row["fp_trained"] = s0.proposals - s0.hits, s1.proposals - s1.hits
+    row["hits_prior"], row["hits_trained"] = s0.hits, s1.hits
     row["threshold"] = round(float(calibrated._param("threshold")), 2)
     if len(y):
         probs = prior.emotion_probabilities(X, data.channels)
@@ -205,12 +205,13 @@ def main(argv=None) -> int:
               f"({', '.join(f'{c} {int(np.sum(data.y == c))}' for c in sorted(set(data.y.tolist())))}), "
               f"{data.n_rejected} rejected proposals, subjects {', '.join(data.subjects)}\n")
         rows = [fold(data, truths, held) for held in data.subjects]
-        print("| held-out subject | sessions | events | spotting F1 prior → trained | false positives prior → trained "
+        print("| held-out subject | sessions | events | spotting F1 prior → trained | hits | false positives "
               "| threshold | emotion right, prior → trained | note |")
-        print("|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|")
         for r in rows:
             emo = f"{r['emotion_prior']}/{r['events']} → {r['emotion_trained']}/{r['events']}" if r["events"] else "–"
             print(f"| {r['subject']} | {r['sessions']} | {r['events']} | {_f(r['f1_prior'])} → {_f(r['f1_trained'])} "
+                  f"| {r['hits_prior']} → {r['hits_trained']} "
                   f"| {r['fp_prior']} → {r['fp_trained']} | {r['threshold']} | {emo} | {r.get('note', '')} |")
         ev_rows = [r for r in rows if r["events"]]
         print(f"\nemotion right on held-out events, all folds: prior {sum(r['emotion_prior'] for r in ev_rows)}"
