@@ -122,9 +122,9 @@ def test_reader_declines_files_that_are_not_ours(tmp_path, workbench_session):
     from annotator.napari._reader import napari_get_reader
 
     (tmp_path / "notes.txt").write_text("hello")
-    (tmp_path / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (tmp_path / "table.csv").write_text("a,b\n1,2\n")  # (photos are ours now: a PNG opens as one frame)
     (tmp_path / "plain_dir").mkdir()
-    for path in ("notes.txt", "image.png", "plain_dir"):
+    for path in ("notes.txt", "table.csv", "plain_dir"):
         assert napari_get_reader(str(tmp_path / path)) is None
     assert napari_get_reader(str(workbench_session)) is not None
 
