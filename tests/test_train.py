@@ -315,3 +315,34 @@ def test_train_from_a_project_uses_only_subjects_who_consented(reviewed, sample_
     assert load_emotion_model(model).metadata["subjects"] == ["s01", "s02"]
     code, out, _ = run(["models", project_dir], capsys)
     assert code == 0 and out.startswith("m.skops: emotion-")
+
+
+def test_labels_of_one_emotion_are_refused_and_nothing_is_written(reviewed, tmp_path, capsys):
+    for session in reviewed:
+        labels = session.load_labels("alice")
+        labels.segments = [s.replace(emotion="surprise") for s in labels.segments]
+        session.save_labels(labels)
+    model = tmp_path / "one-emotion.skops"
+    code, _, err = run(["train", *[s.root for s in reviewed], "-o", model, "--no-eval"], capsys)
+    assert code == 2
+    assert "at least two emotions" in one_line(err)
+    assert list(tmp_path.glob("one-emotion.*")) == []
+
+
+def test_an_existing_model_needs_force(trained, reviewed, capsys):
+    model_path, _ = trained
+    before = model_path.read_bytes()
+    code, _, err = run(["train", *[s.root for s in reviewed], "-o", model_path], capsys)
+    assert code == 2 and "--force" in one_line(err)
+    assert model_path.read_bytes() == before
+
+
+def test_the_workbench_names_the_model_behind_the_proposals():
+    from annotator.labels import Segment
+    from annotator.spotting.propose import describe_proposer
+
+    prior = Segment(0, 1, 2, source="annotator-spotter/2", status="proposed")
+    trained = Segment(5, 6, 7, source="annotator-spotter/2+emotion-0123456789ab", status="proposed")
+    assert describe_proposer([prior]) == "annotator-spotter/2 (prototype prior)"
+    assert describe_proposer([trained, trained]) == "annotator-spotter/2 + model emotion-0123456789ab"
+    assert describe_proposer([]) == "none"

@@ -127,8 +127,12 @@ class SegmentsPanel:
         if timeline is not None:
             seg = self.current_segment()
             timeline.set_segments(visible, others, seg.id if seg else None)
-        todo = len(editor.unreviewed())
-        self.dock.status.setText(f"{len(editor.labels.segments)} coded · {todo} proposals to review · autosaved")
+        from ..spotting.propose import describe_proposer
+
+        todo = editor.unreviewed()
+        by = f" (by {describe_proposer(todo)})" if todo else ""
+        coded = len(editor.labels.segments)
+        self.dock.status.setText(f"{coded} coded · {len(todo)} proposals to review{by} · autosaved")
 
     def follow_cursor(self, timeline) -> None:
         """Move ``timeline``'s cursor to the frame and highlight the current segment."""

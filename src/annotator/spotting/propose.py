@@ -180,6 +180,18 @@ def model_source(clf, model: str | os.PathLike) -> str:
     return clf.model_id if isinstance(clf, EmotionModel) else Path(model).name
 
 
+def describe_proposer(segments) -> str:
+    """Which spotter and model made these proposals, for a status line: ``"annotator-spotter/2 + emotion-ab12…"``.
+
+    The prototype prior (no model) says so; proposals from several runs list each.
+    """
+    names = []
+    for source in dict.fromkeys(s.source for s in segments if s.source):
+        spotter, _, model = source.partition("+")
+        names.append(f"{spotter} + model {model}" if model else f"{spotter} (prototype prior)")
+    return "; ".join(names) if names else "none"
+
+
 def _holding_session_locks(func):
     """Hold the session's tracking lock (its tracks are read) and proposing lock (auto.json is written)."""
 
