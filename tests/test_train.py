@@ -346,3 +346,19 @@ def test_the_workbench_names_the_model_behind_the_proposals():
     assert describe_proposer([prior]) == "annotator-spotter/2 (prototype prior)"
     assert describe_proposer([trained, trained]) == "annotator-spotter/2 + model emotion-0123456789ab"
     assert describe_proposer([]) == "none"
+
+
+def test_a_session_with_incomplete_tracks_is_refused(reviewed, tmp_path, capsys):
+    from annotator.tracking.store import tracks_complete
+
+    meta_path = reviewed[1].tracks_path / "zarr.json"
+    meta = json.loads(meta_path.read_text())
+    meta["attributes"]["complete"] = False  # as a killed `annotator track` leaves it
+    meta_path.write_text(json.dumps(meta))
+    assert not tracks_complete(reviewed[1])
+    model = tmp_path / "m.skops"
+    code, _, err = run(["train", *[s.root for s in reviewed], "-o", model], capsys)
+    assert code == 2
+    line = one_line(err)
+    assert "did not finish" in line and str(reviewed[1].tracks_path) in line
+    assert list(tmp_path.glob("m.*")) == []
