@@ -105,14 +105,21 @@ def test_the_trusted_node_list_is_what_our_models_contain(tmp_path):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    from annotator.features.aus import CHANNELS, FEATURE_VERSION
+    from annotator.spotting.emotion_model import make_model
     from annotator.spotting.propose import TRUSTED_MODEL_NODES, load_emotion_model, model_file_nodes
+    from annotator.train.fit import emotion_pipeline
 
     found = set()
     for classes in (("joy", "fear"), ("joy", "fear", "anger", "disgust")):
         X, y = _training_data(6, classes)
-        for model in (make_pipeline(StandardScaler(), LogisticRegression()), LogisticRegression()):
+        # what `annotator train` writes: its own pipeline, wrapped with metadata
+        Xc, yc = _training_data(len(CHANNELS), classes)
+        meta = {"feature_version": FEATURE_VERSION, "channels": list(CHANNELS), "labels": list(classes)}
+        trained = make_model(emotion_pipeline().fit(Xc, yc), meta)
+        for model in (make_pipeline(StandardScaler(), LogisticRegression()), LogisticRegression(), trained):
             path = tmp_path / "m.skops"
-            sio.dump(model.fit(X, y), path)
+            sio.dump(model if model is trained else model.fit(X, y), path)
             found |= model_file_nodes(path)
             loaded = load_emotion_model(path)  # and each of them loads
             assert list(loaded.classes_) == sorted(classes)

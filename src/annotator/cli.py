@@ -262,6 +262,45 @@ def cmd_propose(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from .train import train
+
+    result = train(args.sources, args.output, coder=args.coder, seed=args.seed,
+                   evaluate=not args.no_eval, force=args.force,
+                   say=lambda message: print(f"annotator: note: {message}", file=sys.stderr))
+    meta = result.model.metadata
+    print(f"{result.model_path}: model {meta['id']} ({', '.join(meta['labels'])}) "
+          f"from {len(meta['subjects'])} subjects, {sum(meta['examples'].values())} examples")
+    ev = result.evaluation
+    if ev is not None:
+        def f(v):
+            return "-" if v is None else f"{v:.3f}"
+
+        print(f"LOSO: UF1 {f(ev.emotion_7['uf1'])} UAR {f(ev.emotion_7['uar'])} (7 classes), "
+              f"UF1 {f(ev.emotion_3['uf1'])} UAR {f(ev.emotion_3['uar'])} (composite); spotting F1 "
+              f"{f(ev.spotting_prior_f1)} prior, {f(ev.spotting_calibrated_f1)} calibrated")
+    print(f"{result.report_path}: report")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from .train import list_models
+
+    models = list_models(args.folder)
+    if not models:
+        print(f"{args.folder}: no models")
+    for path, meta in models:
+        if meta is None:
+            print(f"{path.name}: a scikit-learn model without training metadata")
+            continue
+        scores = meta.get("scores") or {}
+        uf1 = (scores.get("emotion_7") or {}).get("uf1")
+        print(f"{path.name}: {meta.get('id')} created {meta.get('created')}, features v{meta.get('feature_version')}, "
+              f"{len(meta.get('subjects', []))} subjects, labels {','.join(meta.get('labels', []))}, "
+              f"LOSO UF1 {'-' if uf1 is None else f'{uf1:.3f}'}")
+    return 0
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     # A warning meant for users (a format plugin that failed to load, a tracking
     # fallback) is one plain line; tqdm.write keeps a running progress bar intact.
@@ -633,6 +672,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sessions", nargs="+", metavar="SESSION", help="a session, or a project (all its sessions)")
     p.add_argument("--model", default=None, metavar="FILE", help="a skops emotion classifier to use")
     p.set_defaults(func=cmd_propose)
+
+    p = sub.add_parser("train", help="learn an emotion model and the spotter's calibration from coders' labels")
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="sessions, or projects (their consenting subjects)")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="MODEL",
+                   help="the skops model to write; its report goes beside it")
+    p.add_argument("--coder", default=None, metavar="NAME",
+                   help="whose labels (or 'consensus'); default: each session's only coder")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-eval", action="store_true", help="skip the leave-one-subject-out evaluation")
+    p.add_argument("--force", action="store_true", help="replace MODEL when it exists")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("models", help="list the models of a project (its models/ folder) or of a folder")
+    p.add_argument("folder", metavar="PROJECT")
+    p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("export", help="export labels to one of the field's formats",
                        epilog=_formats_epilog())

@@ -193,8 +193,12 @@ class SegmentsPanel:
             seg = self.current_segment()
             lanes = {self.dock.coder: editor.labels.sorted(), **others} if others else {}
             timeline.set_segments(visible, lanes, seg.id if seg else None)
-        todo = len(editor.unreviewed())
-        self.dock.status.setText(f"{len(editor.labels.segments)} coded · {todo} proposals to review · autosaved")
+        from ..spotting.propose import describe_proposer
+
+        todo = editor.unreviewed()
+        by = f" (by {describe_proposer(todo)})" if todo else ""
+        coded = len(editor.labels.segments)
+        self.dock.status.setText(f"{coded} coded · {len(todo)} proposals to review{by} · autosaved")
 
     def follow_cursor(self, timeline) -> None:
         """Move ``timeline``'s cursor to the frame and highlight the current segment."""

@@ -110,6 +110,10 @@ LANDMARK_AUS: tuple[str, ...] = ("AU25",)
 
 ALL_AUS: tuple[str, ...] = tuple(BLENDSHAPE_AUS) + LANDMARK_AUS
 CHANNELS: tuple[str, ...] = tuple(c for au in ALL_AUS for c in channel_names(au))
+#: The version of the feature definition behind :data:`CHANNELS` and the spotter's
+#: evidence.  A trained model records it; bump it whenever a channel's meaning,
+#: order or scale changes, so a model trained on the old features is refused.
+FEATURE_VERSION: int = 1
 #: Channel index → action unit ("L12" → "AU12").
 CHANNEL_AU: dict[str, str] = {c: au for au in ALL_AUS for c in channel_names(au)}
 

@@ -13,6 +13,7 @@ from ..io import atomic_write_json
 from ..labels import AUTO_CODER, EMOTION_LABELS, Labels, Segment, validate_labels
 from ..locks import PROPOSE, TRACK, session_lock
 from ..session import Session
+from .emotion_model import EmotionModel, weights_digest
 from .spotter import Spotter, apex_features
 
 #: Every node a skops file of our own emotion model holds, as ``(type, skops loader)``.
@@ -21,6 +22,8 @@ from .spotter import Spotter, apex_features
 #: ``__module__.__class__`` / ``__loader__`` in the file's ``schema.json``: a
 #: ``StandardScaler`` + ``LogisticRegression`` pipeline (what training makes) and a bare
 #: ``LogisticRegression`` (what ``propose --model`` has always taken).
+#: ``annotator train`` wraps its pipeline in an :class:`~.emotion_model.EmotionModel`
+#: (the pipeline plus a JSON string of metadata), which adds exactly that one type.
 #: ``tests/test_faults.py`` regenerates it from such models, so it cannot drift.
 #:
 #: ``skops.io.get_untrusted_types`` reports nothing at all for these models, since skops
@@ -34,6 +37,7 @@ TRUSTED_MODEL_NODES: frozenset[tuple[str, str]] = frozenset({
     ("builtins.str", "JsonNode"),
     ("builtins.str", "TypeNode"),
     ("builtins.tuple", "TupleNode"),
+    ("annotator.spotting.emotion_model.EmotionModel", "ObjectNode"),
     ("numpy.float64", "NdArrayNode"),
     ("numpy.ndarray", "NdArrayNode"),
     ("sklearn.linear_model._logistic.LogisticRegression", "ObjectNode"),
@@ -97,11 +101,14 @@ def load_emotion_model(path: str | os.PathLike):
         raise ModelError(
             path, f"refusing to load {foreign[0]}: an emotion model holds only a scaler and a logistic regression"
         )
+    info = model_file_info(path)
     try:
         # every node is on our list, so whatever skops still calls untrusted is ours to trust
         model = sio.load(path, trusted=sio.get_untrusted_types(file=path))
     except Exception as exc:  # noqa: BLE001 - a damaged archive fails in many ways inside skops/numpy
         raise ModelError(path, f"damaged skops model file ({exc.__class__.__name__})") from None
+    if isinstance(model, EmotionModel):
+        _check_trained_model(path, model, info)
     classes = getattr(model, "classes_", None)
     n_features = getattr(model, "n_features_in_", None)
     if not hasattr(model, "predict_proba") or classes is None or n_features is None:
@@ -116,6 +123,74 @@ def load_emotion_model(path: str | os.PathLike):
     if probs.shape != (1, len(classes)) or not np.all(np.isfinite(probs)):
         raise ModelError(path, "model predicts no valid probabilities; retrain it")
     return model
+
+def model_file_info(path: str | os.PathLike) -> dict | None:
+    """The metadata ``annotator train`` recorded in a model file, read without loading it.
+
+    ``None`` for a bare scikit-learn model (no metadata).  Raises :class:`ModelError`
+    when the file is no skops file.
+    """
+    import json
+    import zipfile
+
+    from .emotion_model import read_model_info
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            schema = json.loads(archive.read("schema.json"))
+    except (zipfile.BadZipFile, KeyError, ValueError, EOFError, OSError) as exc:
+        raise ModelError(path, f"not a skops model file ({exc.__class__.__name__})") from None
+    return read_model_info(schema) if isinstance(schema, dict) else None
+
+
+def _check_trained_model(path: Path, model: EmotionModel, info: dict | None) -> None:
+    """A trained model fits this annotator: its features, its channels, and weights untouched since training."""
+    from ..features.aus import CHANNELS, FEATURE_VERSION
+
+    try:
+        meta = model.metadata
+    except ValueError:
+        raise ModelError(path, "damaged model metadata (not JSON); retrain it with `annotator train`") from None
+    if not isinstance(meta, dict) or meta != info:
+        raise ModelError(path, "damaged model metadata; retrain it with `annotator train`")
+    version = meta.get("feature_version")
+    if version != FEATURE_VERSION:
+        raise ModelError(
+            path, f"trained on feature version {version}, this annotator computes version {FEATURE_VERSION};"
+            " retrain it with `annotator train`",
+        )
+    if list(meta.get("channels") or []) != list(CHANNELS) or model.n_features_in_ != len(CHANNELS):
+        raise ModelError(path, "trained on other AU channels than this annotator computes; retrain it")
+    if meta.get("weights_sha256") != weights_digest(model.pipeline):
+        raise ModelError(path, "tampered: its weights differ from the ones recorded at training; retrain it")
+
+
+def spotter_for(clf) -> Spotter:
+    """The spotter a model asks for: the prior, with the calibration ``annotator train`` recorded."""
+    spotter = Spotter()
+    if isinstance(clf, EmotionModel):
+        for name, value in (clf.metadata.get("spotter_calibration") or {}).items():
+            if name in ("threshold_", "temperature_", "confidence_slope_", "confidence_offset_", "train_f1_"):
+                setattr(spotter, name, float(value))
+    return spotter
+
+
+def model_source(clf, model: str | os.PathLike) -> str:
+    """What a model's proposals name as their source: a trained model's id, else the file name."""
+    return clf.model_id if isinstance(clf, EmotionModel) else Path(model).name
+
+
+def describe_proposer(segments) -> str:
+    """Which spotter and model made these proposals, for a status line: ``"annotator-spotter/2 + emotion-ab12…"``.
+
+    The prototype prior (no model) says so; proposals from several runs list each.
+    """
+    names = []
+    for source in dict.fromkeys(s.source for s in segments if s.source):
+        spotter, _, model = source.partition("+")
+        names.append(f"{spotter} + model {model}" if model else f"{spotter} (prototype prior)")
+    return "; ".join(names) if names else "none"
+
 
 def _holding_session_locks(func):
     """Hold the session's tracking lock (its tracks are read) and proposing lock (auto.json is written)."""
@@ -140,22 +215,19 @@ def propose(session: Session, *, model: str | os.PathLike | None = None, spotter
     tracks = load_tracks(session)
     if not tracks.complete:
         raise SessionError(session.tracks_path, "tracks are incomplete; rerun `annotator track` to finish them")
-    spotter = spotter or Spotter()
+    spotter = spotter or spotter_for(clf)
     features = features_from_tracks(tracks)
     z, e = spotter.evidence(features)
-    segments = spotter.spot_evidence(features, z, e)
-    for seg in segments:  # before a model renames the source: ids name the event, not the emotion
+    if clf is not None:
+        n = apex_features(z, [(0, 0, 0)]).shape[1] if len(z) else len(features.channels)
+        if n != getattr(clf, "n_features_in_", n):  # the features the model trained on
+            raise AnnotatorError(model, f"expects {clf.n_features_in_} features, the spotter gives {n}")
+    segments = spotter.spot_evidence(features, z, e, classifier=clf)
+    for seg in segments:  # ids name the event (spotter and frames), not the model or the emotion
         seg.id = proposal_id(session.sha256, spotter.source, seg.onset, seg.apex, seg.offset)
     if clf is not None:
         for seg in segments:
-            x = apex_features(z, [(seg.onset, seg.apex, seg.offset)])  # the features the model trained on
-            if x.shape[1] != getattr(clf, "n_features_in_", x.shape[1]):
-                raise AnnotatorError(model, f"expects {clf.n_features_in_} features, the spotter gives {x.shape[1]}")
-            probs = clf.predict_proba(x)[0]
-            scores = {str(c): round(float(p), 4) for c, p in zip(clf.classes_, probs)}
-            seg.emotion_scores = {k: v for k, v in scores.items()}
-            seg.emotion = max(scores, key=scores.get)
-            seg.source = f"{spotter.source}+{Path(model).name}"
+            seg.source = f"{spotter.source}+{model_source(clf, model)}"
             seg.validate()
     segments = merge_reviewed(segments, _previous_proposals(session), _reviewed_ids(session))
     labels = Labels(coder=AUTO_CODER, video=session.video_ref(), segments=segments,

@@ -423,8 +423,14 @@ class Spotter(BaseEstimator):
         """Proposals (status ``proposed``) for one video's features."""
         return self.spot_evidence(features, *self.evidence(features))
 
-    def spot_evidence(self, features: AUFeatures, z: np.ndarray, e: np.ndarray) -> list[Segment]:
+    def spot_evidence(self, features: AUFeatures, z: np.ndarray, e: np.ndarray, classifier=None) -> list[Segment]:
         """Proposals from evidence already computed by :meth:`evidence` (``z``, ``e``).
+
+        ``classifier`` (a fitted scikit-learn classifier over
+        :func:`apex_features`, such as a trained
+        :class:`~annotator.spotting.emotion_model.EmotionModel`) replaces the
+        EMFACS rules for the emotion; confidence and uncertainty then use its
+        probabilities.
 
         Each proposal's ``confidence`` is the probability that it is right:
         that the peak is a real expression (:meth:`event_probability`) times
@@ -438,18 +444,21 @@ class Spotter(BaseEstimator):
         if not found:
             return []
         z_apex = apex_features(z, [(on, ap, off) for on, ap, off, _, _ in found])
-        probs = self.emotion_probabilities(z_apex, features.channels)
+        if classifier is None:
+            labels, probs = PROPOSAL_LABELS, self.emotion_probabilities(z_apex, features.channels)
+        else:
+            labels, probs = tuple(str(c) for c in classifier.classes_), classifier.predict_proba(z_apex)
         p_event = self.event_probability(np.array([f[4] for f in found]))
         out = []
         for k, (onset, apex, offset, peak, _) in enumerate(found):
-            ranked = np.sort(probs[k])[::-1]
+            ranked = np.sort(probs[k])[::-1] if probs.shape[1] > 1 else np.array([probs[k, 0], 0.0])
             out.append(Segment(
                 onset=int(onset),
                 apex=int(apex),
                 offset=int(offset),
-                emotion=PROPOSAL_LABELS[int(np.argmax(probs[k]))],
+                emotion=labels[int(np.argmax(probs[k]))],
                 kind=kind_for(onset, offset, fps, self.micro_max_seconds),
-                emotion_scores=_rounded_scores(probs[k]),
+                emotion_scores=_rounded_scores(probs[k], labels),
                 aus=self.apex_aus(z_apex[k], features.channels),
                 intensity=round(float(np.tanh(peak / 40.0)), 4),
                 confidence=round(float(p_event[k] * ranked[0]), 4),
@@ -477,6 +486,6 @@ def _check_xy(X, y) -> tuple[list[AUFeatures], list[list[Segment]]]:
     return X, y
 
 
-def _rounded_scores(probs: np.ndarray) -> dict[str, float]:
+def _rounded_scores(probs: np.ndarray, labels: tuple[str, ...] = PROPOSAL_LABELS) -> dict[str, float]:
     """Label → probability, rounded as the labels file stores it."""
-    return {e: round(float(p), 4) for e, p in zip(PROPOSAL_LABELS, probs)}
+    return {e: round(float(p), 4) for e, p in zip(labels, probs)}

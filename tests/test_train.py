@@ -1,0 +1,364 @@
+"""``annotator train``: the train → propose round trip, LOSO folds, the report, refused models, retraining.
+
+The sessions are the tracked sample (real MediaPipe tracks of the bundled clip),
+copied once per subject, with a coder who reviewed the proposals against the
+planted truth: each proposal that hits a truth event is accepted (or edited when
+the emotion was wrong), each other one rejected, each missed event drawn.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+
+import numpy as np
+import pytest
+
+from annotator.cli import main
+from annotator.errors import AnnotatorError
+from tests.fixtures.sample import SAMPLE_TRUTH
+
+
+def run(argv, capsys):
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+def review(session, coder="alice", *, only=None):
+    """``coder`` reviews the session's proposals against the planted truth (the first ``only`` of them)."""
+    from annotator.labels import AUTO_CODER, load_labels
+    from annotator.spotting.metrics import match
+    from annotator.spotting.propose import propose
+
+    if not session.has_labels(AUTO_CODER):
+        propose(session)
+    proposals = session.load_labels(AUTO_CODER).sorted()
+    truth = load_labels(SAMPLE_TRUTH).segments
+    pairs = {j: i for i, j, _ in match(truth, proposals)}
+    labels = session.load_labels(coder, create=True)
+    todo = proposals if only is None else proposals[:only]
+    for j, p in enumerate(todo):
+        if j in pairs:
+            t = truth[pairs[j]]
+            status = "accepted" if p.emotion == t.emotion else "edited"
+            labels.segments.append(p.replace(emotion=t.emotion, status=status, source=coder))
+        else:
+            labels.segments.append(p.replace(status="rejected", source=coder))
+    if only is None:
+        hit = set(pairs.values())
+        labels.segments += [t.replace(id=f"drawn-{i}", status="accepted", source=coder)
+                            for i, t in enumerate(truth) if i not in hit]
+    session.save_labels(labels)
+    return labels
+
+
+def subject_copy(sample_session, folder, subject):
+    """A private copy of the tracked sample whose session.json names ``subject``."""
+    from annotator.session import Session
+
+    root = folder / sample_session.root.name
+    shutil.copytree(sample_session.root, root, ignore=shutil.ignore_patterns("auto.json", "*.lock*"))
+    shutil.copyfile(sample_session.video_path, folder / sample_session.video_path.name)
+    meta_path = root / "session.json"
+    meta = json.loads(meta_path.read_text())
+    meta["subject"] = subject
+    meta_path.write_text(json.dumps(meta))
+    return Session.open(root)
+
+
+@pytest.fixture
+def reviewed(sample_session, tmp_path):
+    """Two subjects, each the sample reviewed by alice."""
+    sessions = [subject_copy(sample_session, tmp_path / name, name) for name in ("s01", "s02")]
+    for s in sessions:
+        review(s)
+    return sessions
+
+
+@pytest.fixture
+def trained(reviewed, tmp_path, capsys):
+    model = tmp_path / "models" / "m.skops"
+    model.parent.mkdir()
+    code, out, err = run(["train", *[s.root for s in reviewed], "-o", model], capsys)
+    assert code == 0, err
+    return model, out
+
+
+# -- round trip ---------------------------------------------------------------------------
+def test_train_then_propose_round_trip(trained, reviewed, capsys):
+    from annotator.labels import AUTO_CODER, load_labels
+    from annotator.spotting.metrics import match
+    from annotator.spotting.propose import load_emotion_model
+
+    model_path, out = trained
+    assert "LOSO: UF1" in out
+    model = load_emotion_model(model_path)
+    meta = model.metadata
+    assert meta["subjects"] == ["s01", "s02"]
+    assert set(meta["labels"]) == {"joy", "surprise", "disgust", "sadness", "anger"}
+    assert meta["examples"] == {e: 2 for e in meta["labels"]}
+    assert len(meta["data_sha256"]) == 64
+    assert meta["scores"]["protocol"] == "leave-one-subject-out"
+
+    session = reviewed[0]
+    (session.root / "labels" / "auto.json").unlink()  # fresh proposals, all from the model
+    code, _, err = run(["propose", session.root, "--model", model_path], capsys)
+    assert code == 0, err
+    proposals = session.load_labels(AUTO_CODER).segments
+    assert proposals
+    for p in proposals:
+        assert p.source.endswith("+" + meta["id"])
+        assert p.emotion in meta["labels"] and set(p.emotion_scores) == set(meta["labels"])
+        assert p.uncertainty is not None and 0.0 <= p.uncertainty <= 1.0
+        assert p.confidence is not None
+    truth = load_labels(SAMPLE_TRUTH).segments
+    pairs = match(truth, proposals)
+    assert len(pairs) == 5
+    right = sum(proposals[j].emotion == truth[i].emotion for i, j, _ in pairs)
+    assert right >= 4, [(truth[i].emotion, proposals[j].emotion) for i, j, _ in pairs]
+
+
+def test_report_files_are_written(trained):
+    from annotator.train import report_paths
+
+    model_path, _ = trained
+    md, png = report_paths(model_path)
+    text = md.read_text()
+    assert "| model, 7 emotions |" in text and "| calibrated on the other subjects |" in text
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"]({png.name})" in text
+
+
+def test_models_lists_a_projects_models(trained, capsys):
+    model_path, _ = trained
+    code, out, err = run(["models", model_path.parent.parent], capsys)
+    assert code == 0, err
+    assert out.startswith("m.skops: emotion-") and "2 subjects" in out
+
+
+# -- LOSO ------------------------------------------------------------------------------------
+def test_loso_folds_are_subject_disjoint_and_cover_everything():
+    from annotator.train import loso_folds
+
+    groups = np.array(list("aabbbcdd"), dtype=object)
+    folds = loso_folds(groups)
+    assert [f[0] for f in folds] == ["a", "b", "c", "d"]
+    tested = np.concatenate([test for _, _, test in folds])
+    assert sorted(tested.tolist()) == list(range(len(groups)))
+    for subject, train, test in folds:
+        assert set(groups[test]) == {subject}
+        assert subject not in set(groups[train])
+        assert len(train) + len(test) == len(groups)
+
+
+def test_loso_on_real_sessions_holds_each_subject_out(reviewed):
+    from annotator.train import evaluate_loso, gather
+
+    data = gather(reviewed, coder="alice")
+    ev = evaluate_loso(data, spotting=False)
+    assert [f["subject"] for f in ev.folds] == ["s01", "s02"]
+    assert all(f["n_train"] == f["n_test"] == 5 for f in ev.folds)
+
+
+def test_uf1_and_uar_by_hand():
+    from annotator.train import uf1_uar
+
+    truth = ["joy", "joy", "fear", "fear", "anger"]
+    pred = ["joy", "fear", "fear", "fear", "joy"]
+    s = uf1_uar(truth, pred, ("joy", "fear", "anger", "disgust"))
+    # joy: tp1 fp1 fn1 → F1 0.5, recall 0.5; fear: tp2 fp1 fn0 → 0.8, 1.0; anger: 0, 0
+    assert s["uf1"] == pytest.approx((0.5 + 0.8 + 0.0) / 3, abs=1e-4)
+    assert s["uar"] == pytest.approx((0.5 + 1.0 + 0.0) / 3, abs=1e-4)
+    assert "disgust" not in s["classes"]
+
+
+def test_one_subject_is_refused_for_loso_and_nothing_is_written(reviewed, tmp_path, capsys):
+    model = tmp_path / "one.skops"
+    code, _, err = run(["train", reviewed[0].root, "-o", model], capsys)
+    assert code == 2
+    assert "at least two subjects" in one_line(err)
+    assert list(tmp_path.glob("one.*")) == []
+
+
+# -- refused model files -------------------------------------------------------------------
+def _rewrite(src, dst, edit):
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for name in zin.namelist():
+            zout.writestr(name, edit(name, zin.read(name)))
+
+
+def _set_feature_version(name, data, version=0):
+    if name != "schema.json":
+        return data
+    schema = json.loads(data)
+    node = schema["content"]["content"]["metadata_json"]
+    meta = json.loads(json.loads(node["content"]))
+    meta["feature_version"] = version
+    node["content"] = json.dumps(json.dumps(meta, sort_keys=True))
+    return json.dumps(schema).encode()
+
+
+def _scale_coefficients(name, data):
+    """Double every float in the coefficient arrays, as an attacker steering the emotions would."""
+    if not name.endswith(".npy"):
+        return data
+    import io
+
+    arr = np.load(io.BytesIO(data), allow_pickle=False)
+    if arr.dtype.kind != "f":
+        return data
+    buf = io.BytesIO()
+    np.save(buf, arr * 2.0 + 1.0, allow_pickle=False)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["pickle", "feature-version", "tampered"])
+def test_bad_trained_models_are_refused(kind, trained, reviewed, tmp_path, capsys):
+    import pickle
+
+    from annotator.spotting.propose import load_emotion_model
+
+    model_path, _ = trained
+    bad = tmp_path / "bad.skops"
+    if kind == "pickle":
+        bad.write_bytes(pickle.dumps(load_emotion_model(model_path)))
+    elif kind == "feature-version":
+        _rewrite(model_path, bad, _set_feature_version)
+    else:
+        _rewrite(model_path, bad, _scale_coefficients)
+    session = reviewed[0]
+    before = (session.root / "labels" / "auto.json").read_bytes()
+    code, _, err = run(["propose", session.root, "--model", bad], capsys)
+    assert code == 2
+    line = one_line(err)
+    assert "bad.skops" in line
+    expected = {"pickle": "not a skops model file", "feature-version": "feature version 0",
+                "tampered": "tampered"}[kind]
+    assert expected in line, line
+    assert (session.root / "labels" / "auto.json").read_bytes() == before
+    with pytest.raises(AnnotatorError):
+        load_emotion_model(bad)
+
+
+def test_a_rewritten_feature_version_that_matches_still_loads(trained, tmp_path):
+    """The refusal above is the version, not the rewriting: the same edit with the right version loads."""
+    from annotator.features.aus import FEATURE_VERSION
+    from annotator.spotting.propose import load_emotion_model
+
+    model_path, _ = trained
+    same = tmp_path / "same.skops"
+    _rewrite(model_path, same, lambda n, d: _set_feature_version(n, d, FEATURE_VERSION))
+    assert load_emotion_model(same).metadata["feature_version"] == FEATURE_VERSION
+
+
+# -- the online loop ---------------------------------------------------------------------------
+def test_retrain_keeps_reviewed_proposals_and_reproposes_the_rest(reviewed, sample_session, tmp_path):
+    from annotator.labels import AUTO_CODER
+    from annotator.train import retrain
+
+    partial = subject_copy(sample_session, tmp_path / "s03", "s03")
+    review(partial, only=2)  # alice stopped after two proposals
+    before = {p.id: p for p in partial.load_labels(AUTO_CODER).segments}
+    reviewed_ids = {s.id for s in partial.load_labels("alice").segments}
+    assert len(reviewed_ids) == 2
+
+    result = retrain([*reviewed, partial], tmp_path / "retrained.skops", coder="alice", sessions=[partial])
+    after = {p.id: p for p in partial.load_labels(AUTO_CODER).segments}
+    for pid in reviewed_ids:  # untouched, byte for byte
+        assert after[pid] == before[pid]
+    fresh = [p for pid, p in after.items() if pid not in reviewed_ids]
+    assert fresh and all(p.source.endswith("+" + result.model.model_id) for p in fresh)
+    assert partial.load_labels("alice").segments  # the coder's file is not touched
+    assert result.model.metadata["rejected"] >= 0 and "s03" in result.model.metadata["subjects"]
+
+
+def test_gather_counts_rejections_and_emotion_changes(reviewed):
+    from annotator.train import gather
+
+    labels = reviewed[0].load_labels("alice")
+    first = labels.sorted()[0]
+    labels.segments = [s if s.id != first.id else s.replace(status="rejected") for s in labels.segments]
+    reviewed[0].save_labels(labels)
+    data = gather(reviewed, coder="alice")
+    assert data.n_rejected == 1
+    assert len(data.y) == 9  # the rejected one teaches no emotion
+    with pytest.raises(AnnotatorError, match="no labels"):
+        gather(reviewed, coder="bob")
+
+
+# -- projects ------------------------------------------------------------------------------
+def test_train_from_a_project_uses_only_subjects_who_consented(reviewed, sample_session, tmp_path, capsys):
+    from annotator.project import Project
+    from annotator.spotting.propose import load_emotion_model
+
+    extra = subject_copy(sample_session, tmp_path / "s03", "s03")
+    review(extra)
+    project_dir = tmp_path / "project"
+    Project.init(project_dir)
+    with Project.edit(project_dir) as project:
+        for session, subject in zip([*reviewed, extra], ["s01", "s02", "s03"], strict=True):
+            consent = ("dataset", "train") if subject != "s03" else ("dataset",)
+            project.add_video(session.root, subject=subject, consent=consent)
+    model = project_dir / "models" / "m.skops"
+    model.parent.mkdir()
+    code, out, err = run(["train", project_dir, "-o", model], capsys)
+    assert code == 0, err
+    assert "s03" in err and "consent" in err
+    assert load_emotion_model(model).metadata["subjects"] == ["s01", "s02"]
+    code, out, _ = run(["models", project_dir], capsys)
+    assert code == 0 and out.startswith("m.skops: emotion-")
+
+
+def test_labels_of_one_emotion_are_refused_and_nothing_is_written(reviewed, tmp_path, capsys):
+    for session in reviewed:
+        labels = session.load_labels("alice")
+        labels.segments = [s.replace(emotion="surprise") for s in labels.segments]
+        session.save_labels(labels)
+    model = tmp_path / "one-emotion.skops"
+    code, _, err = run(["train", *[s.root for s in reviewed], "-o", model, "--no-eval"], capsys)
+    assert code == 2
+    assert "at least two emotions" in one_line(err)
+    assert list(tmp_path.glob("one-emotion.*")) == []
+
+
+def test_an_existing_model_needs_force(trained, reviewed, capsys):
+    model_path, _ = trained
+    before = model_path.read_bytes()
+    code, _, err = run(["train", *[s.root for s in reviewed], "-o", model_path], capsys)
+    assert code == 2 and "--force" in one_line(err)
+    assert model_path.read_bytes() == before
+
+
+def test_the_workbench_names_the_model_behind_the_proposals():
+    from annotator.labels import Segment
+    from annotator.spotting.propose import describe_proposer
+
+    prior = Segment(0, 1, 2, source="annotator-spotter/2", status="proposed")
+    trained = Segment(5, 6, 7, source="annotator-spotter/2+emotion-0123456789ab", status="proposed")
+    assert describe_proposer([prior]) == "annotator-spotter/2 (prototype prior)"
+    assert describe_proposer([trained, trained]) == "annotator-spotter/2 + model emotion-0123456789ab"
+    assert describe_proposer([]) == "none"
+
+
+def test_a_session_with_incomplete_tracks_is_refused(reviewed, tmp_path, capsys):
+    from annotator.tracking.store import tracks_complete
+
+    meta_path = reviewed[1].tracks_path / "zarr.json"
+    meta = json.loads(meta_path.read_text())
+    meta["attributes"]["complete"] = False  # as a killed `annotator track` leaves it
+    meta_path.write_text(json.dumps(meta))
+    assert not tracks_complete(reviewed[1])
+    model = tmp_path / "m.skops"
+    code, _, err = run(["train", *[s.root for s in reviewed], "-o", model], capsys)
+    assert code == 2
+    line = one_line(err)
+    assert "did not finish" in line and str(reviewed[1].tracks_path) in line
+    assert list(tmp_path.glob("m.*")) == []
