@@ -252,7 +252,8 @@ class Builder:
         """A real talking stretch played forwards and backwards."""
         first, last = SPEECH[stretch]
         cycle = list(range(first, last + 1)) + list(range(last - 1, first, -1))
-        self._add([cycle[i % len(cycle)] for i in range(n)], span="speech")
+        start = int(self.rng.integers(len(cycle)))  # seeds differ in where the talk starts
+        self._add([cycle[(start + i) % len(cycle)] for i in range(n)], span="speech")
         return self
 
 
@@ -457,7 +458,7 @@ def encode(path: Path, frames, size: tuple[int, int], rate: Fraction, *, lossles
         if lossless:
             stream = out.add_stream("libx264rgb", rate=rate)
             stream.pix_fmt = "rgb24"
-            stream.options = {"qp": "0", "preset": "veryfast"}
+            stream.options = {"qp": "0", "preset": "ultrafast"}  # lossless either way; 3x faster
         else:
             stream = out.add_stream("libx264", rate=rate)
             stream.pix_fmt = "yuv420p"

@@ -15,12 +15,16 @@ def _private_cache(tmp_path_factory):
     """Indexes, proxies and settings go to temporary folders, never the user's.
 
     The face model found in the user's cache stays in use through
-    ``$ANNOTATOR_FACE_MODEL`` (tests that need it missing unset that).
+    ``$ANNOTATOR_FACE_MODEL`` (tests that need it missing unset that), and so does
+    the real footage of ``make realdata`` through ``$ANNOTATOR_REALDATA``.
     """
     from annotator.tracking.model_files import find_face_model
+    from benchmarks.realdata import ENV_VAR as REALDATA_ENV
+    from benchmarks.realdata import realdata_dir
 
     model = find_face_model()
     with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(REALDATA_ENV, str(realdata_dir()))
         mp.setenv("ANNOTATOR_CACHE", str(tmp_path_factory.mktemp("cache")))
         mp.setenv("ANNOTATOR_CONFIG", str(tmp_path_factory.mktemp("config")))
         if model is not None and not os.environ.get("ANNOTATOR_FACE_MODEL"):
