@@ -103,7 +103,9 @@ def test_navigation(tmp_path):
 def test_failed_save_leaves_state_unchanged(tmp_path):
     editor, proposals = make_editor(tmp_path)
     (tmp_path / "alice.json").write_text("someone else's notes")
-    with pytest.raises(Exception):
+    from annotator.errors import LabelsError
+
+    with pytest.raises(LabelsError, match="alice.json"):
         editor.accept(proposals.segments[0].id)
     assert editor.labels.segments == [] and not editor.can_undo
     assert (tmp_path / "alice.json").read_text() == "someone else's notes"
