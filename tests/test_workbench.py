@@ -124,9 +124,23 @@ def test_reader_declines_files_that_are_not_ours(tmp_path, workbench_session):
     (tmp_path / "notes.txt").write_text("hello")
     (tmp_path / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     (tmp_path / "plain_dir").mkdir()
-    for path in ("notes.txt", "image.png", "plain_dir"):
-        assert napari_get_reader(str(tmp_path / path)) is None
-    assert napari_get_reader(str(workbench_session)) is not None
+    (tmp_path / "notes.mp4").write_text("not a video, only named like one\n")
+    (tmp_path / "empty.mp4").write_bytes(b"")
+    for path in ("notes.txt", "image.png", "plain_dir", "notes.mp4", "empty.mp4"):
+        assert napari_get_reader(str(tmp_path / path)) is None, path
+    # a list is taken only when every path in it is ours
+    assert napari_get_reader([str(workbench_session), str(tmp_path / "notes.mp4")]) is None
+    assert napari_get_reader([]) is None
+    from annotator.session import Session
+
+    session = Session.open(workbench_session)
+    read = napari_get_reader([str(workbench_session), str(session.video_path)])
+    layers = read([str(workbench_session), str(session.video_path)])
+    images = [(data, kw) for data, kw, kind in layers if kind == "image"]
+    assert len(images) == 2
+    for data, kw in images:
+        assert data.shape == (session.n_frames, session.meta["video"]["height"], session.meta["video"]["width"], 3)
+        assert kw["rgb"] is True
 
 
 # -- GUI --------------------------------------------------------------------------------------
@@ -285,7 +299,14 @@ def test_timeline_follows_slider_and_drags_edges(workbench, qtbot):
     seg = dock.editor.new_segment(30, length=5)
     dock.timeline.boundaryMoved.emit(seg.id, "offset", 40)
     assert dock.editor.own(seg.id).offset == 40
-    assert len(dock.timeline._spans) >= 1
+    # The redrawn span covers frames 30-40 whole, and the edges sit on the new offset.
+    (au_plot, spans), *_ = dock.timeline._spans
+    assert au_plot is dock.timeline.au_plot
+    drawn = np.concatenate([g[2] for g in spans._groups])
+    assert ((drawn[:, 0] == 29.5) & (drawn[:, 1] == 40.5)).sum() == 1
+    assert dock.timeline.current_id == seg.id
+    apex = dock.editor.own(seg.id).apex
+    assert sorted(h.value() for h in dock.timeline._handles) == sorted([29.5, apex, 40.5])
 
 
 @pytest.mark.gui
@@ -328,8 +349,13 @@ def test_saving_the_video_layer_exports_labels(workbench, tmp_path):
     out = tmp_path / "labels.csv"
     written = save_layers(str(out), [dock.video_layer], plugin="annotator")
     assert written == [str(out)]
-    text = out.read_text()
-    assert "fear" in text and str(seg.onset) in text
+    import pandas as pd
+
+    table = pd.read_csv(out)
+    ours = table[table.Coder == dock.editor.labels.coder]
+    assert [tuple(r) for r in ours[["OnsetFrame", "ApexFrame", "OffsetFrame", "Estimated Emotion"]].itertuples(index=False)] == [
+        (seg.onset, seg.apex, seg.offset, "fear")
+    ]
 
 
 @pytest.mark.gui
