@@ -163,7 +163,7 @@ def copy_repo(dest: Path) -> None:
 
 def env_for(copy: Path) -> dict:
     env = dict(os.environ)
-    paths = [str(copy), str(copy / "src"), str(copy / "plugins")]
+    paths = [str(copy), str(copy / "src"), *sorted(str(p) for p in (copy / "plugins").glob("*/src"))]
     env["PYTHONPATH"] = os.pathsep.join(paths + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
@@ -171,7 +171,7 @@ def env_for(copy: Path) -> dict:
 
 def check_isolation(copy: Path) -> None:
     """The copy's modules, not the editable install's, are the ones imported."""
-    code = "import annotator, annotator_formats, tests; print(annotator.__file__); print(annotator_formats.__file__); print(tests.__file__)"
+    code = "import annotator, tests; print(annotator.__file__); print(tests.__file__)"
     out = subprocess.run([sys.executable, "-c", code], cwd=copy, env=env_for(copy), capture_output=True, text=True, check=True)
     for line in out.stdout.split():
         if not Path(line).resolve().is_relative_to(copy.resolve()):

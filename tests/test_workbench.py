@@ -122,11 +122,10 @@ def test_reader_declines_files_that_are_not_ours(tmp_path, workbench_session):
     from annotator.napari._reader import napari_get_reader
 
     (tmp_path / "notes.txt").write_text("hello")
-    (tmp_path / "image.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     (tmp_path / "plain_dir").mkdir()
     (tmp_path / "notes.mp4").write_text("not a video, only named like one\n")
     (tmp_path / "empty.mp4").write_bytes(b"")
-    for path in ("notes.txt", "image.png", "plain_dir", "notes.mp4", "empty.mp4"):
+    for path in ("notes.txt", "plain_dir", "notes.mp4", "empty.mp4"):
         assert napari_get_reader(str(tmp_path / path)) is None, path
     # a list is taken only when every path in it is ours
     assert napari_get_reader([str(workbench_session), str(tmp_path / "notes.mp4")]) is None
@@ -651,3 +650,70 @@ def test_segment_table_sorts_keeps_the_selection_and_jumps(qtbot):
         qtbot.mousePress(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
         qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert jumped.args == [mine[1].id, 44]
+
+
+def _on_disk(workbench_session, coder: str = "tester") -> dict:
+    """The coder's file as saved: ``{segment id: status}``."""
+    from annotator.labels import load_labels
+    from annotator.session import Session
+
+    path = Session.open(workbench_session).labels_path(coder)
+    return {s.id: s.status for s in load_labels(path).segments} if path.exists() else {}
+
+
+@pytest.mark.gui
+def test_reject_delete_undo_and_redo_by_real_keys(workbench, workbench_session):
+    """X, Delete, Ctrl-Z and Ctrl-Shift-Z as a keyboard sends them; each step is on disk at once."""
+    from qtpy.QtCore import Qt
+    from qtpy.QtTest import QTest
+
+    viewer, dock = workbench
+    editor = dock.editor
+    canvas = compat.canvas_widget(viewer)
+    K, M = Qt.Key, Qt.KeyboardModifier
+    undo, redo = (K.Key_Z, M.ControlModifier), (K.Key_Z, M.ControlModifier | M.ShiftModifier)
+    proposal = editor.next_unreviewed(0)
+    dock.set_frame(proposal.apex)
+
+    QTest.keyClick(canvas, K.Key_X)  # reject
+    assert editor.own(proposal.id).status == "rejected" and _on_disk(workbench_session)[proposal.id] == "rejected"
+    QTest.keyClick(canvas, *undo)
+    assert editor.own(proposal.id) is None and proposal.id not in _on_disk(workbench_session)
+    QTest.keyClick(canvas, *redo)
+    assert editor.own(proposal.id).status == "rejected" and _on_disk(workbench_session)[proposal.id] == "rejected"
+
+    QTest.keyClick(canvas, K.Key_Return)  # accept the rejected segment again
+    assert _on_disk(workbench_session)[proposal.id] == "accepted"
+    QTest.keyClick(canvas, K.Key_Delete)
+    assert editor.own(proposal.id) is None and proposal.id not in _on_disk(workbench_session)
+    QTest.keyClick(canvas, *undo)  # the deleted segment comes back, accepted
+    assert editor.own(proposal.id).status == "accepted" and _on_disk(workbench_session)[proposal.id] == "accepted"
+    QTest.keyClick(canvas, *redo)
+    assert editor.own(proposal.id) is None and proposal.id not in _on_disk(workbench_session)
+
+
+@pytest.mark.gui
+def test_shortcuts_json_rebinds_the_workbench(make_napari_viewer, workbench_session, tmp_path, monkeypatch):
+    """~/.config/annotator/shortcuts.json: Backspace rejects, and X, no longer bound, does nothing."""
+    import json
+
+    from qtpy.QtCore import Qt
+    from qtpy.QtTest import QTest
+
+    from annotator._qt.app import open_workbench
+
+    monkeypatch.setenv("ANNOTATOR_CONFIG", str(tmp_path))
+    (tmp_path / "shortcuts.json").write_text(json.dumps({"reject": "Backspace"}))
+    viewer, dock = open_workbench(workbench_session, coder="rebinder", viewer=make_napari_viewer())
+    try:
+        assert [s.keys for s in dock.shortcuts if s.action == "reject"] == [("Backspace",)]
+        canvas = compat.canvas_widget(viewer)
+        proposal = dock.editor.next_unreviewed(0)
+        dock.set_frame(proposal.apex)
+        QTest.keyClick(canvas, Qt.Key.Key_X)
+        assert dock.editor.own(proposal.id) is None
+        QTest.keyClick(canvas, Qt.Key.Key_Backspace)
+        assert dock.editor.own(proposal.id).status == "rejected"
+        assert _on_disk(workbench_session, "rebinder")[proposal.id] == "rejected"
+    finally:
+        dock.close_workbench()
