@@ -251,6 +251,23 @@ def test_vfr_time_and_kinds(tmp_path):
 
 
 @pytest.mark.slow
+def test_track_several_videos_in_one_command(tmp_path):
+    """``annotator track a.mp4 b.mp4``: one session each, each with its own video's frames and tracks."""
+    from annotator.session import Session
+
+    a = write_video(tmp_path / "a.mp4", face_frames(20))
+    b = write_video(tmp_path / "b.mp4", [astronaut_frame(dx=30) for _ in range(12)])
+    assert cli.main(["track", str(a), str(b), "-q", "--workers", "2", "--no-pose"]) == 0
+    ta, tb = (load_tracks(Session.open(tmp_path / f"{n}.annot")) for n in "ab")
+    assert ta.complete and tb.complete and (len(ta), len(tb)) == (20, 12)
+    assert Session.open(tmp_path / "a.annot").video_path == a.resolve()
+    assert Session.open(tmp_path / "b.annot").video_path == b.resolve()
+    # b's face sits 30 px to the right of a's first frame (dx 0): the tracks are not swapped
+    shift = np.nanmean(tb.face_landmarks[..., 0]) - np.nanmean(ta.face_landmarks[0, :, 0])
+    assert abs(shift - 30) < 2, shift
+
+
+@pytest.mark.slow
 def test_blendshape_names_match_the_model():
     from annotator.tracking.face import FaceBackend, model_blendshape_names
 
