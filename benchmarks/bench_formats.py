@@ -7,6 +7,7 @@ clock), so what is timed is the format's own read and write, through the files.
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -62,9 +63,9 @@ def bench_format(name, recs, tmp: Path):
     print(f"{name:12s} export {t1 - t0:6.2f} s ({n / (t1 - t0):8.0f} seg/s)   import {t2 - t1:6.2f} s ({n / (t2 - t1):8.0f} seg/s)")
 
 
-def bench_agreement(rng):
-    frames = int(3600 * FPS)
-    a = clip_segments(rng, 2000, frames_between=25)
+def bench_agreement(rng, seconds: float = 3600, n: int = 2000):
+    frames = int(seconds * FPS)
+    a = clip_segments(rng, n, frames_between=25)
     a = [s for s in a if s.offset < frames]
     jitter = rng.integers(-2, 3, size=len(a))
     b = [s.replace(onset=max(0, s.onset + int(j)), apex=max(0, s.onset + int(j)) + (s.apex - s.onset)) for s, j in zip(a, jitter)]
@@ -72,11 +73,15 @@ def bench_agreement(rng):
     t0 = time.perf_counter()
     report = compare({"alice": a, "bob": b}, frames, ms=ms)
     t1 = time.perf_counter()
-    print(f"agreement    one hour ({frames} frames), {len(a)} + {len(b)} segments: {t1 - t0:.2f} s "
+    print(f"agreement    {seconds:g} s ({frames} frames), {len(a)} + {len(b)} segments: {t1 - t0:.2f} s "
           f"({len(report.pairs[0].matched)} matched; goal < 1 s)")
 
 
-def main():
+def main(argv: list[str] | None = None):
+    global CLIPS, PER_CLIP
+    smoke = "--smoke" in (sys.argv[1:] if argv is None else argv)  # tiny sizes: does it run? (tests)
+    if smoke:
+        CLIPS, PER_CLIP = 3, 5
     rng = np.random.default_rng(0)
     recs = records(rng)
     print(f"{CLIPS} clips x {PER_CLIP} segments = {CLIPS * PER_CLIP} segments per format")
@@ -85,7 +90,7 @@ def main():
             sub = Path(tmp) / name
             sub.mkdir()
             bench_format(name, recs, sub)
-    bench_agreement(rng)
+    bench_agreement(rng, *((60, 40) if smoke else ()))
 
 
 if __name__ == "__main__":
