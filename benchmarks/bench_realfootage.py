@@ -27,6 +27,7 @@ Needs ``make realdata``.  Nothing is timed against a goal.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import time
@@ -86,6 +87,9 @@ def prepare(workdir: Path, plans, *, scale: int = 1, workers: int = 2, log=print
             continue
         if plan.source not in footage:
             footage[plan.source] = load_footage(plan.source, scale)
+        # A re-rendered clip is another video: its old sessions would refuse it.
+        for sub in ("sessions", "unbroken"):
+            shutil.rmtree(workdir / sub / f"{plan.name}.annot", ignore_errors=True)
         clips.append(render(plan, clips_dir, scale=scale, footage=footage[plan.source]))
     frames = sum(len(c.plan) for c in clips)
     log(f"rendered {len(clips)} clips, {frames} frames, in {time.perf_counter() - t0:.1f} s")

@@ -122,10 +122,11 @@ def test_reader_declines_files_that_are_not_ours(tmp_path, workbench_session):
     from annotator.napari._reader import napari_get_reader
 
     (tmp_path / "notes.txt").write_text("hello")
+    (tmp_path / "table.csv").write_text("a,b\n1,2\n")  # (photos are ours now: a PNG opens as one frame)
     (tmp_path / "plain_dir").mkdir()
     (tmp_path / "notes.mp4").write_text("not a video, only named like one\n")
     (tmp_path / "empty.mp4").write_bytes(b"")
-    for path in ("notes.txt", "plain_dir", "notes.mp4", "empty.mp4"):
+    for path in ("notes.txt", "table.csv", "plain_dir", "notes.mp4", "empty.mp4"):
         assert napari_get_reader(str(tmp_path / path)) is None, path
     # a list is taken only when every path in it is ours
     assert napari_get_reader([str(workbench_session), str(tmp_path / "notes.mp4")]) is None

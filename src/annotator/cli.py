@@ -86,6 +86,40 @@ def cmd_track(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_batch(args: argparse.Namespace) -> int:
+    """Track (and propose) a corpus on a Dask cluster; exit 1 when some videos failed."""
+    import warnings
+
+    from .batch.run import run_batch
+    from .tracking.run import TrackingWarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        from tqdm import tqdm
+
+        tqdm.write(f"annotator: warning: {message}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", TrackingWarning)
+        warnings.showwarning = show
+        report = run_batch(
+            args.inputs, args.output, scheduler=args.scheduler, workers=args.workers, propose=args.propose,
+            model=args.model, retries=args.retries, face_model=args.face_model, pose=not args.no_pose,
+            min_face_run=args.min_face_run, progress=not args.quiet,
+        )
+    print(report.format_table())
+    return 0 if report.ok else 1
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
 def cmd_setup(args: argparse.Namespace) -> int:
     """Install the Face Landmarker bundle into the user cache (checked by sha256)."""
     from .tracking.model_files import download_and_install, find_face_model
@@ -366,6 +400,27 @@ def build_parser() -> argparse.ArgumentParser:
                    help="frame rate of photos and frame folders (default 1 and 30; CASME II and SAMM are 200); "
                         "video files keep their own")
     p.set_defaults(func=cmd_track)
+
+    p = sub.add_parser("batch", help="track (and propose) a corpus of videos on a Dask cluster, resumably",
+                       description="Summary in OUTDIR/batch-summary.json; exit 1 when some videos failed.")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="videos, or folders of videos (walked)")
+    p.add_argument("-o", "--output", required=True, metavar="OUTDIR",
+                   help="folder (or file:// URL) for the sessions, OUTDIR/<name>.annot")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="a running Dask scheduler, e.g. tcp://host:8786 (default: a LocalCluster here)")
+    p.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1, metavar="N",
+                   help="LocalCluster worker processes, one thread each (default: number of cores)")
+    p.add_argument("--retries", type=_count, default=3, metavar="K",
+                   help="retries of a failed block, and worker deaths a block may survive (default 3)")
+    p.add_argument("--propose", action="store_true", help="also propose segments into labels/auto.json")
+    p.add_argument("--model", default=None, metavar="FILE", help="a skops emotion classifier for --propose")
+    p.add_argument("--face-model", default=None, metavar="PATH",
+                   help="Face Landmarker bundle (default: $ANNOTATOR_FACE_MODEL, then the user cache)")
+    p.add_argument("--no-pose", action="store_true", help="skip body-pose tracking")
+    p.add_argument("--min-face-run", type=_positive_int, default=3, metavar="N",
+                   help="as for `annotator track` (default 3)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_batch)
 
     p = sub.add_parser("info", help="summarise a session")
     p.add_argument("sessions", nargs="+", metavar="SESSION")

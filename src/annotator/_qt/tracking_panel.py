@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 from qtpy.QtCore import Qt, Signal
@@ -34,6 +35,7 @@ class TrackingPanel(QWidget):
         self._video: Path | None = None
         self._into: Path | None = None
         self.worker = None
+        self._cancel = threading.Event()
         self.track_button = QPushButton("Track this video")
         self.track_button.setToolTip("Find the face and body in every frame, then propose segments")
         self.track_button.clicked.connect(self.start)
@@ -71,8 +73,9 @@ class TrackingPanel(QWidget):
         self.progress.show()
         self.progress.setRange(0, 0)
         pbar = progress(total=0, desc="tracking")
+        self._cancel = cancel = threading.Event()
         worker = create_worker(track_and_propose, self._video, self._into,
-                               workers=min(2, os.cpu_count() or 1), _start_thread=False)
+                               workers=min(2, os.cpu_count() or 1), cancel=cancel, _start_thread=False)
 
         def on_yield(value):
             done, total, message = value
@@ -91,9 +94,11 @@ class TrackingPanel(QWidget):
                 self.status.emit(message)
 
         def on_done(session_dir):
+            if session_dir is None:  # cancelled: the child has exited
+                finished("tracking cancelled; finished blocks are kept and resume next time")
+                return
             finished()
-            if session_dir is not None:
-                self.tracked.emit(str(session_dir))
+            self.tracked.emit(str(session_dir))
 
         worker.yielded.connect(on_yield)
         worker.returned.connect(on_done)
@@ -104,8 +109,10 @@ class TrackingPanel(QWidget):
         worker.start()
 
     def cancel(self) -> None:
+        """Stop the tracking child; the panel is ready again once it has exited."""
         if self.worker is not None:
-            self.worker.quit()
+            self._cancel.set()
+            self.status.emit("cancelling…")
 
     def _finished(self) -> None:
         self.worker = self._state["worker"] = None

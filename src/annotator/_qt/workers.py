@@ -32,13 +32,17 @@ def tracking_progress(session_dir: Path) -> tuple[int, int]:
         return 0, 0
 
 
-def track_and_propose(video: str | os.PathLike, session_dir=None, *, workers: int = 1, poll: float = 0.5):
+def track_and_propose(video: str | os.PathLike, session_dir=None, *, workers: int = 1, poll: float = 0.5,
+                      cancel=None):
     """Generator: track ``video`` in a child process, then propose segments.
 
     ``session_dir`` defaults to ``<video>.annot`` beside the video.  Yields
-    ``(done, total, message)``; returns the session directory.  Closing the
-    generator (``worker.quit()``) interrupts the child, which keeps the blocks
-    already written so a later run resumes.
+    ``(done, total, message)``; returns the session directory, or ``None`` when
+    cancelled.  Setting ``cancel`` (a :class:`threading.Event`) interrupts the
+    child and returns only once it has exited, so its session lock is free and
+    its finished blocks are kept for a later run to resume.  (napari's worker
+    ``quit()`` alone does not close the generator, so it cannot be relied on to
+    stop the child.)
     """
     from ..session import Session, default_session_dir
     from ..spotting.propose import propose
@@ -54,6 +58,9 @@ def track_and_propose(video: str | os.PathLike, session_dir=None, *, workers: in
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
         try:
             while proc.poll() is None:
+                if cancel is not None and cancel.is_set():
+                    _interrupt(proc)
+                    return None
                 done, total = tracking_progress(session_dir)
                 yield done, total, "tracking"
                 time.sleep(poll)
