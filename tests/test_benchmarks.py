@@ -30,6 +30,7 @@ SCRIPTS: dict[str, tuple[list[str], set[str]]] = {
     "bench_tracking.py": (["--clip-blocks", "2", "--chunk-frames", "16", "--raw-frames", "8", "--skip-memory",
                            "--workdir", "{tmp}"], set()),
     "bench_formats.py": (["--smoke"], set()),
+    "bench_batch.py": (["--clips", "1", "--frames", "192"], set()),
     "bench_workbench.py": (["{session}", "--smoke"], {"display"}),
     "screenshot.py": (["--session", "{session}", "-o", "{tmp}/shot.png"], {"display"}),
     "bench_realfootage.py": (["--smoke", "--workdir", "{tmp}"], {"realdata"}),
