@@ -114,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--workdir", type=Path, help="keep clips and sessions here (default: a temp dir)")
+    parser.add_argument("--smoke", action="store_true", help="only the tests' fixture clip (does it run?)")
     args = parser.parse_args(argv)
 
     from annotator import open_video
@@ -129,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     fer = FerModel()
     plans = [p for seed in args.seeds for p in standard_suite(seed, stills=False) if p.category == "events"]
+    if args.smoke:
+        from benchmarks.realfootage import fixture_plan
+
+        plans = [fixture_plan()]
     rows, base = [], Counter()
     ours_all = ours_matched = n_matched = fer_hits = 0
     by_variant: dict[str, list[int]] = {}

@@ -7,6 +7,7 @@ clock), so what is timed is the format's own read and write, through the files.
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -78,9 +79,9 @@ def _reference_pair_cost(a, b, frames):
     return t1 - t0, t2 - t1
 
 
-def bench_agreement(rng):
-    frames = int(3600 * FPS)
-    a = clip_segments(rng, 2000, frames_between=25)
+def bench_agreement(rng, seconds: float = 3600, n: int = 2000):
+    frames = int(seconds * FPS)
+    a = clip_segments(rng, n, frames_between=25)
     a = [s for s in a if s.offset < frames]
     jitter = rng.integers(-2, 3, size=len(a))
     b = [s.replace(onset=max(0, s.onset + int(j)), apex=max(0, s.onset + int(j)) + (s.apex - s.onset))
@@ -104,14 +105,18 @@ def bench_agreement(rng):
     cohen_kappa_score(frame_codes(a, frames), frame_codes(b, frames))
     t4 = time.perf_counter()
     old_match, old_kappa = _reference_pair_cost(a, b, frames)
-    print(f"agreement    one hour ({frames} frames), {len(a)} + {len(b)} segments: {t1 - t0:.2f} s "
+    print(f"agreement    {seconds:g} s ({frames} frames), {len(a)} + {len(b)} segments: {t1 - t0:.2f} s "
           f"({len(report.pairs[0].matched)} matched; goal < 1 s; plus {imports:.2f} s importing scikit-learn "
           "and statsmodels once per process)")
     print(f"  match: sweep {t3 - t2:.3f} s, all pairs {old_match:.3f} s ({old_match / (t3 - t2):.0f}x); "
           f"frame kappa: integer codes {t4 - t3:.3f} s, strings {old_kappa:.3f} s ({old_kappa / (t4 - t3):.1f}x)")
 
 
-def main():
+def main(argv: list[str] | None = None):
+    global CLIPS, PER_CLIP
+    smoke = "--smoke" in (sys.argv[1:] if argv is None else argv)  # tiny sizes: does it run? (tests)
+    if smoke:
+        CLIPS, PER_CLIP = 3, 5
     rng = np.random.default_rng(0)
     recs = records(rng)
     print(f"{CLIPS} clips x {PER_CLIP} segments = {CLIPS * PER_CLIP} segments per format")
@@ -120,7 +125,7 @@ def main():
             sub = Path(tmp) / name
             sub.mkdir()
             bench_format(name, recs, sub)
-    bench_agreement(rng)
+    bench_agreement(rng, *((60, 40) if smoke else ()))
 
 
 if __name__ == "__main__":

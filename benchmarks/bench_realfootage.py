@@ -279,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-stills", action="store_true", help="skip the still-portrait clips")
     parser.add_argument("--workdir", type=Path, help="keep clips and sessions here (default: a temp dir)")
     parser.add_argument("--no-seam-check", action="store_true", help="skip tracking the clips again unbroken")
+    parser.add_argument("--smoke", action="store_true", help="only the tests' fixture clip, no seam check (does it run?)")
     args = parser.parse_args(argv)
 
     from benchmarks.realdata import CARPHONE, locate
@@ -290,6 +291,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     plans = [p for seed in args.seeds for p in standard_suite(seed, stills=not args.no_stills)]
+    if args.smoke:
+        from benchmarks.realfootage import fixture_plan
+
+        plans, args.no_seam_check = [fixture_plan()], True
     with tempfile.TemporaryDirectory(prefix="bench-realfootage-") as tmp:
         workdir = args.workdir or Path(tmp)
         tracked = prepare(workdir, plans, scale=args.scale, workers=args.workers)

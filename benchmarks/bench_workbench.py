@@ -2,7 +2,7 @@
 
 Prints figures and ratios measured in one run (no assertions)::
 
-    xvfb-run -a -s "-screen 0 1600x1000x24" python benchmarks/bench_workbench.py [SESSION]
+    xvfb-run -a -s "-screen 0 1600x1000x24" python benchmarks/bench_workbench.py [SESSION] [--smoke]
 
 1. One frame step (``viewer.dims.set_current_step`` until the scene has drawn)
    in the workbench as it opens, against the bare video Image layer, the two
@@ -357,14 +357,21 @@ def main(argv: list[str]) -> int:
         kind, session, *canvas = argv[1:]
         serve_steps(Path(session), kind, tuple(map(int, canvas)) if canvas else None)
         return 0
-    quick = "--quick" in argv
-    argv = [a for a in argv if a != "--quick"]
+    smoke = "--smoke" in argv  # a few steps of each, to check that it runs (tests/test_benchmarks.py)
+    quick = "--quick" in argv  # the smallest real measurement
+    argv = [a for a in argv if a not in ("--smoke", "--quick")]
     session_dir = Path(argv[0]) if argv else ensure_session()
     print(f"session: {session_dir}" + (" (quick)" if quick else ""))
-    bench_frame_step(session_dir, n=60 if quick else 150, rounds=1 if quick else 2)
-    bench_timeline(repeats=15 if quick else 40)
-    bench_table(sizes=(100,) if quick else (100, 1000, 3000))
-    bench_readout_and_lanes(repeats=15 if quick else 40)
+    if smoke:
+        bench_frame_step(session_dir, n=4, rounds=1)
+        bench_timeline(n_frames=3_000, n_segments=20, repeats=6)
+        bench_table(sizes=(20,), repeats=4)
+        bench_readout_and_lanes(repeats=3)
+    else:
+        bench_frame_step(session_dir, n=60 if quick else 150, rounds=1 if quick else 2)
+        bench_timeline(repeats=15 if quick else 40)
+        bench_table(sizes=(100,) if quick else (100, 1000, 3000))
+        bench_readout_and_lanes(repeats=15 if quick else 40)
     QApplication.instance().processEvents()
     return 0
 

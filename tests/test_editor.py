@@ -103,7 +103,21 @@ def test_navigation(tmp_path):
 def test_failed_save_leaves_state_unchanged(tmp_path):
     editor, proposals = make_editor(tmp_path)
     (tmp_path / "alice.json").write_text("someone else's notes")
-    with pytest.raises(Exception):
+    from annotator.errors import LabelsError
+
+    with pytest.raises(LabelsError, match="alice.json"):
         editor.accept(proposals.segments[0].id)
     assert editor.labels.segments == [] and not editor.can_undo
     assert (tmp_path / "alice.json").read_text() == "someone else's notes"
+
+
+def test_edits_are_clamped_to_the_video(tmp_path):
+    # a segment dragged or made past either end stops at frame 0 or the last frame (299)
+    editor, _ = make_editor(tmp_path)
+    seg = editor.new_segment(295, length=20)
+    assert (seg.onset, seg.apex, seg.offset) == (295, 295, 299)
+    assert editor.set_frame(seg.id, "offset", 400).offset == 299
+    moved = editor.set_frame(seg.id, "onset", -5)
+    assert (moved.onset, moved.offset) == (0, 299)
+    saved = load_labels(tmp_path / "alice.json", sha256=SHA)
+    assert [(s.onset, s.offset) for s in saved.segments] == [(0, 299)]

@@ -219,6 +219,14 @@ def _corrupt_chunk(root):
     path.write_bytes(bytes(data))
 
 
+def _rewrite_block(root):
+    # valid chunks with other values (a tool that "fixed" the tracks): only the checksum can tell
+    import zarr
+
+    arr = zarr.open_array(str(root / "tracks.zarr" / "face" / "landmarks"), mode="r+")
+    arr[16:32] = arr[16:32] + 1.0
+
+
 def _garble_array_metadata(root):
     (root / "tracks.zarr" / "face" / "matrix" / "zarr.json").write_text("{ not json")
 
@@ -246,6 +254,7 @@ def _garble_group_metadata(root):
 DAMAGE = {
     "deleted_chunk": (_delete_chunk, "block 1 (frames 16-31) damaged: face/landmarks chunk missing", True),
     "corrupt_chunk": (_corrupt_chunk, "block 2 (frames 32-47) damaged: face/blendshapes", True),
+    "rewritten_block": (_rewrite_block, "block 1 (frames 16-31) damaged: face/landmarks differs from its checksum", True),
     "garbled_array_metadata": (_garble_array_metadata, "array face/matrix is missing or unreadable", True),
     "deleted_array": (_delete_array, "array pose/landmarks is missing or unreadable", True),
     "deleted_marker": (_delete_marker, "block 0 (frames 0-15) damaged: not marked written", True),

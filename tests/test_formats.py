@@ -97,7 +97,9 @@ def test_a_broken_plugin_is_reported_once_and_skipped(tmp_path, monkeypatch, cap
 
 def test_facade_picks_a_format_by_suffix_or_content(tmp_path, session):
     csv_path = tmp_path / "t.csv"
-    with pytest.raises(Exception, match="several formats write .csv"):
+    from annotator.errors import AnnotatorError
+
+    with pytest.raises(AnnotatorError, match="several formats write .csv"):
         save_file(session, csv_path)
     save_file(session, csv_path, format="casme-csv")
     assert {r.coder for r in load_file(csv_path)} == {"alice"}  # sniffed as casme-csv

@@ -116,3 +116,34 @@ def test_bad_tables_name_the_file_and_row(tmp_path, session, capsys):
     text.write_text("Subject,Filename\n")
     assert main(["import", "samm-xlsx", str(text), "--into", str(session.root), "--coder", "x"]) == 2
     assert "not a readable xlsx workbook" in capsys.readouterr().err
+
+
+# Each of our seven emotions, as each dataset's own label, and what reading that label gives back.
+DATASET_EMOTIONS = {
+    "samm-xlsx": ({"joy": "Happiness", "surprise": "Surprise", "sadness": "Sadness", "anger": "Anger", "fear": "Fear",
+                   "contempt": "Contempt", "disgust": "Disgust"}, {}),
+    "casme-xlsx": ({"joy": "happiness", "surprise": "surprise", "sadness": "sadness", "anger": "others",
+                    "fear": "fear", "contempt": "others", "disgust": "disgust"}, {"anger": "other", "contempt": "other"}),
+    "casme2-xlsx": ({"joy": "positive", "surprise": "surprise", "sadness": "negative", "anger": "negative",
+                     "fear": "negative", "contempt": "negative", "disgust": "negative"},
+                    {e: "other" for e in ("sadness", "anger", "fear", "contempt", "disgust")}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DATASET_EMOTIONS))
+def test_every_emotion_maps_to_the_datasets_label_and_back(name, tmp_path):
+    from annotator.labels import EMOTIONS
+
+    written, lost = DATASET_EMOTIONS[name]
+    s, _ = make_session(tmp_path / "w", name="EP02_01f", n=80)
+    add_labels(s, "alice", [dict(onset=10 * k, apex=10 * k + 2, offset=10 * k + 5, emotion=e)
+                            for k, e in enumerate(EMOTIONS)])
+    fmt = get_format(name)
+    out = tmp_path / f"t{fmt.suffix}"
+    fmt.write(collect_records([s]).records, out)
+    table = {"samm-xlsx": lambda: pd.read_excel(out, header=12)["Estimated Emotion"],
+             "casme-xlsx": lambda: pd.read_excel(out)["Estimated Emotion"],
+             "casme2-xlsx": lambda: pd.read_excel(out, header=None).iloc[:, 6]}[name]()
+    assert table.tolist() == [written[e] for e in EMOTIONS]
+    (back,) = fmt.read(out, fps=s.fps, coder="alice")
+    assert [x.emotion for x in back.segments] == [lost.get(e, e) for e in EMOTIONS]

@@ -113,8 +113,9 @@ def test_plan_runs_are_contiguous_and_cover_missing_blocks():
 
 
 def test_landmarker_timestamps_strictly_increase():
-    ts = landmarker_timestamps(np.array([1.0, 1.0004, 1.0008, 1.5, 1.5]))
-    assert ts[0] == 0 and np.all(np.diff(ts) > 0)
+    # Milliseconds from the first frame; ties (sub-ms or repeated times) are bumped by 1 ms.
+    ts = landmarker_timestamps(np.array([1.0, 1.0004, 1.0008, 1.5, 1.5, 1.7]))
+    assert ts.tolist() == [0, 1, 2, 500, 501, 700]
 
 
 def test_store_import_is_light():
@@ -188,9 +189,16 @@ def test_tracked_values_are_pixels_and_plausible(tracked):
     # The bundle's own detector agrees there is a face, confidently.
     assert t.face_score.dtype == np.float32 and (t.face_score > 0.5).all() and (t.face_score <= 1).all()
     assert t.attrs["warmup_frames"] > 0 and t.attrs["min_face_run"] == 3
-    assert t.pose_present.any()
-    vis = t.pose_landmarks[t.pose_present][..., 3]
+    # The portrait shows head and shoulders: the body is found on most frames, its nose
+    # near the face's nose tip (landmark 1), and the shoulders below the face.
+    assert t.pose_present.mean() > 0.8
+    pose = t.pose_landmarks[t.pose_present]
+    vis = pose[..., 3]
     assert ((vis >= 0) & (vis <= 1)).all()
+    nose_px = pose[:, 0, :2]  # pixels, like the face's
+    face_nose = lm[t.pose_present][:, 1, :2]
+    assert np.median(np.linalg.norm(nose_px - face_nose, axis=1)) < 15
+    assert (pose[:, 11, 1] > pose[:, 0, 1]).mean() > 0.9 and (pose[:, 12, 1] > pose[:, 0, 1]).mean() > 0.9
     # Read-only, and frame() agrees with the full arrays.
     with pytest.raises(ValueError):
         t.face_landmarks[0, 0, 0] = 1
@@ -198,6 +206,65 @@ def test_tracked_values_are_pixels_and_plausible(tracked):
     np.testing.assert_array_equal(f["face_landmarks"], lm[37])
     assert f["face_present"] == t.face_present[37]
     assert tracks_complete(tracked) and tracks_complete(tracked.tracks_path)
+
+
+@pytest.mark.slow
+def test_landmarks_follow_the_known_shift(tracked):
+    """face_frames rolls the portrait sideways by a known dx: the landmarks move with it."""
+    t = load_tracks(tracked)
+    dx = np.array([round(6 * np.sin(i / 5)) for i in range(len(t))], float)
+    x = t.face_landmarks[..., 0].mean(axis=1)
+    y = t.face_landmarks[..., 1].mean(axis=1)
+    # x - dx is where the unshifted face is: the same on every frame, within tracker jitter
+    # (about 1 px here; frozen landmarks would be off by up to 12 px, the range of dx).
+    rest = x - dx
+    assert np.abs(rest - np.median(rest)).max() < 2.0, np.round(rest - np.median(rest), 2)
+    assert np.abs(y - np.median(y)).max() < 2.0  # no vertical motion was made
+    # Each landmark, not only their mean, follows the shift from frame to frame.
+    step = np.diff(t.face_landmarks[..., 0], axis=0) - np.diff(dx)[:, None]
+    assert np.median(np.abs(step)) < 0.5
+
+
+@pytest.mark.slow
+def test_vfr_time_and_kinds(tmp_path):
+    """Variable frame rate: tracks' time is each frame's own pts, and kinds use the session's mean rate."""
+    from annotator.labels import make_segment
+    from annotator.session import Session
+    from tests.fixtures import videos as fx
+
+    spec = fx.make_h264_vfr_mp4(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrackingWarning)  # the numbered frames hold no face
+        (session,) = track_videos([spec.path], pose=False, workers=2, progress=False, chunk_frames=CHUNK)
+    t = load_tracks(session)
+    np.testing.assert_allclose(t.time, spec.timestamps, rtol=0, atol=1e-9)
+    # ...which a constant rate would not give: frames are 20-55 ms apart
+    steps = np.diff(t.time)
+    assert steps.min() < 0.025 and steps.max() > 0.05
+    fps = Session.open(session.root).fps
+    assert fps == pytest.approx(len(spec.timestamps) / (spec.timestamps[-1] + steps.mean()), rel=0.02)
+    # micro lasts at most 0.5 s at the session's rate: 13 frames at 27.3 fps are micro, 14 macro
+    labels = session.new_labels("alice")
+    longest = int(0.5 * fps)
+    assert make_segment(labels, 0, 1, longest - 1).kind == "micro"
+    assert make_segment(labels, 0, 1, longest).kind == "macro"
+
+
+@pytest.mark.slow
+def test_track_several_videos_in_one_command(tmp_path):
+    """``annotator track a.mp4 b.mp4``: one session each, each with its own video's frames and tracks."""
+    from annotator.session import Session
+
+    a = write_video(tmp_path / "a.mp4", face_frames(20))
+    b = write_video(tmp_path / "b.mp4", [astronaut_frame(dx=30) for _ in range(12)])
+    assert cli.main(["track", str(a), str(b), "-q", "--workers", "2", "--no-pose"]) == 0
+    ta, tb = (load_tracks(Session.open(tmp_path / f"{n}.annot")) for n in "ab")
+    assert ta.complete and tb.complete and (len(ta), len(tb)) == (20, 12)
+    assert Session.open(tmp_path / "a.annot").video_path == a.resolve()
+    assert Session.open(tmp_path / "b.annot").video_path == b.resolve()
+    # b's face sits 30 px to the right of a's first frame (dx 0): the tracks are not swapped
+    shift = np.nanmean(tb.face_landmarks[..., 0]) - np.nanmean(ta.face_landmarks[0, :, 0])
+    assert abs(shift - 30) < 2, shift
 
 
 @pytest.mark.slow

@@ -187,11 +187,17 @@ def test_frames_are_exact_in_any_order(video_files, proxied, name, use_proxy):
             v.close()
 
 
+@pytest.mark.parametrize("use_proxy", [False, True], ids=["seek", "proxy"])
 @pytest.mark.parametrize("name", NAMES)
-def test_frame_numbers(video_files, proxied, name):
+def test_frame_numbers(video_files, proxied, name, use_proxy):
+    # the numbers drawn into the frames, read back through the proxy and through the decoder
     spec = video_files[name]
-    v = proxied[name]
-    got = [fx.read_frame_number(v[i], v.rotation) for i in range(len(v))]
+    v = proxied[name] if use_proxy else open_video(spec.path, proxy=False)
+    try:
+        got = [fx.read_frame_number(v[i], v.rotation) for i in range(len(v))]
+    finally:
+        if not use_proxy:
+            v.close()
     assert got == list(spec.numbers)
 
 

@@ -126,9 +126,23 @@ def test_reader_declines_files_that_are_not_ours(tmp_path, workbench_session):
     (tmp_path / "notes.txt").write_text("hello")
     (tmp_path / "table.csv").write_text("a,b\n1,2\n")  # (photos are ours now: a PNG opens as one frame)
     (tmp_path / "plain_dir").mkdir()
-    for path in ("notes.txt", "table.csv", "plain_dir"):
-        assert napari_get_reader(str(tmp_path / path)) is None
-    assert napari_get_reader(str(workbench_session)) is not None
+    (tmp_path / "notes.mp4").write_text("not a video, only named like one\n")
+    (tmp_path / "empty.mp4").write_bytes(b"")
+    for path in ("notes.txt", "table.csv", "plain_dir", "notes.mp4", "empty.mp4"):
+        assert napari_get_reader(str(tmp_path / path)) is None, path
+    # a list is taken only when every path in it is ours
+    assert napari_get_reader([str(workbench_session), str(tmp_path / "notes.mp4")]) is None
+    assert napari_get_reader([]) is None
+    from annotator.session import Session
+
+    session = Session.open(workbench_session)
+    read = napari_get_reader([str(workbench_session), str(session.video_path)])
+    layers = read([str(workbench_session), str(session.video_path)])
+    images = [(data, kw) for data, kw, kind in layers if kind == "image"]
+    assert len(images) == 2
+    for data, kw in images:
+        assert data.shape == (session.n_frames, session.meta["video"]["height"], session.meta["video"]["width"], 3)
+        assert kw["rgb"] is True
 
 
 # -- GUI --------------------------------------------------------------------------------------
@@ -287,7 +301,14 @@ def test_timeline_follows_slider_and_drags_edges(workbench, qtbot):
     seg = dock.editor.new_segment(30, length=5)
     dock.timeline.boundaryMoved.emit(seg.id, "offset", 40)
     assert dock.editor.own(seg.id).offset == 40
-    assert len(dock.timeline._spans) >= 1
+    # The redrawn span covers frames 30-40 whole, and the edges sit on the new offset.
+    (au_plot, spans), *_ = dock.timeline._spans
+    assert au_plot is dock.timeline.au_plot
+    drawn = np.concatenate([g[2] for g in spans._groups])
+    assert ((drawn[:, 0] == 29.5) & (drawn[:, 1] == 40.5)).sum() == 1
+    assert dock.timeline.current_id == seg.id
+    apex = dock.editor.own(seg.id).apex
+    assert sorted(h.value() for h in dock.timeline._handles) == sorted([29.5, apex, 40.5])
 
 
 @pytest.mark.gui
@@ -296,7 +317,13 @@ def test_plugins_menu_widget_finds_the_session(make_napari_viewer, workbench_ses
     viewer.open(str(workbench_session), plugin="annotator")
     _, dock = viewer.window.add_plugin_dock_widget("annotator", "Workbench")
     assert dock.session is not None and dock.session.root == Path(workbench_session)
-    assert dock.overlays is not None and dock.timeline is not None
+    # the overlays and the timeline are up, on this session's tracks
+    from annotator.napari.overlays import LAYER_NAMES
+
+    names = [layer.name for layer in viewer.layers]
+    assert all(n in names for n in LAYER_NAMES.values()), names
+    assert dock.overlays.tracks.n_frames == dock.session.n_frames
+    assert dock.timeline.cursor.value() == dock.frame
     dock.close_workbench()
 
 
@@ -317,7 +344,7 @@ def test_untracked_video_is_tracked_in_the_background(make_napari_viewer, workbe
     dock.start_tracking()
     qtbot.waitUntil(lambda: dock.session is not None, timeout=120_000)
     assert Session.open(tmp_path / "clip.annot").has_labels("auto")
-    assert dock.overlays is not None
+    assert dock.overlays.tracks.complete and dock.overlays.tracks.n_frames == 40
     dock.close_workbench()
 
 
@@ -330,8 +357,14 @@ def test_saving_the_video_layer_exports_labels(workbench, tmp_path):
     out = tmp_path / "labels.csv"
     written = save_layers(str(out), [dock.video_layer], plugin="annotator")
     assert written == [str(out)]
-    text = out.read_text()
-    assert "fear" in text and str(seg.onset) in text
+    import pandas as pd
+
+    table = pd.read_csv(out)
+    ours = table[table.Coder == dock.editor.labels.coder]
+    rows = sorted(tuple(r) for r in ours[["OnsetFrame", "ApexFrame", "OffsetFrame", "Estimated Emotion"]].itertuples(index=False))
+    # every segment of the coder's (the shared session may hold earlier tests' too), the new one among them
+    assert rows == sorted((s.onset, s.apex, s.offset, s.emotion) for s in dock.editor.labels.segments)
+    assert (seg.onset, seg.apex, seg.offset, "fear") in rows
 
 
 @pytest.mark.gui
@@ -629,3 +662,70 @@ def test_segment_table_sorts_keeps_the_selection_and_jumps(qtbot):
         qtbot.mousePress(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
         qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert jumped.args == [mine[1].id, 44]
+
+
+def _on_disk(workbench_session, coder: str = "tester") -> dict:
+    """The coder's file as saved: ``{segment id: status}``."""
+    from annotator.labels import load_labels
+    from annotator.session import Session
+
+    path = Session.open(workbench_session).labels_path(coder)
+    return {s.id: s.status for s in load_labels(path).segments} if path.exists() else {}
+
+
+@pytest.mark.gui
+def test_reject_delete_undo_and_redo_by_real_keys(workbench, workbench_session):
+    """X, Delete, Ctrl-Z and Ctrl-Shift-Z as a keyboard sends them; each step is on disk at once."""
+    from qtpy.QtCore import Qt
+    from qtpy.QtTest import QTest
+
+    viewer, dock = workbench
+    editor = dock.editor
+    canvas = compat.canvas_widget(viewer)
+    K, M = Qt.Key, Qt.KeyboardModifier
+    undo, redo = (K.Key_Z, M.ControlModifier), (K.Key_Z, M.ControlModifier | M.ShiftModifier)
+    proposal = editor.next_unreviewed(0)
+    dock.set_frame(proposal.apex)
+
+    QTest.keyClick(canvas, K.Key_X)  # reject
+    assert editor.own(proposal.id).status == "rejected" and _on_disk(workbench_session)[proposal.id] == "rejected"
+    QTest.keyClick(canvas, *undo)
+    assert editor.own(proposal.id) is None and proposal.id not in _on_disk(workbench_session)
+    QTest.keyClick(canvas, *redo)
+    assert editor.own(proposal.id).status == "rejected" and _on_disk(workbench_session)[proposal.id] == "rejected"
+
+    QTest.keyClick(canvas, K.Key_Return)  # accept the rejected segment again
+    assert _on_disk(workbench_session)[proposal.id] == "accepted"
+    QTest.keyClick(canvas, K.Key_Delete)
+    assert editor.own(proposal.id) is None and proposal.id not in _on_disk(workbench_session)
+    QTest.keyClick(canvas, *undo)  # the deleted segment comes back, accepted
+    assert editor.own(proposal.id).status == "accepted" and _on_disk(workbench_session)[proposal.id] == "accepted"
+    QTest.keyClick(canvas, *redo)
+    assert editor.own(proposal.id) is None and proposal.id not in _on_disk(workbench_session)
+
+
+@pytest.mark.gui
+def test_shortcuts_json_rebinds_the_workbench(make_napari_viewer, workbench_session, tmp_path, monkeypatch):
+    """~/.config/annotator/shortcuts.json: Backspace rejects, and X, no longer bound, does nothing."""
+    import json
+
+    from qtpy.QtCore import Qt
+    from qtpy.QtTest import QTest
+
+    from annotator._qt.app import open_workbench
+
+    monkeypatch.setenv("ANNOTATOR_CONFIG", str(tmp_path))
+    (tmp_path / "shortcuts.json").write_text(json.dumps({"reject": "Backspace"}))
+    viewer, dock = open_workbench(workbench_session, coder="rebinder", viewer=make_napari_viewer())
+    try:
+        assert [s.keys for s in dock.shortcuts if s.action == "reject"] == [("Backspace",)]
+        canvas = compat.canvas_widget(viewer)
+        proposal = dock.editor.next_unreviewed(0)
+        dock.set_frame(proposal.apex)
+        QTest.keyClick(canvas, Qt.Key.Key_X)
+        assert dock.editor.own(proposal.id) is None
+        QTest.keyClick(canvas, Qt.Key.Key_Backspace)
+        assert dock.editor.own(proposal.id).status == "rejected"
+        assert _on_disk(workbench_session, "rebinder")[proposal.id] == "rejected"
+    finally:
+        dock.close_workbench()

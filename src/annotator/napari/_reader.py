@@ -26,13 +26,28 @@ def _is_frame_folder(p: Path) -> bool:
     return bool(names) and all(e.suffix.lower() in IMAGE_SUFFIXES and not e.is_dir() for e in names)
 
 
+_TEXT_BYTES = frozenset(b"\t\n\r\f" + bytes(range(0x20, 0x7F)))
+
+
+def _is_text(p: Path) -> bool:
+    """Empty, or its first bytes are printable ASCII: no container or image starts so.
+
+    Every video container and image format begins with binary bytes (a box size,
+    an EBML id, a RIFF size, a PNG/JPEG signature), so notes saved as ``.mp4`` are
+    declined here, where napari can still try other readers.
+    """
+    with open(p, "rb") as fh:
+        head = fh.read(64)
+    return not head or all(b in _TEXT_BYTES for b in head)
+
+
 def _our_path(path: str | os.PathLike) -> bool:
     from ..media import IMAGE_SUFFIXES
 
     p = Path(path)
     if p.is_dir():
         return (p / SESSION_FILE).is_file() or _is_frame_folder(p)
-    return p.suffix.lower() in VIDEO_SUFFIXES + IMAGE_SUFFIXES
+    return p.suffix.lower() in VIDEO_SUFFIXES + IMAGE_SUFFIXES and not _is_text(p)
 
 
 def napari_get_reader(path: str | os.PathLike | list) -> Callable[[Any], list[LayerData]] | None:

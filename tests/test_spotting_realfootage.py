@@ -1,0 +1,47 @@
+"""Spotting on re-timed real footage: a known micro surprise after a block start, and head motion.
+
+The clip (tests/fixtures/real_footage.py) is the carphone man's real pixels: a
+neutral stretch, a whole-frame head-motion stretch with no event, and a real
+micro surprise whose onset is two frames into the second tracking block.  It is
+tracked with the real models and proposed exactly as ``annotator propose`` does.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from annotator.labels import load_labels
+from annotator.spotting.metrics import interval_iou
+from annotator.spotting.propose import propose
+from annotator.tracking.run import track_videos
+from tests.fixtures.real_footage import make_real_clip
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory):
+    clip = make_real_clip(tmp_path_factory.mktemp("realclip"))
+    (session,) = track_videos([clip.video], workers=2, progress=False)
+    return clip, load_labels(clip.truth).segments, propose(session).segments
+
+
+def test_the_real_micro_surprise_is_found(real):
+    clip, truth, proposals = real
+    (event,) = truth
+    assert event.onset == clip.plan.events[0].onset == 194  # right after the block start at 192
+    best = max(proposals, key=lambda p: interval_iou((p.onset, p.offset), (event.onset, event.offset)), default=None)
+    assert best is not None, "no proposal at all"
+    iou = interval_iou((best.onset, best.offset), (event.onset, event.offset))
+    assert iou >= 0.5, ((best.onset, best.apex, best.offset), (event.onset, event.apex, event.offset))
+    assert best.emotion == "surprise", best.emotion_scores
+    assert abs(best.apex - event.apex) <= 1, (best.apex, event.apex)
+
+
+def test_no_proposal_in_the_head_motion(real):
+    clip, _, proposals = real
+    motion = [(first, last) for kind, first, last in clip.plan.spans if kind == "motion"]
+    assert motion, clip.plan.spans
+    for first, last in motion:
+        inside = [(p.onset, p.offset) for p in proposals if p.onset <= last and p.offset >= first]
+        assert inside == [], f"proposals in the head-motion stretch {first}-{last}: {inside}"
