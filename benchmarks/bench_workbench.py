@@ -366,7 +366,7 @@ def main(argv: list[str]) -> int:
         bench_frame_step(session_dir, n=4, rounds=1)
         bench_timeline(n_frames=3_000, n_segments=20, repeats=6)
         bench_table(sizes=(20,), repeats=4)
-        bench_readout_and_lanes(repeats=3)
+        bench_readout_and_lanes(n_frames=3_000, n_segments=20, repeats=6)
     else:
         bench_frame_step(session_dir, n=60 if quick else 150, rounds=1 if quick else 2)
         bench_timeline(repeats=15 if quick else 40)

@@ -178,6 +178,9 @@ def test_propose_and_track_take_a_project(sample_session, tmp_path, capsys):
         assert Session.open(study / subject / "astronaut.annot").has_labels("auto")
     code, out, err = _run(capsys, "track", study, "-q", "--workers", "1")
     assert code == 0, err
-    assert sorted(Path(line).name for line in out.split()) == ["astronaut.annot", "astronaut.annot"]
+    # both were tracked already: each line names its session and says so
+    lines = out.splitlines()
+    assert sorted(Path(line.split(": ")[0]).name for line in lines) == ["astronaut.annot", "astronaut.annot"]
+    assert all("already tracked" in line for line in lines), out
     code, out, _ = _run(capsys, "project", "list", study)
     assert out.count("tracked complete") == 2 and out.count("proposed 5") == 2, out
