@@ -245,3 +245,19 @@ def describe_os_error(exc: OSError, *, with_path: bool = True) -> str:
     if with_path and exc.filename is not None:
         return f"{os.fsdecode(exc.filename)}: {text}"
     return text
+
+
+def schema_problem(data: Any, schema: dict[str, Any]) -> str | None:
+    """The most relevant way ``data`` breaks the JSON Schema ``schema``, as ``field: message``.
+
+    ``None`` when it validates.  Formats (``date-time``...) are checked too.  The
+    session, project and labels files all report their first problem this way.
+    """
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
+    if error is None:
+        return None
+    where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+    return f"{where}: {error.message}"

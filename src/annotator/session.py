@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AnnotatorError, SessionError
-from .io import atomic_write_json
+from .io import atomic_write_json, schema_problem
 from .labels import AUTO_CODER, Labels, VideoRef, load_labels, save_labels
 from .labels.file import parse_json_strictly
 from .labels.model import now_iso, valid_coder
@@ -77,19 +77,13 @@ def session_schema() -> dict[str, Any]:
 
 def _check_session_meta(meta: Any, path: Path) -> None:
     """Raise :class:`SessionError` naming the first field of ``session.json`` that is wrong."""
-    import jsonschema
-
     if not isinstance(meta, dict) or meta.get("schema") != SESSION_SCHEMA:
         raise SessionError(path, "not an annotator session file")
     if meta.get("schema_version") != SESSION_VERSION:
         raise SessionError(path, f"unsupported schema_version {meta.get('schema_version')!r}")
-    validator = jsonschema.Draft202012Validator(
-        session_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-    )
-    error = jsonschema.exceptions.best_match(validator.iter_errors(meta))
-    if error is not None:
-        where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
-        raise SessionError(path, f"{where}: {error.message}; rerun `annotator track` on the video to rebuild it")
+    problem = schema_problem(meta, session_schema())
+    if problem is not None:
+        raise SessionError(path, f"{problem}; rerun `annotator track` on the video to rebuild it")
 
 
 def default_session_dir(video: str | os.PathLike, out_dir: str | os.PathLike | None = None) -> Path:

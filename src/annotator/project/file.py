@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AnnotatorError
-from ..io import atomic_write_json
+from ..io import atomic_write_json, schema_problem
 from ..labels.file import parse_json_strictly
 from ..labels.model import now_iso, whole_string
 
@@ -421,16 +421,10 @@ def _set_session_subject(session, subject: str) -> None:
 
 def check_project_dict(data: Any, path: Path) -> None:
     """Raise :class:`ProjectError` naming the first field of ``project.json`` that is wrong."""
-    import jsonschema
-
     if not isinstance(data, dict) or data.get("schema") != PROJECT_SCHEMA:
         raise ProjectError(path, "not an annotator project file")
     if data.get("schema_version") != PROJECT_VERSION:
         raise ProjectError(path, f"unsupported schema_version {data.get('schema_version')!r}")
-    validator = jsonschema.Draft202012Validator(
-        project_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-    )
-    error = jsonschema.exceptions.best_match(validator.iter_errors(data))
-    if error is not None:
-        where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
-        raise ProjectError(path, f"{where}: {error.message}")
+    problem = schema_problem(data, project_schema())
+    if problem is not None:
+        raise ProjectError(path, problem)
