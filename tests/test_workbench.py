@@ -36,27 +36,6 @@ def _make_clip(path: Path, frames: int = 90) -> None:
             c.mux(p)
 
 
-@pytest.fixture(scope="session")
-def workbench_session(tmp_path_factory, sample_session) -> Path:
-    """A proposed copy of the tracked sample (tracked once, in conftest), for tests that edit labels.
-
-    The spotter must find the sample's planted events: a sample without proposals is a
-    failure of the proposer, never papered over here.
-    """
-    from annotator.session import Session
-    from annotator.spotting.propose import propose
-
-    tracked = sample_session
-    root = tmp_path_factory.mktemp("workbench")
-    shutil.copy(tracked.video_path, root / tracked.video_path.name)
-    shutil.copytree(tracked.root, root / tracked.root.name)
-    session = Session.open(root / tracked.root.name)
-    assert session.video_path == (root / tracked.video_path.name).resolve()
-    labels = propose(session)
-    assert len(labels.segments) >= 5, f"the proposer found {len(labels.segments)} of the sample's 5 planted events"
-    return session.root
-
-
 def _press(viewer, key: str) -> None:
     """A key press as napari's canvas delivers it (through the active keymap chain)."""
     compat.press_key(viewer, key)

@@ -18,13 +18,13 @@ from annotator.labels.editor import LabelsEditor
 from annotator.labels.file import Labels, make_segment
 from annotator.labels.model import Segment
 
-from .test_workbench import _press, workbench_session  # noqa: F401 - a fixture
+from .test_workbench import _press
 
 _coders = itertools.count()
 
 
 @pytest.fixture
-def bench(make_napari_viewer, workbench_session, qtbot):  # noqa: F811
+def bench(make_napari_viewer, workbench_session, qtbot):
     """Open the workbench as a fresh coder; yields ``(viewer, dock, session)``."""
     from annotator._qt.app import open_workbench
     from annotator.session import Session
@@ -241,7 +241,7 @@ def test_timeline_colours_units_legend_and_spans(qtbot):
 
 
 @pytest.mark.gui
-def test_compare_gives_each_coder_a_labelled_lane_and_the_agreement(make_napari_viewer, workbench_session):  # noqa: F811
+def test_compare_gives_each_coder_a_labelled_lane_and_the_agreement(make_napari_viewer, workbench_session):
     from annotator._qt.app import open_workbench
     from annotator.session import Session
 
