@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     summary += [[f"  {v} ({c[0]})", c[1] / c[0], c[2] / c[0]] for v, c in sorted(by_variant.items())]
     print(_table(["figure", "annotator", "fer"], summary))
     total = sum(base.values())
-    print(f"\nfer on the baseline frame before each onset (should be neutral): "
+    print("\nfer on the baseline frame before each onset (should be neutral): "
           + ", ".join(f"{k} {v}/{total}" for k, v in base.most_common()))
     print("The footage holds surprise only: a guesser that always says surprise scores 1.0 here.")
     return 0

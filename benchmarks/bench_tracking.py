@@ -168,9 +168,9 @@ def warmup_study(video: Path, starts=(24, 40, 56, 72, 88), k: int = 10) -> None:
         eb, el = [], []
         for s in starts:
             pre = make_lead(s)
-            b, l = (a[len(pre):] for a in run(pre + [(i, ms[i]) for i in range(s, s + k)]))
+            b, lms = (a[len(pre):] for a in run(pre + [(i, ms[i]) for i in range(s, s + k)]))
             eb.append(np.nanmax(np.abs(b - ref_b[s : s + k]), axis=1))
-            el.append(np.nanmax(np.abs(l - ref_l[s : s + k]).reshape(k, -1), axis=1))
+            el.append(np.nanmax(np.abs(lms - ref_l[s : s + k]).reshape(k, -1), axis=1))
         eb, el = np.max(eb, axis=0), np.max(el, axis=0)
         return f"blendshapes max {eb.max():.3f} (frame 0: {eb[0]:.2f}), landmarks max {el.max():.2f} px"
 

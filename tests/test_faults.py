@@ -279,7 +279,7 @@ def test_every_schema_pattern_refuses_a_final_newline(tmp_path):
     """The schema is checked with python-jsonschema, whose ``pattern`` is ``re.search``."""
     import jsonschema
 
-    from annotator.labels import labels_schema, make_segment, Labels, VideoRef
+    from annotator.labels import Labels, VideoRef, labels_schema, make_segment
 
     labels = Labels("alice", VideoRef("clip.mp4", SHA, 30.0, 300))
     labels.segments = [make_segment(labels, 1, 2, 3, aus=["AU6", "R12", "AU4+AU7"])]
@@ -519,8 +519,9 @@ def test_re_proposing_keeps_review_state(tracked):
 
 # -- 16.10 OS errors and a session.json that lies ----------------------------------------
 def test_published_session_schema_matches_code_and_create(tmp_path):
-    import jsonschema
     from pathlib import Path
+
+    import jsonschema
 
     from annotator.session import Session, session_schema
     from tests.fixtures.sample import SAMPLE_VIDEO
@@ -611,7 +612,7 @@ def test_permission_denied_is_one_line(shared_dir):
     out.mkdir(mode=0o755)
     result = _track_into(out, shared_dir / "clip.mp4", env={"ANNOTATOR_CACHE": str(shared_dir / "cache")}, user=65534)
     assert result.returncode == 2, result.stderr
-    line = one_line("\n".join(l for l in result.stderr.splitlines() if "warning" not in l))
+    line = one_line("\n".join(x for x in result.stderr.splitlines() if "warning" not in x))
     assert "permission denied" in line and str(out) in line
     assert list(out.iterdir()) == []
 

@@ -27,8 +27,9 @@ def _compat_warnings(record) -> list[str]:
 
 
 def test_the_napari_cap_matches_the_verified_version():
-    import tomllib
     from pathlib import Path
+
+    import tomllib
 
     deps = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]["dependencies"]
     (napari_dep,) = [d for d in deps if d.startswith("napari")]

@@ -17,7 +17,7 @@ from benchmarks.realfootage import (
     standard_suite,
     upscale,
 )
-from tests.fixtures.real_footage import make_real_clip, require_realdata
+from tests.fixtures.real_footage import make_real_clip
 
 
 @pytest.fixture(scope="module")

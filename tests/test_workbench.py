@@ -6,7 +6,6 @@ once per test session into a temporary directory.
 
 from __future__ import annotations
 
-import shutil
 import warnings
 from pathlib import Path
 

@@ -205,7 +205,6 @@ def cmd_cache(args: argparse.Namespace) -> int:
 
 def cmd_info(args: argparse.Namespace) -> int:
     from .session import Session, describe
-
     from .tracking.store import verify_tracks
 
     for path in args.sessions:

@@ -26,9 +26,9 @@ import shlex
 import socket
 import sys
 import time
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
 
 from .errors import LockedError, SessionError
 from .io import atomic_write_json

@@ -11,7 +11,8 @@ so the workbench (or a person with the file) can step through exactly those.
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 

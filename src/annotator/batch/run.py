@@ -43,10 +43,10 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from ..errors import AnnotatorError
 from ..tracking.store import DEFAULT_MIN_FACE_RUN

@@ -29,7 +29,8 @@ probabilities.  The temperature is what :meth:`Spotter.fit` calibrates.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 

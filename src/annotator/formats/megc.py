@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..labels import Segment
 from ..io import atomic_write_text
+from ..labels import Segment
 from .base import BaseFormat, FormatError
 from .records import Record
 from .tables import frame_cell, read_csv, require_columns

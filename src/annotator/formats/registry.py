@@ -8,7 +8,7 @@ and skipped: a broken third-party package never stops annotator.
 from __future__ import annotations
 
 import warnings
-from functools import lru_cache
+from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ def _entry_points() -> list[EntryPoint]:
     return [seen[k] for k in sorted(seen)]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(ep: EntryPoint) -> Any | None:
     try:
         obj = ep.load()

@@ -34,9 +34,9 @@ def map_emotion(value: str, to_ours: Mapping[str, str]) -> str:
 
 
 def read_csv(path: str | os.PathLike, **kwargs) -> "pd.DataFrame":
-    import pandas as pd
-
     import warnings
+
+    import pandas as pd
 
     path = require_file(path)
     try:
