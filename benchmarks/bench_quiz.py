@@ -1,4 +1,4 @@
-"""Quiz benchmarks: building a quiz from many sessions, and flash timing in headless Chromium.
+"""Quiz benchmarks: building a quiz from many sessions, and flash timing in headless Chromium and Firefox.
 
 Prints figures measured in one run (no assertions)::
 
@@ -10,7 +10,8 @@ Prints figures measured in one run (no assertions)::
 2. A posttest flash quiz of ``--flash-items`` items clicked through in Debian's
    headless Chromium: the shown duration (performance.now() between the rAF that
    draws the apex and the one that removes it) against the asked one, per duration:
-   median and worst error in ms and in display frames.
+   median and worst error in ms and in display frames; then the same quiz in Debian's
+   stock headless Firefox ESR (puppeteer-core over WebDriver BiDi, tests/fixtures/firefox.py).
 3. With ``--screenshots DIR``: ``quiz-item.png`` (a stills item) and
    ``quiz-results.png`` (the results of 2.).
 """
@@ -30,6 +31,7 @@ sys.path.insert(0, str(REPO))
 
 from annotator.cli import main as annotator  # noqa: E402
 from annotator.session import Session  # noqa: E402
+from tests.fixtures import firefox  # noqa: E402
 from tests.fixtures.quiz import coded_copy, launch_chromium  # noqa: E402
 from tests.fixtures.sample import track_sample  # noqa: E402
 
@@ -68,6 +70,23 @@ def click_through(page, n: int) -> dict:
     with page.expect_download() as info:
         page.click("#download-json")
     return json.loads(Path(info.value.path()).read_text())
+
+
+def timing_table(browser: str, results: dict, n: int) -> None:
+    frame = results["refresh_ms"]
+    print(f"\n2. flash durations in {browser}: rAF frame {frame:.2f} ms ({1000 / frame:.1f} Hz), {n} items")
+    print("   asked ms | items | frames shown | shown median ms | median error ms (frames) | "
+          "worst error ms (frames) | off by > 1 frame")
+    for asked in sorted({r["asked_ms"] for r in results["results"]}):
+        rows = [r for r in results["results"] if r["asked_ms"] == asked]
+        errors = [r["shown_ms"] - asked for r in rows]
+        med = statistics.median(errors)
+        worst = max(errors, key=abs)
+        frames = sorted({r["shown_frames"] for r in rows})
+        late = sum(not r["timing_ok"] for r in rows)
+        print(f"   {asked:8d} | {len(rows):5d} | {','.join(map(str, frames)):>12s} | "
+              f"{statistics.median(r['shown_ms'] for r in rows):15.1f} | "
+              f"{med:+8.1f} ({med / frame:+.2f}) | {worst:+8.1f} ({worst / frame:+.2f}) | {late}")
 
 
 def main() -> None:
@@ -116,22 +135,16 @@ def main() -> None:
                 page.wait_for_selector("#choices button:not([disabled])")
                 page.screenshot(path=str(args.screenshots / "quiz-item.png"))
             browser.close()
+        ff_results = ff_version = None
+        if firefox.missing() is None:
+            out = firefox.click_through(flash, work / "firefox")
+            ff_results, ff_version = out["results"], out["browser"]
 
-    frame = results["refresh_ms"]
-    print(f"\n2. flash durations in headless Chromium: rAF frame {frame:.2f} ms ({1000 / frame:.1f} Hz), "
-          f"{args.flash_items} items")
-    print("   asked ms | items | frames shown | shown median ms | median error ms (frames) | "
-          "worst error ms (frames) | off by > 1 frame")
-    for asked in sorted({r["asked_ms"] for r in results["results"]}):
-        rows = [r for r in results["results"] if r["asked_ms"] == asked]
-        errors = [r["shown_ms"] - asked for r in rows]
-        med = statistics.median(errors)
-        worst = max(errors, key=abs)
-        frames = sorted({r["shown_frames"] for r in rows})
-        late = sum(not r["timing_ok"] for r in rows)
-        print(f"   {asked:8d} | {len(rows):5d} | {','.join(map(str, frames)):>12s} | "
-              f"{statistics.median(r['shown_ms'] for r in rows):15.1f} | "
-              f"{med:+8.1f} ({med / frame:+.2f}) | {worst:+8.1f} ({worst / frame:+.2f}) | {late}")
+    timing_table("headless Chromium", results, args.flash_items)
+    if ff_results is None:
+        print(f"\n   Firefox: skipped ({firefox.missing()})")
+    else:
+        timing_table(f"headless Firefox ESR ({ff_version})", ff_results, args.flash_items)
     if args.screenshots:
         for name in ("quiz-item.png", "quiz-results.png"):
             print(f"   {args.screenshots / name}: {(args.screenshots / name).stat().st_size / 1e3:.0f} kB")

@@ -6,7 +6,8 @@
 // PLAN: {quiz, downloads, firefox, answers (one emotion per item, or null to press "1"),
 //        proxy_port (every http(s) request Firefox makes goes to this local recorder),
 //        probe_url (loaded once before the quiz, through that proxy, to show it records),
-//        screenshot (optional: a full-page PNG of the results)}.
+//        screenshot (optional: a full-page PNG of the results),
+//        prefs (optional: more Firefox preferences), start_only (stop at the start screen)}.
 // Python (tests/fixtures/firefox.py) makes the plan, runs this, and asserts on the output.
 import fs from "node:fs";
 import path from "node:path";
@@ -28,6 +29,7 @@ const prefs = {
   // hide the page's: point them nowhere (honoured with MOZ_REMOTE_SETTINGS_DEVTOOLS, below)
   "services.settings.server": "data:,#remote-settings-dummy/v1",
 };
+Object.assign(prefs, plan.prefs || {});
 if (plan.proxy_port) {
   Object.assign(prefs, {
     "network.proxy.type": 1,
@@ -52,6 +54,7 @@ async function downloaded(name) {
 }
 
 const out = { dialogs: [], errors: [], steps: [] };
+class StartOnly extends Error {}
 const browser = await puppeteer.launch({
   browser: "firefox", executablePath: plan.firefox, headless: true, extraPrefsFirefox: prefs,
   env: { ...process.env, MOZ_REMOTE_SETTINGS_DEVTOOLS: "1" },
@@ -69,8 +72,10 @@ try {
   out.url = page.url();
   out.subjects_text = await page.$eval("#subjects", (e) => e.textContent);
   out.subjects_markup = (await page.$("#subjects b")) !== null;
+  out.h264_warning = await page.$eval("#no-h264", (e) => !e.hidden).catch(() => null);
   const data = JSON.parse(await page.$eval("#quiz-data", (e) => e.textContent));
   out.items = data.items;
+  if (plan.start_only) throw new StartOnly();
   const keyOf = Object.fromEntries(data.choices.map((c) => [c.emotion, c.key]));
 
   await page.click("#start-btn");
@@ -109,7 +114,7 @@ try {
   out.csv = await downloaded("quiz-results.csv");
   if (plan.screenshot) await page.screenshot({ path: plan.screenshot, fullPage: true });
 } catch (e) {
-  out.failure = String(e && e.stack ? e.stack : e);
+  if (!(e instanceof StartOnly)) out.failure = String(e && e.stack ? e.stack : e);
 } finally {
   await browser.close();
 }
