@@ -247,7 +247,10 @@ class _Coder:
         self._local = threading.local()
         self._lock = threading.Lock()
         if self.meta is not None:
-            self._contexts()  # the first encoder's extradata goes to every decoder
+            try:
+                self._contexts()  # the first encoder's extradata goes to every decoder
+            except av.FFmpegError as exc:
+                raise NotExact(f"{fmt}: {exc}") from None
 
     def _contexts(self) -> tuple[av.CodecContext, av.CodecContext]:
         pair = getattr(self._local, "pair", None)
@@ -271,13 +274,17 @@ class _Coder:
             return _LZ4.encode(rgb)
         if (frame.format.name, frame.width, frame.height) != (self.meta.pix_fmt, self.meta.width, self.meta.height):
             raise NotExact("the decoder's frames change format mid-stream")
-        enc, dec = self._contexts()
-        frame.pts = self._local.pts = self._local.pts + 1
-        packets = enc.encode(frame)
-        if len(packets) != 1:
-            raise NotExact(f"the encoder gave {len(packets)} packets for a frame")
-        blob = bytes(packets[0])
-        if not np.array_equal(self.meta.rgb(dec, blob), rgb):
+        try:
+            enc, dec = self._contexts()
+            frame.pts = self._local.pts = self._local.pts + 1
+            packets = enc.encode(frame)
+            if len(packets) != 1:
+                raise NotExact(f"the encoder gave {len(packets)} packets for a frame")
+            blob = bytes(packets[0])
+            same = np.array_equal(self.meta.rgb(dec, blob), rgb)
+        except av.FFmpegError as exc:  # a frame this codec refuses: the caller stores RGB
+            raise NotExact(f"{self.fmt}: {exc}") from None
+        if not same:
             raise NotExact("a coded frame converts to different RGB")
         return blob
 
