@@ -36,8 +36,9 @@ Exactness is checked, not assumed: while building, every coded frame is decoded
 back and converted, and must equal the RGB array of the sequential decode, else
 the build starts again as ``"lz4-rgb"`` (which stores those arrays themselves).
 
-Sizes (720p bench clip with grain): LZ4 RGB ~1.9 MB a frame, MagicYUV ~0.39 MB
-(~5× smaller); a MagicYUV read is ~0.5× a sequential decode step (see
+Sizes (720p bench clip with grain): LZ4 RGB ~1.96 MB a frame, MagicYUV ~0.42 MB
+(4.7× smaller); a MagicYUV read costs 1.2-1.6× the CPU of a sequential decode step
+on 360p-720p H.264, less on QCIF and HEVC, against ~0.5× for LZ4 (see
 docs/benchmarks.md).  The build is one sequential decode with coding and
 checking in two worker threads and writing in a third.
 
