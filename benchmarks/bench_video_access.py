@@ -8,15 +8,24 @@ frames, then measures in one run, on this machine:
 * indexing (first open) and reopening (cached index);
 * building the proxy, and its disk cost per frame;
 * ±1 steps and random jumps with the proxy, and without it (seek path);
+* every proxy format side by side (LZ4 RGB, MagicYUV, FFV1, lossless x264): size,
+  build, sequential read and random read, the random reads timed between short
+  runs of the sequential decode (24 frames) so that a load that changes during the
+  run changes both, in wall and in CPU time; and every frame of every format
+  compared with the source decode;
+* why the earlier FFV1 probe was slow: FFV1 decoded as it did (a new frame-threaded
+  decoder per packet, ``bgr0``, range coder) against one kept decoder on the
+  decoder's own yuv planes;
 * OpenCV's ``CAP_PROP_POS_FRAMES`` seek: its cost and how often it returns the
   wrong frame (on this file, and on the VFR and edit-list test fixtures).
 
-Goals: a step ≤ 2×, a random jump ≤ 3× the sequential cost per frame.  Nothing
-here asserts on timings; the figures go in the README.
+Goals: a step ≤ 2×, a random jump ≤ 3× the sequential cost per frame; the proxy
+≥ 4× smaller than LZ4 RGB with a random read ≤ 1× the sequential decode.  Nothing
+here asserts on timings; the figures go in docs/benchmarks.md.
 
 Usage::
 
-    python benchmarks/bench_video_access.py [--video FILE] [--frames 600] [--repeats 30]
+    python benchmarks/bench_video_access.py [--video FILE] [--frames 600] [--repeats 30] [--formats-only]
 """
 
 from __future__ import annotations
@@ -145,12 +154,184 @@ def q(a: np.ndarray) -> tuple[float, float]:
     return float(np.median(a)), float(np.percentile(a, 95))
 
 
+def seq_runs(path: Path, run: int):
+    """A generator: each ``next`` decodes ``run`` frames from the top of the file
+    (decode + RGB) and returns (wall, CPU) seconds per frame.
+
+    The clock starts after the first two frames (the frame-threaded decoder's
+    start-up) and stops at the last; the container is closed before returning,
+    so no decoding thread works on into what is timed next.
+    """
+    from annotator.media.decoder import to_rgb
+
+    while True:
+        with av.open(str(path)) as c:
+            stream = c.streams.video[0]
+            stream.codec_context.thread_type = "AUTO"
+            k = 0
+            for frame in c.decode(stream):
+                to_rgb(frame, 0)
+                k += 1
+                if k == 2:
+                    t, cpu = time.perf_counter(), time.process_time()
+                if k == run + 2:
+                    break
+            wall, cpu = time.perf_counter() - t, time.process_time() - cpu
+        yield wall / (k - 2), cpu / (k - 2)
+
+
+def _timed2(fn) -> tuple[float, float]:
+    t, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - t, time.process_time() - cpu
+
+
+def compare_formats(video: Path, tmp: Path, rng, repeats: int) -> list[tuple[str, str, str]]:
+    """Every proxy format built from ``video``, measured side by side (see the module doc)."""
+    from annotator.media import open_video
+    from annotator.media.proxy import FORMATS, LZ4, FramePack, write_pack
+
+    rows = []
+    packs, builds = {}, {}
+    with open_video(video, proxy=False) as v:
+        n, shape, raw = len(v), v.frame_shape, v.size / len(v)
+        for fmt in FORMATS:
+            d = tmp / f"pack-{fmt}"
+            t = time.perf_counter()
+            write_pack(d, (item[1:] for item in v._decode_run(0, n, raw=True)), n, shape, fmt=fmt, rotation=v.rotation)
+            builds[fmt] = (time.perf_counter() - t) / n
+            packs[fmt] = FramePack.open(d, n, shape)
+            assert packs[fmt].format == fmt, f"{fmt} fell back to {packs[fmt].format}"
+            print(f"built {fmt}: {builds[fmt] * 1e3:.1f} ms/frame", flush=True)
+        # Every frame of every format against the source decode, and each format's sequential read.
+        seq_read = {fmt: 0.0 for fmt in FORMATS}
+        differ = {fmt: 0 for fmt in FORMATS}
+        for i, rgb in v.iter_frames():
+            for fmt, pack in packs.items():
+                t = time.perf_counter()
+                got = pack.read(i)
+                seq_read[fmt] += time.perf_counter() - t
+                differ[fmt] += not np.array_equal(got, rgb)
+    # Random reads, each round after a short run of the sequential decode.  Wall time
+    # says what a user waits on an idle machine; CPU time (all threads of this
+    # process) stays put when other jobs share the cores.
+    runs = seq_runs(video, min(24, n - 2))
+    next(runs)  # warm-up
+    seq, rand = [], {fmt: [] for fmt in FORMATS}
+    for k, i in enumerate(rng.integers(0, n, size=repeats * 2)):
+        if k % 2 == 0:
+            seq.append(next(runs))
+        for fmt in rng.permutation(FORMATS):
+            rand[fmt].append(_timed2(lambda fmt=fmt, i=i: packs[fmt].read(int(i))))
+    runs.close()
+    unit, unit_cpu = np.median(np.asarray(seq), axis=0)
+    lz4_size = packs[LZ4].path.stat().st_size
+    lz4_rand = float(np.median(np.asarray(rand[LZ4])[:, 0]))
+    rows.append(("formats: sequential decode+rgb", f"{unit * 1e3:.2f} ms/frame wall, {unit_cpu * 1e3:.2f} ms CPU "
+                 "(medians of runs between reads)", "1.00×"))
+    for fmt, pack in packs.items():
+        size = pack.path.stat().st_size
+        costs = np.asarray(rand[fmt])
+        med, p95 = q(costs[:, 0])
+        med_cpu = float(np.median(costs[:, 1]))
+        rows.append((
+            f"format {fmt}",
+            f"{size / n / 1e6:.3f} MB/frame, {lz4_size / size:.2f}× smaller than LZ4 (raw {raw / size * n:.1f}×), "
+            f"exact {n - differ[fmt]}/{n}",
+            f"build {builds[fmt] / unit:.2f}×, sequential read {seq_read[fmt] / n / unit:.2f}×",
+        ))
+        rows.append((
+            f"format {fmt}: random",
+            f"{med * 1e3:.2f} / {p95 * 1e3:.2f} ms wall, {med_cpu * 1e3:.2f} ms CPU",
+            f"{med / unit:.2f}× / {p95 / unit:.2f}× wall, {med_cpu / unit_cpu:.2f}× CPU (goal ≤1×); "
+            f"{med / lz4_rand:.2f}× LZ4's",
+        ))
+        pack.close()
+    return rows
+
+
+def ffv1_causes(video: Path, frames: int, repeats: int, rng) -> list[tuple[str, str, str]]:
+    """FFV1 decoded the way the earlier probe did, and then one change at a time."""
+    from fractions import Fraction
+
+    from annotator.media.decoder import to_rgb
+
+    with av.open(str(video)) as c:
+        src = []
+        for frame in c.decode(video=0):
+            src.append(frame)
+            if len(src) == frames:
+                break
+    f0 = src[0]
+
+    def encode(pix_fmt, coder, yuv):
+        enc = av.CodecContext.create("ffv1", "w")
+        enc.width, enc.height, enc.pix_fmt, enc.time_base, enc.gop_size = f0.width, f0.height, pix_fmt, Fraction(1, 30), 1
+        enc.options = {"level": "3", "slices": "4", "coder": coder, "context": "0", "slicecrc": "0"}
+        out = []
+        for k, frame in enumerate(src):
+            fr = frame if yuv else av.VideoFrame.from_ndarray(to_rgb(frame, 0), format="rgb24").reformat(format=pix_fmt)
+            fr.pts = k
+            out += [bytes(p) for p in enc.encode(fr)]
+        out += [bytes(p) for p in enc.encode(None)]
+        return out, enc.extradata
+
+    def decoder(extradata, threads):
+        ctx = av.CodecContext.create("ffv1", "r")
+        ctx.width, ctx.height, ctx.extradata = f0.width, f0.height, extradata
+        ctx.thread_type, ctx.thread_count = threads, 2
+        return ctx
+
+    def one(ctx, blob):
+        got = ctx.decode(av.Packet(blob))
+        return got or ctx.decode(None)  # a frame-threaded decoder holds the frame back until flushed
+
+    cases = []
+    bgr0, ex_bgr0 = encode("bgr0", "1", False)
+    yuv_r, ex_yuv_r = encode(f0.format.name, "1", True)
+    yuv_g, ex_yuv_g = encode(f0.format.name, "0", True)
+
+    def fresh(blobs, ex):
+        return lambda i: one(decoder(ex, "AUTO"), blobs[i])[0].reformat(format="rgb24").to_ndarray()
+
+    def kept(blobs, ex, yuv):
+        ctx = decoder(ex, "SLICE")
+        if yuv:
+            return lambda i: to_rgb(one(ctx, blobs[i])[0], 0)
+        return lambda i: one(ctx, blobs[i])[0].reformat(format="rgb24").to_ndarray()
+
+    cases = [
+        ("bgr0, range coder, new frame-threaded decoder per packet (the earlier probe)", bgr0, fresh(bgr0, ex_bgr0)),
+        ("bgr0, range coder, one slice-threaded decoder", bgr0, kept(bgr0, ex_bgr0, False)),
+        (f"{f0.format.name}, range coder, one decoder, to_rgb", yuv_r, kept(yuv_r, ex_yuv_r, True)),
+        (f"{f0.format.name}, Golomb coder, one decoder, to_rgb (format ffv1)", yuv_g, kept(yuv_g, ex_yuv_g, True)),
+    ]
+    runs = seq_runs(video, min(24, len(src) - 2))
+    next(runs)
+    seq, cost = [], [[] for _ in cases]
+    for k, i in enumerate(rng.integers(0, len(src), size=repeats)):
+        if k % 2 == 0:
+            seq.append(next(runs))
+        for k, (_, _, read) in enumerate(cases):
+            cost[k].append(_timed2(lambda read=read, i=i: read(int(i))))
+    runs.close()
+    unit, unit_cpu = np.median(np.asarray(seq), axis=0)
+    rows = [("ffv1: sequential decode+rgb", f"{unit * 1e3:.2f} ms/frame wall, {unit_cpu * 1e3:.2f} ms CPU", "1.00×")]
+    for (name, blobs, _), c in zip(cases, cost):
+        med, med_cpu = np.median(np.asarray(c), axis=0)
+        rows.append((f"ffv1: {name}",
+                     f"{med * 1e3:.2f} ms wall, {med_cpu * 1e3:.2f} ms CPU, {sum(map(len, blobs)) / len(blobs) / 1e6:.3f} MB/frame",
+                     f"{med / unit:.2f}× wall, {med_cpu / unit_cpu:.2f}× CPU"))
+    return rows
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--video", type=Path, help="measure this file instead of a generated one")
     ap.add_argument("--frames", type=int, default=600, help="frames in the generated video (default 600)")
     ap.add_argument("--repeats", type=int, default=30, help="steps/jumps measured per case (default 30)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--formats-only", action="store_true", help="only the proxy formats and the FFV1 causes")
     args = ap.parse_args(argv)
 
     sys.path.insert(0, str(ROOT / "src"))
@@ -169,6 +350,11 @@ def main(argv=None) -> int:
             t = time.perf_counter()
             make_video(video, args.frames)
             print(f"wrote {video.name}: {args.frames} frames in {time.perf_counter() - t:.1f} s", flush=True)
+
+        rows += compare_formats(video, tmp, rng, args.repeats)
+        rows += ffv1_causes(video, min(args.frames, 60), args.repeats, rng)
+        if args.formats_only:
+            return _print(rows)
 
         seq = sequential(video)
         rows.append(("sequential decode+rgb", f"{seq * 1e3:.2f} ms/frame", "1.00×"))
@@ -247,7 +433,10 @@ def main(argv=None) -> int:
             pass
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    return _print(rows)
 
+
+def _print(rows) -> int:
     w0 = max(len(r[0]) for r in rows)
     w1 = max(len(r[1]) for r in rows)
     print()

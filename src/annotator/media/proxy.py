@@ -1,28 +1,46 @@
-"""The frame proxy: every decoded RGB frame, compressed losslessly, in one flat file.
+"""The frame proxy: every decoded frame, compressed losslessly, in one flat file.
 
 Layout, in ``cache_dir()/"proxy"/<content key>/`` (:func:`proxy_dir_for`: the first
 32 hex digits of the video's sha256, so every copy of a video shares one proxy):
 
 ``proxy.bin``
-    The frames in order, each the upright H×W×3 uint8 array of the sequential
-    decode compressed on its own with Blosc-LZ4 (level 5, no shuffle).
+    The frames in order, each compressed on its own (intra-only), in one of the
+    :data:`FORMATS`:
+
+    ``"magicyuv"`` (the default, format version 2)
+        The decoder's own frame (e.g. yuv420p, before the RGB conversion) coded
+        with FFmpeg's MagicYUV (gradient prediction + Huffman, lossless, 4 slices
+        decoded on two threads; median prediction is ~5 % smaller but takes ~1.7×
+        the CPU to decode).  A read
+        decodes that one packet and applies :func:`.decoder.to_rgb`, the very
+        conversion a sequential decode applies, to the same planes.
+    ``"ffv1"``, ``"x264"``
+        The same with FFV1 (Golomb coder, 4 slices) or lossless H.264 (qp 0,
+        every frame an IDR): smaller still, but slower to decode than the source
+        (``benchmarks/bench_video_access.py`` measures all of them side by side).
+    ``"lz4-rgb"`` (format version 1, still read)
+        The upright H×W×3 RGB array compressed with Blosc-LZ4.  Used when the
+        decoder's pixel format is one MagicYUV cannot hold (10-bit, 4:1:1, …) or
+        when a coded frame does not convert back to the very same RGB.
 ``proxy.npz``
     ``offsets`` (int64, n+1: frame *i* is bytes ``offsets[i]:offsets[i+1]``),
-    ``shape`` (H, W, 3) and a format version.  Its modification time is
-    refreshed on each use: ``annotator cache --max-size`` drops the least
-    recently used proxies first.
+    ``shape`` (H, W, 3 upright), the format version and name, and for a coded
+    proxy the codec's extradata, the pixel format, size, colour space and range
+    of the decoder's frames, and the rotation.  Its modification time is refreshed
+    on each use: ``annotator cache --max-size`` drops the least recently used
+    proxies first.
 ``source``
     The real path of the video that built it (for ``annotator cache``).
 
-Because the proxy stores the very arrays the decoder produced, reading it is
-exact by construction, whatever the source's bit depth or colour space.  A read
-is one ``pread`` plus an LZ4 decompression (~1.3 ms for a 720p frame, less than
-half a sequential decode step).  The cost is disk: LZ4 shrinks decoded 720p
-frames only to 50-75 % of raw (2.76 MB), i.e. 1.3-2.1 MB per 720p frame depending
-on grain, 2.3-3.8 GB per minute at 30 fps.  The build is one sequential decode
-with compression (two worker threads) and writing (one thread) overlapped; on two
-cores it takes ~12 ms per 720p frame, about 4× the sequential decode, bounded by
-LZ4 and the kernel's copy of the data into the page cache.
+Exactness is checked, not assumed: while building, every coded frame is decoded
+back and converted, and must equal the RGB array of the sequential decode, else
+the build starts again as ``"lz4-rgb"`` (which stores those arrays themselves).
+
+Sizes (720p bench clip with grain): LZ4 RGB ~1.96 MB a frame, MagicYUV ~0.42 MB
+(4.7× smaller); a MagicYUV read costs 1.2-1.6× the CPU of a sequential decode step
+on 360p-720p H.264, less on QCIF and HEVC, against ~0.5× for LZ4 (see
+docs/benchmarks.md).  The build is one sequential decode with coding and
+checking in two worker threads and writing in a third.
 
 Writing is atomic: frames go to a temporary file that is renamed to
 ``proxy.bin`` when complete, and ``proxy.npz`` is written (atomically) last.
@@ -38,17 +56,32 @@ import queue
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from fractions import Fraction
 from pathlib import Path
 
+import av
 import numpy as np
 from numcodecs import Blosc
 
 from ..io import atomic_open, atomic_write_bytes, cache_dir
+from .decoder import to_rgb
 
-PROXY_VERSION = 1
+#: 1: Blosc-LZ4 RGB (no ``format`` field); 2: any of :data:`FORMATS`.
+PROXY_VERSION = 2
 BIN_NAME = "proxy.bin"
 INDEX_NAME = "proxy.npz"
 SOURCE_NAME = "source"
+LZ4 = "lz4-rgb"
+#: What new proxies are written in.
+DEFAULT_FORMAT = "magicyuv"
+
+#: Coded formats: (encoder, decoder, encoder options).  Every frame is coded alone.
+CODECS: dict[str, tuple[str, str, dict[str, str]]] = {
+    "magicyuv": ("magicyuv", "magicyuv", {"pred": "gradient", "slices": "4"}),
+    "ffv1": ("ffv1", "ffv1", {"level": "3", "slices": "4", "coder": "0", "context": "0", "slicecrc": "0"}),
+    "x264": ("libx264", "h264", {"qp": "0", "preset": "veryfast", "tune": "zerolatency"}),
+}
+FORMATS = (LZ4, *CODECS)
 
 
 def proxy_root() -> Path:
@@ -59,12 +92,60 @@ def proxy_root() -> Path:
 def proxy_dir_for(sha256: str) -> Path:
     """Where the proxy of the video whose bytes hash to ``sha256`` lives."""
     return proxy_root() / sha256[:32]
+
+
 #: Frames allowed in flight between the decoding thread and the writer.
 MAX_IN_FLIGHT = 6
-#: Compression workers during a build; each runs single-threaded Blosc.
+#: Coding workers during a build; each runs single-threaded.
 COMPRESS_THREADS = 2
 
-_CODEC = Blosc(cname="lz4", clevel=5, shuffle=Blosc.NOSHUFFLE)
+_LZ4 = Blosc(cname="lz4", clevel=5, shuffle=Blosc.NOSHUFFLE)
+
+
+class NotExact(Exception):
+    """A coded frame did not convert back to the sequential decode's RGB array."""
+
+
+def can_code(fmt: str, frame: av.VideoFrame) -> bool:
+    """Whether ``fmt``'s encoder takes the decoder's ``frame`` as it is."""
+    if fmt == LZ4:
+        return True
+    try:
+        formats = av.Codec(CODECS[fmt][0], "w").video_formats or ()
+    except Exception:  # codec missing from this FFmpeg build
+        return False
+    return frame.format.name in {f.name for f in formats}
+
+
+class _Meta:
+    """What a coded frame needs besides its bytes to become the same RGB array."""
+
+    def __init__(self, fmt: str, pix_fmt: str, width: int, height: int, colorspace: int,
+                 color_range: int, rotation: int, extradata: bytes | None):
+        self.fmt, self.pix_fmt, self.width, self.height = fmt, pix_fmt, width, height
+        self.colorspace, self.color_range, self.rotation = colorspace, color_range, rotation
+        self.extradata = extradata or None
+
+    @classmethod
+    def of(cls, fmt: str, frame: av.VideoFrame, rotation: int, extradata: bytes | None = None) -> _Meta:
+        return cls(fmt, frame.format.name, frame.width, frame.height, int(frame.colorspace),
+                   int(frame.color_range), rotation, extradata)
+
+    def decoder(self) -> av.CodecContext:
+        ctx = av.CodecContext.create(CODECS[self.fmt][1], "r")
+        ctx.width, ctx.height = self.width, self.height
+        if self.extradata:
+            ctx.extradata = self.extradata
+        ctx.thread_type, ctx.thread_count = "SLICE", 2
+        return ctx
+
+    def rgb(self, ctx: av.CodecContext, blob: bytes) -> np.ndarray:
+        frames = ctx.decode(av.Packet(blob))
+        if len(frames) != 1:
+            raise NotExact(f"a packet gave {len(frames)} frames")
+        frame = frames[0]
+        frame.colorspace, frame.color_range = self.colorspace, self.color_range
+        return to_rgb(frame, self.rotation)
 
 
 class FramePack:
@@ -72,13 +153,17 @@ class FramePack:
 
     Use :meth:`open`, which returns ``None`` unless the proxy is complete and
     matches the expected frame count and shape.  :meth:`read` is safe to call
-    from several threads (``os.pread`` has no shared file position).
+    from several threads (``os.pread`` has no shared file position, and each
+    thread decodes with a codec context of its own).
     """
 
-    def __init__(self, directory: Path, offsets: np.ndarray, shape: tuple[int, int, int]):
+    def __init__(self, directory: Path, offsets: np.ndarray, shape: tuple[int, int, int], meta: _Meta | None = None):
         self.directory = directory
         self.offsets = offsets
         self.shape = shape
+        self.meta = meta
+        self.format = LZ4 if meta is None else meta.fmt
+        self._local = threading.local()
         self._fd = os.open(directory / BIN_NAME, os.O_RDONLY)
 
     @classmethod
@@ -89,17 +174,25 @@ class FramePack:
         index, data = directory / INDEX_NAME, directory / BIN_NAME
         try:
             with np.load(index, allow_pickle=False) as z:
-                if int(z["version"]) != PROXY_VERSION:
-                    return None
+                version = int(z["version"])
                 offsets = z["offsets"].astype(np.int64)
                 got_shape = tuple(int(s) for s in z["shape"])
+                meta = None
+                if version == PROXY_VERSION and str(z["format"]) != LZ4:
+                    meta = _Meta(str(z["format"]), str(z["pix_fmt"]), int(z["width"]), int(z["height"]),
+                                 int(z["colorspace"]), int(z["color_range"]), int(z["rotation"]),
+                                 z["extradata"].tobytes())
+                    if meta.fmt not in CODECS:
+                        return None
+                elif version not in (1, PROXY_VERSION):
+                    return None
             size = data.stat().st_size
         except Exception:  # missing or unreadable index: treat as no proxy
             return None
         if got_shape != tuple(shape) or len(offsets) != n_frames + 1 or int(offsets[-1]) != size:
             return None
         try:
-            pack = cls(directory, offsets, got_shape)
+            pack = cls(directory, offsets, got_shape, meta)
         except OSError:
             return None
         try:
@@ -116,9 +209,14 @@ class FramePack:
         """Frame ``i`` as a new writable H×W×3 uint8 array."""
         start, stop = int(self.offsets[i]), int(self.offsets[i + 1])
         buf = os.pread(self._fd, stop - start, start)
-        out = np.empty(self.shape, np.uint8)
-        _CODEC.decode(buf, out=out)
-        return out
+        if self.meta is None:
+            out = np.empty(self.shape, np.uint8)
+            _LZ4.decode(buf, out=out)
+            return out
+        ctx = getattr(self._local, "ctx", None)
+        if ctx is None:
+            ctx = self._local.ctx = self.meta.decoder()
+        return self.meta.rgb(ctx, buf)
 
     def close(self) -> None:
         if self._fd >= 0:
@@ -141,26 +239,91 @@ def remove_pack(directory: Path) -> None:
             pass
 
 
+class _Coder:
+    """Codes and checks frames on the worker threads, one codec pair per thread."""
+
+    def __init__(self, fmt: str, first: av.VideoFrame | None, rotation: int):
+        self.fmt = fmt
+        self.meta = None if fmt == LZ4 else _Meta.of(fmt, first, rotation)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        if self.meta is not None:
+            try:
+                self._contexts()  # the first encoder's extradata goes to every decoder
+            except av.FFmpegError as exc:
+                raise NotExact(f"{fmt}: {exc}") from None
+
+    def _contexts(self) -> tuple[av.CodecContext, av.CodecContext]:
+        pair = getattr(self._local, "pair", None)
+        if pair is None:
+            name, _, options = CODECS[self.fmt]
+            enc = av.CodecContext.create(name, "w")
+            enc.width, enc.height, enc.pix_fmt = self.meta.width, self.meta.height, self.meta.pix_fmt
+            enc.time_base, enc.gop_size, enc.thread_count = Fraction(1, 30), 1, 1
+            enc.options = dict(options)
+            enc.open()
+            with self._lock:  # the decoder needs the extradata of the first encoder
+                if self.meta.extradata is None and enc.extradata:
+                    self.meta.extradata = enc.extradata
+            pair = self._local.pair = (enc, self.meta.decoder())
+            self._local.pts = 0
+        return pair
+
+    def code(self, rgb: np.ndarray, frame: av.VideoFrame | None) -> bytes:
+        rgb = np.ascontiguousarray(rgb)
+        if self.meta is None:
+            return _LZ4.encode(rgb)
+        if (frame.format.name, frame.width, frame.height) != (self.meta.pix_fmt, self.meta.width, self.meta.height):
+            raise NotExact("the decoder's frames change format mid-stream")
+        try:
+            enc, dec = self._contexts()
+            frame.pts = self._local.pts = self._local.pts + 1
+            packets = enc.encode(frame)
+            if len(packets) != 1:
+                raise NotExact(f"the encoder gave {len(packets)} packets for a frame")
+            blob = bytes(packets[0])
+            same = np.array_equal(self.meta.rgb(dec, blob), rgb)
+        except av.FFmpegError as exc:  # a frame this codec refuses: the caller stores RGB
+            raise NotExact(f"{self.fmt}: {exc}") from None
+        if not same:
+            raise NotExact("a coded frame converts to different RGB")
+        return blob
+
+
 def write_pack(
     directory: Path,
-    frames: Iterable[np.ndarray],
+    frames: Iterable[tuple[np.ndarray, av.VideoFrame | None]],
     n_frames: int,
     shape: tuple[int, int, int],
     progress: Callable[[int, int], None] | None = None,
+    *,
+    fmt: str = DEFAULT_FORMAT,
+    rotation: int = 0,
 ) -> Path:
-    """Compress ``frames`` into ``directory/proxy.bin`` atomically and return its path.
+    """Code ``frames`` into ``directory/proxy.bin`` atomically and return its path.
 
-    The caller's generator decodes on this thread while ``COMPRESS_THREADS`` workers
-    compress (Blosc releases the GIL) and a writer thread appends the blobs in
-    order, so decoding, compression and the kernel's copy into the page cache
-    overlap.  ``progress(done, total)`` is called after each frame is written.
-    Whatever goes wrong, the temporary file is removed and no index is written.
+    ``frames`` yields ``(rgb, frame)``: the upright RGB array of the sequential
+    decode and the decoder's frame it came from (``None`` is allowed for
+    ``"lz4-rgb"``).  When the first frame's pixel format cannot be coded in
+    ``fmt``, the proxy is ``"lz4-rgb"``.  Raises :class:`NotExact` (leaving
+    nothing behind) when a coded frame does not convert back to its RGB array;
+    the caller then builds again in ``"lz4-rgb"``.
+
+    The caller's generator decodes on this thread while ``COMPRESS_THREADS``
+    workers code and check (codecs release the GIL) and a writer thread appends
+    the blobs in order, so decoding, coding and the kernel's copy into the page
+    cache overlap.  ``progress(done, total)`` is called after each frame is
+    written.  Whatever goes wrong, the temporary file is removed and no index is
+    written.
     """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown proxy format {fmt!r}; one of {', '.join(FORMATS)}")
     directory.mkdir(parents=True, exist_ok=True)
     remove_pack(directory)
     offsets = [0]
     blobs: queue.Queue = queue.Queue(maxsize=MAX_IN_FLIGHT)
     failure: list[BaseException] = []
+    coder: _Coder | None = None
 
     def writer(fh) -> None:
         try:
@@ -181,12 +344,14 @@ def write_pack(
         thread = threading.Thread(target=writer, args=(fh,), name="proxy-writer", daemon=True)
         thread.start()
         try:
-            for rgb in frames:
+            for rgb, frame in frames:
                 if failure:
                     break
                 if rgb.shape != tuple(shape):
                     raise ValueError(f"frame of shape {rgb.shape}, expected {shape}")
-                blobs.put(pool.submit(_CODEC.encode, np.ascontiguousarray(rgb)))
+                if coder is None:
+                    coder = _Coder(fmt if frame is not None and can_code(fmt, frame) else LZ4, frame, rotation)
+                blobs.put(pool.submit(coder.code, rgb, frame))
         finally:
             blobs.put(None)
             thread.join()
@@ -194,7 +359,16 @@ def write_pack(
             raise failure[0]
         if len(offsets) != n_frames + 1:
             raise ValueError(f"got {len(offsets) - 1} frames, expected {n_frames}")
+    fields = {"version": np.int64(PROXY_VERSION), "offsets": np.asarray(offsets, np.int64),
+              "shape": np.asarray(shape), "format": np.asarray(LZ4)}
+    meta = None if coder is None else coder.meta
+    if meta is not None:
+        fields.update(format=np.asarray(meta.fmt), pix_fmt=np.asarray(meta.pix_fmt),
+                      width=np.int64(meta.width), height=np.int64(meta.height),
+                      colorspace=np.int64(meta.colorspace), color_range=np.int64(meta.color_range),
+                      rotation=np.int64(meta.rotation),
+                      extradata=np.frombuffer(meta.extradata or b"", np.uint8))
     buf = io.BytesIO()
-    np.savez(buf, version=np.int64(PROXY_VERSION), offsets=np.asarray(offsets, np.int64), shape=np.asarray(shape))
+    np.savez(buf, **fields)
     atomic_write_bytes(directory / INDEX_NAME, buf.getvalue())
     return directory / BIN_NAME

@@ -1,0 +1,137 @@
+"""The proxy's formats: MagicYUV by default, FFV1 and lossless H.264 on request, LZ4 RGB
+for frames they cannot hold and for proxies written before; every one exact.
+
+"Exact" is against the plain PyAV decode of ``tests/test_video.py`` (its reference),
+in a random order, so each read decodes one coded frame with no help from the last.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+
+import av
+import numpy as np
+import pytest
+
+from annotator.media import open_video
+from annotator.media.proxy import (
+    BIN_NAME,
+    CODECS,
+    FORMATS,
+    INDEX_NAME,
+    LZ4,
+    NotExact,
+    write_pack,
+)
+from tests.test_video import _fresh_copy, empty_cache, upright_reference  # noqa: F401 (a fixture)
+
+# Proxies are keyed by content: each test builds in a cache of its own.
+pytestmark = pytest.mark.usefixtures("empty_cache")
+
+
+def _build(spec, fmt=None):
+    with open_video(spec.path, proxy=False) as v:
+        if fmt is None:
+            v.build_proxy()
+        else:
+            v.build_proxy(proxy_format=fmt)
+        return v.proxy_path
+
+
+def _assert_exact(v, ref, seed=0):
+    assert v._pack is not None
+    for i in np.random.default_rng(seed).permutation(len(v)):
+        assert np.array_equal(v._pack.read(int(i)), ref[int(i)]), f"frame {i}"
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("name", ["h264_rot90_mp4", "hevc_mov", "vp9_webm", "h264_vfr_mp4"])
+def test_every_format_is_exact_in_random_order(video_files, tmp_path, name, fmt):
+    spec = _fresh_copy(video_files[name], tmp_path)
+    _build(spec, fmt)
+    with open_video(spec.path) as v:  # "auto": the proxy built above
+        assert v._pack.format == fmt
+        _assert_exact(v, upright_reference(spec))
+
+
+def test_default_is_magicyuv_and_smaller_than_lz4(video_files, tmp_path):
+    spec = _fresh_copy(video_files["h264_cfr_mp4"], tmp_path)
+    lz4_size = _build(spec, LZ4).stat().st_size
+    path = _build(spec)
+    with open_video(spec.path) as v:
+        assert v._pack.format == "magicyuv" and v._pack.meta.pix_fmt == "yuv420p"
+        raw = v.size
+    assert path.stat().st_size < lz4_size / 2
+    assert path.stat().st_size < raw / 4
+
+
+def test_ten_bit_frames_are_kept_as_lz4_rgb(video_files, tmp_path):
+    # MagicYUV's encoder takes 8-bit planes only; the proxy stores the RGB instead.
+    spec = _fresh_copy(video_files["hevc10_mp4"], tmp_path)
+    _build(spec)
+    with open_video(spec.path) as v:
+        assert v._pack.format == LZ4 and v._pack.meta is None
+        _assert_exact(v, upright_reference(spec))
+
+
+def test_a_proxy_from_before_is_still_read(video_files, tmp_path):
+    """A version-1 proxy (Blosc-LZ4 RGB, no format field), written the way the old code did."""
+    from numcodecs import Blosc
+
+    spec = _fresh_copy(video_files["h264_rot270_mp4"], tmp_path)
+    ref = upright_reference(spec)
+    with open_video(spec.path, proxy=False) as v:
+        d = v.proxy_path.parent
+        shape = v.frame_shape
+    codec = Blosc(cname="lz4", clevel=5, shuffle=Blosc.NOSHUFFLE)
+    blobs = [codec.encode(np.ascontiguousarray(f)) for f in ref]
+    d.mkdir(parents=True)
+    (d / BIN_NAME).write_bytes(b"".join(blobs))
+    buf = io.BytesIO()
+    np.savez(buf, version=np.int64(1), offsets=np.cumsum([0] + [len(b) for b in blobs]), shape=np.asarray(shape))
+    (d / INDEX_NAME).write_bytes(buf.getvalue())
+    with open_video(spec.path) as v:
+        assert v._pack.format == LZ4
+        _assert_exact(v, ref)
+
+
+def test_a_coded_frame_that_differs_is_refused_and_leaves_nothing(video_files, tmp_path):
+    """The build's check is real: pair each decoder frame with the next frame's RGB."""
+    spec = video_files["h264_cfr_mp4"]
+    with av.open(str(spec.path)) as c:
+        frames = list(c.decode(video=0))
+    rgbs = [f.to_ndarray(format="rgb24") for f in frames]
+    pairs = [(rgbs[(k + 1) % len(frames)], f) for k, f in enumerate(frames)]
+    d = tmp_path / "pack"
+    with pytest.raises(NotExact):
+        write_pack(d, pairs, len(frames), rgbs[0].shape)
+    assert sorted(p.name for p in d.iterdir()) == []
+
+
+@pytest.mark.parametrize("fmt", sorted(CODECS))
+def test_two_threads_read_one_coded_proxy(video_files, tmp_path, fmt):
+    spec = _fresh_copy(video_files["hevc_mkv"], tmp_path)
+    ref = upright_reference(spec)
+    _build(spec, fmt)
+    errors = []
+    with open_video(spec.path, cache_frames=1) as v:
+        assert v._pack.format == fmt
+
+        def work(seed):
+            try:
+                for i in np.random.default_rng(seed).integers(0, len(v), 60):
+                    if not np.array_equal(v._pack.read(int(i)), ref[int(i)]):
+                        errors.append(int(i))
+                for i, rgb in v.iter_frames(10, 30):
+                    if not np.array_equal(rgb, ref[i]):
+                        errors.append(i)
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(s,)) for s in (1, 2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert errors == []
