@@ -94,6 +94,9 @@ def _read(path: Path, wanted) -> "Any":
 
     # OpenFace separates its header (and its values) with ", ": skipinitialspace strips them.
     frame = read_csv(path, skipinitialspace=True, usecols=lambda c: wanted(str(c).strip()))
+    if not len(frame.columns):
+        raise FormatError(path, "row 1 (header): column 'frame' is missing, and every other this tool writes "
+                                "(is the file comma-separated?)")
     if not len(frame):
         raise FormatError(path, "no rows after the header (the tool found nothing, or the file was cut short)")
     _check_row_lengths(path)
