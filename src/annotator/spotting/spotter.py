@@ -129,12 +129,12 @@ class Spotter(BaseEstimator):
         which a frame whose shape does not change is damped (:meth:`rigid`).
     rigid_deformation_floor : float
         Shape change, in face sizes, below which such a frame counts as rigid.
-        0.013: on re-timed real clips every true event deforms the face by 0.018
-        or more, and the two false positives of a moving still by 0.010.
+        0.013: on re-timed real clips every true event deforms the face by 0.020
+        or more, and the moving ``takeo`` still by 0.010-0.012 (a thin margin).
     rigid_deformation_ratio : float
         ... and below this fraction of the motion: a real face's own head movement
-        comes with its expression (a real surprise moves the head by 0.07 face sizes
-        and deforms it by 0.018, a ratio of 0.27; the moving still, 0.15 and 0.009).
+        comes with its expression (at the deformation's peak of a real surprise the
+        ratio is 0.22 or more; the moving still's is under 0.06).
     micro_max_seconds : float
         Longest micro-expression.
     temperature : float
