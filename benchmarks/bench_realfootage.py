@@ -172,7 +172,7 @@ def score(tracked: list[Tracked]) -> dict:
                 fp_by_cause[plan.category] += 1
                 continue
             spans = [kind for kind, a, b in plan.spans if _overlaps(seg, a, b)]
-            cause = "motion" if "motion" in spans else ("event" if "event" in spans else "neutral")
+            cause = next((c for c in ("motion", "event", "speech") if c in spans), "neutral")
             fp_by_cause[f"events/{cause}"] += 1
         per_clip.append([plan.name, plan.category, len(plan), len(truth), len(pred), len(pairs),
                          len(pred) - len(pairs)])
@@ -283,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from benchmarks.realdata import CARPHONE, locate
-    from benchmarks.realfootage import standard_suite
+    from benchmarks.realfootage import speech_event_suite, standard_suite
 
     try:
         locate(CARPHONE)
@@ -291,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     plans = [p for seed in args.seeds for p in standard_suite(seed, stills=not args.no_stills)]
+    plans += [p for seed in args.seeds for p in speech_event_suite(seed)]  # events while talking
     if args.smoke:
         from benchmarks.realfootage import fixture_plan
 

@@ -20,12 +20,14 @@ for starts in the middle of a real clip, the largest blendshape and landmark
 differences over the first 10 frames between a fresh tracker warmed up on the
 ``w`` frames before and a steady track from the clip's start, beside the
 track's own frame-to-frame change; then, for the video's start, no warm-up
-against replaying frames forward or reversed.
+against replaying frames forward or reversed, or holding the first frame (what
+tracking does).
 
 Usage::
 
     python benchmarks/bench_tracking.py      # quick: 768-frame clip, 0.5 min long video
     python benchmarks/bench_tracking.py --warmup-study carphone_pristine.mp4
+    python benchmarks/bench_tracking.py --warmup-study single_face.mp4 --starts 16,24,32,40
     python benchmarks/bench_tracking.py --clip-blocks 8 --repeat 3 --minutes 10   # the README figures
 """
 
@@ -152,6 +154,8 @@ def warmup_study(video: Path, starts=(24, 40, 56, 72, 88), k: int = 10) -> None:
     with open_video(video) as v:
         frames = [rgb for _, rgb in v.iter_frames(0, len(v))]
         ms = np.round(np.asarray(v.timestamps) * 1000).astype(np.int64)
+    if max(starts) + max(k, 24) >= len(frames):
+        raise SystemExit(f"{video}: {len(frames)} frames; the starts must leave 24 frames after each (--starts)")
 
     def run(seq):  # [(frame, ms)] -> (blendshapes, landmarks) per entry
         with FaceTracker(backend) as face:
@@ -171,8 +175,10 @@ def warmup_study(video: Path, starts=(24, 40, 56, 72, 88), k: int = 10) -> None:
             b, lms = (a[len(pre):] for a in run(pre + [(i, ms[i]) for i in range(s, s + k)]))
             eb.append(np.nanmax(np.abs(b - ref_b[s : s + k]), axis=1))
             el.append(np.nanmax(np.abs(lms - ref_l[s : s + k]).reshape(k, -1), axis=1))
+        mean_b, mean_l = float(np.mean(eb)), float(np.mean(el))
         eb, el = np.max(eb, axis=0), np.max(el, axis=0)
-        return f"blendshapes max {eb.max():.3f} (frame 0: {eb[0]:.2f}), landmarks max {el.max():.2f} px"
+        return (f"blendshapes max {eb.max():.3f} (frame 0: {eb[0]:.2f}, mean {mean_b:.3f}), "
+                f"landmarks max {el.max():.2f} px (mean {mean_l:.2f})")
 
     print(f"a fresh tracker at frames {starts}, warmed up on the w frames before (first {k} frames):")
     for w in (0, 2, 4, 8, 12, 16, 24):
@@ -182,6 +188,8 @@ def warmup_study(video: Path, starts=(24, 40, 56, 72, 88), k: int = 10) -> None:
     for w in (8, 16):
         print(f"  forward w={w:2d}: " + errors(lambda s, w=w: [(s + j, ms[s] - (ms[s + w] - ms[s + j])) for j in range(w)]))
         print(f"  reverse w={w:2d}: " + errors(lambda s, w=w: [(s + j, ms[s] - (ms[s + j] - ms[s])) for j in range(w, 0, -1)]))
+    # what tracking does (annotator.tracking.worker): frame 0 held at the reversed lead-in's times
+    print("  held   w=16: " + errors(lambda s: [(s, ms[s] - (ms[s + j] - ms[s])) for j in range(16, 0, -1)]))
 
 
 # -- (c) memory ------------------------------------------------------------------------------
@@ -241,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument("--warmup-study", type=Path, default=None, metavar="VIDEO",
                         help="only measure how many warm-up frames a fresh tracker needs, on a real clip")
+    parser.add_argument("--starts", default="24,40,56,72,88",
+                        help="frames where the warm-up study starts fresh trackers (comma-separated; 10 frames follow each)")
     args = parser.parse_args(argv)
 
     from annotator.tracking.run import resolve_chunk_frames
@@ -248,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
 
     _silence_native_logs()  # MediaPipe's INFO lines from the raw-rate models in this process
     if args.warmup_study is not None:
-        warmup_study(args.warmup_study)
+        warmup_study(args.warmup_study, starts=tuple(int(v) for v in args.starts.split(",")))
         return 0
 
     chunk = resolve_chunk_frames(args.chunk_frames)

@@ -365,6 +365,36 @@ def still_clip(still: str, seed: int = 0) -> Plan:
     return plan
 
 
+def speech_event_clip(seed: int = 0, length: int = 420) -> Plan:
+    """Real surprises planted inside real talking (``talk_1``): the speech mask must not hide them.
+
+    ``talk_1`` (source frames 0-50) runs into baseline A (46-52), so the talk can
+    dip from frame 52 down into the words and back up, the event starts from
+    frame 52, and the talk resumes from it, with no cut.  Between events the
+    talk's dips are of random depth (the jaw and lips move several times a
+    second, which is what the speech mask looks for).  One event starts 1-3
+    frames after the block start at 192.
+    """
+    name = f"speech_events_s{seed}"
+    rng = _rng(seed, name)
+    plan = Plan(name, "events", CARPHONE)
+    talk = Builder(plan, (SPEECH["talk_1"][0], BASELINES["A"][1]), rng)
+    events = Builder(plan, "A", rng)
+    slots = [50 + int(rng.integers(0, 20)), 120 + int(rng.integers(0, 20)),
+             BLOCK + 1 + int(rng.integers(0, 3)), 290 + int(rng.integers(0, 20))]
+    variants = [str(v) for v in rng.permutation(["micro", "macro"])] + ["micro", "subtle"]
+    for slot, variant in zip(slots, variants):
+        talk._add(talk._excursions(slot - len(plan)), span="speech")
+        events.event("surprise_a", variant)
+    talk._add(talk._excursions(length - len(plan)), span="speech")
+    return plan
+
+
+def speech_event_suite(seed: int = 0) -> list[Plan]:
+    """Clips with events during speech (recall under the speech mask)."""
+    return [speech_event_clip(seed)]
+
+
 #: The astronaut portrait ships in scikit-image (a test dependency), not in the cache.
 ASTRONAUT = "astronaut"
 

@@ -596,7 +596,7 @@ def test_no_seams_at_block_starts_on_real_footage(carphone, tmp_path, monkeypatc
     assert error(blocks, "face_landmarks").max() <= tol_lms
     # Without the warm-up the same comparison fails: the test can see a seam.
     assert error(cold, "face_blendshapes").max() > tol_blend
-    # Block 0 starts after the same reversed lead-in in both, so the video's start matches exactly.
+    # Block 0 starts after the same held lead-in (frame 0) in both, so the video's start matches exactly.
     np.testing.assert_array_equal(blocks.face_blendshapes[:24], unbroken.face_blendshapes[:24])
 
 

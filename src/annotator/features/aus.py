@@ -327,6 +327,9 @@ class AUFeatures:
     head_speed: np.ndarray
     fps: float
     head_angles: np.ndarray | None = None
+    #: ``[T, 2]``: whole-face rigid motion and the shape change it leaves unexplained
+    #: (:func:`annotator.features.rigid.rigid_motion`), or None.
+    rigid: np.ndarray | None = None
 
     def to_frame(self):
         """The channels as a pandas DataFrame indexed by frame."""
@@ -423,4 +426,7 @@ def compute_au_features(
         angles = np.full((len(present), 3), np.nan)
     speed[~present] = np.nan
     angles[~present] = np.nan
-    return AUFeatures(values, CHANNELS, present, source, speed, float(fps), angles)
+    from .rigid import rigid_motion
+
+    rigid = np.stack(rigid_motion(np.asarray(landmarks), present, fps), axis=1) if landmarks is not None else None
+    return AUFeatures(values, CHANNELS, present, source, speed, float(fps), angles, rigid)

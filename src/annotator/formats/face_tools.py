@@ -93,7 +93,27 @@ def _read(path: Path, wanted) -> "Any":
     from .tables import read_csv
 
     # OpenFace separates its header (and its values) with ", ": skipinitialspace strips them.
-    return read_csv(path, skipinitialspace=True, usecols=lambda c: wanted(str(c).strip()))
+    frame = read_csv(path, skipinitialspace=True, usecols=lambda c: wanted(str(c).strip()))
+    if not len(frame.columns):
+        raise FormatError(path, "row 1 (header): column 'frame' is missing, and every other this tool writes "
+                                "(is the file comma-separated?)")
+    if not len(frame):
+        raise FormatError(path, "no rows after the header (the tool found nothing, or the file was cut short)")
+    _check_row_lengths(path)
+    return frame
+
+
+def _check_row_lengths(path: Path) -> None:
+    """Refuse a row shorter than the header: pandas would fill it with empty cells, which read as no face."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8", errors="replace") as fh:
+        rows = csv.reader(fh)
+        width = len(next(rows, []))
+        for line, row in enumerate(rows, start=2):
+            if row and len(row) < width:
+                raise FormatError(path, f"row {line} has {len(row)} fields, the header {width} "
+                                        "(the file was cut short?)")
 
 
 def _require(path: Path, frame, needed: list[str]) -> None:

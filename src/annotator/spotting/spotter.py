@@ -41,6 +41,9 @@ SPOTTER_VERSION = "2"
 __all__ = ["PROPOSAL_LABELS", "Spotter", "apex_features", "plateau_apex", "raw_evidence", "rolling_median"]
 
 _EYE_AUS = ("AU5", "AU6", "AU7")
+#: Lip actions of speech's consonants (AU17 chin raiser, mouthShrugLower; AU23 press; the pucker,
+#: AU18, is in SPEECH_AUS): they count as mouth movements of speech, masked while it lasts.
+LIP_AUS = ("AU17", "AU23")
 #: Factor on the evidence of frames with head motion (:meth:`Spotter.turning`).
 _TURN_DAMPING = 0.2
 
@@ -121,6 +124,17 @@ class Spotter(BaseEstimator):
     head_angle_limit : float
         Degrees away from the usual head pose (its rolling median) beyond
         which the evidence is masked.
+    rigid_motion_limit : float
+        Whole-face motion (shift in face sizes, log scale, in-plane radians) beyond
+        which a frame whose shape does not change is damped (:meth:`rigid`).
+    rigid_deformation_floor : float
+        Shape change, in face sizes, below which such a frame counts as rigid.
+        0.013: on re-timed real clips every true event deforms the face by 0.020
+        or more, and the moving ``takeo`` still by 0.010-0.012 (a thin margin).
+    rigid_deformation_ratio : float
+        ... and below this fraction of the motion: a real face's own head movement
+        comes with its expression (at the deformation's peak of a real surprise the
+        ratio is 0.22 or more; the moving still's is under 0.06).
     micro_max_seconds : float
         Longest micro-expression.
     temperature : float
@@ -153,6 +167,9 @@ class Spotter(BaseEstimator):
         noise_floor: float = 0.02,
         head_speed_limit: float = 90.0,
         head_angle_limit: float = 12.0,
+        rigid_motion_limit: float = 0.02,
+        rigid_deformation_floor: float = 0.013,
+        rigid_deformation_ratio: float = 0.15,
         micro_max_seconds: float = MICRO_MAX_SECONDS,
         temperature: float = 0.15,
         confidence_slope: float = 2.0,
@@ -170,6 +187,9 @@ class Spotter(BaseEstimator):
         self.noise_floor = noise_floor
         self.head_speed_limit = head_speed_limit
         self.head_angle_limit = head_angle_limit
+        self.rigid_motion_limit = rigid_motion_limit
+        self.rigid_deformation_floor = rigid_deformation_floor
+        self.rigid_deformation_ratio = rigid_deformation_ratio
         self.micro_max_seconds = micro_max_seconds
         self.temperature = temperature
         self.confidence_slope = confidence_slope
@@ -259,10 +279,10 @@ class Spotter(BaseEstimator):
             z[np.ix_(blinking, brow_cols)] *= 0.25
         z[:, blink_cols] = 0.0
 
-        # speech: the jaw oscillates at syllable rate; mouth-only opening is not evidence
-        jaw = z[:, speech_cols].max(axis=1)
-        talking = self._oscillating(jaw, fps)
-        z[np.ix_(talking, speech_cols)] = 0.0
+        # speech: the mouth moves at syllable rate, the jaw opening and the lips pressing,
+        # puckering or shrugging for the consonants; while it does, no mouth channel is evidence
+        talking = self.talking(z, channels, fps)
+        z[np.ix_(talking, speech_cols + [col[c] for au in LIP_AUS for c in channel_names(au)])] = 0.0
 
         z[self.turning(features)] *= _TURN_DAMPING
         z[~features.present] = 0.0
@@ -286,10 +306,29 @@ class Spotter(BaseEstimator):
             angles = features.head_angles
             away = np.linalg.norm(angles - rolling_median(angles, window), axis=1)
             turning |= np.nan_to_num(away, nan=0.0) > self.head_angle_limit
+        turning |= self.rigid(features)
         if turning.any():
             grow = max(1, int(round(0.1 * fps)))
             turning = np.convolve(turning, np.ones(2 * grow + 1), mode="same") > 0
         return turning
+
+    def rigid(self, features: AUFeatures) -> np.ndarray:
+        """Frames [T] where the face moves as a whole and its shape does not change.
+
+        The face is away from its usual place, size or in-plane angle by more
+        than ``rigid_motion_limit`` (:func:`annotator.features.rigid.rigid_motion`),
+        while the landmarks, once that similarity is undone, stay within
+        ``rigid_deformation_floor`` face sizes of the usual shape, and within
+        ``rigid_deformation_ratio`` of the motion.  What the
+        blendshapes do then is the landmarker reacting to the motion, not an
+        expression (a real still rolled and zoomed raised its mouthSmile by 0.18).
+        """
+        rigid = getattr(features, "rigid", None)
+        if rigid is None:
+            return np.zeros(len(features.present), dtype=bool)
+        motion, deformation = np.nan_to_num(rigid[:, 0], nan=0.0), np.nan_to_num(rigid[:, 1], nan=np.inf)
+        unexplained = np.minimum(self.rigid_deformation_floor, self.rigid_deformation_ratio * motion)
+        return (motion > self.rigid_motion_limit) & (deformation < unexplained)
 
     def apex_curve(self, features: AUFeatures, z: np.ndarray) -> np.ndarray:
         """The unsmoothed evidence [T] whose plateau gives each apex.
@@ -303,6 +342,20 @@ class Spotter(BaseEstimator):
         z = z.copy()
         z[self.turning(features)] /= _TURN_DAMPING
         return raw_evidence(z)
+
+    @classmethod
+    def talking(cls, z: np.ndarray, channels: tuple[str, ...], fps: float) -> np.ndarray:
+        """Frames [T] of speech: the mouth moves three or more times within 1.5 s.
+
+        A movement is the jaw or lips opening (:data:`SPEECH_AUS`), or the lips
+        pressing, puckering or shrugging (:data:`LIP_AUS`), whichever comes: speech
+        alternates them, and on real talking (carphone) a word's lip press with a brow
+        flash otherwise reached the threshold between two jaw openings.
+        """
+        col = {name: i for i, name in enumerate(channels)}
+        jaw = [col[c] for au in SPEECH_AUS for c in channel_names(au)]
+        lips = [col[c] for au in LIP_AUS for c in channel_names(au)]
+        return cls._oscillating(z[:, jaw].max(axis=1), fps) | cls._oscillating(z[:, jaw + lips].max(axis=1), fps)
 
     @staticmethod
     def _oscillating(signal: np.ndarray, fps: float) -> np.ndarray:

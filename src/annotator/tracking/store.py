@@ -79,7 +79,7 @@ that spans the whole video (a still image) is always kept.  ``min_face_run``
 1 keeps every detection.
 
 Warm-up: each block's detectors first see the ``warmup_frames`` frames before
-the block (at the video's start, frames ``W..1`` reversed), so tracks have no
+the block (at the video's start, frame 0 held for ``W`` frames), so tracks have no
 seam at block starts (see :mod:`annotator.tracking.worker`).
 
 Group attributes::

@@ -11,11 +11,15 @@ Warm-up
 A fresh Face Landmarker (and Pose) differs from a steady one for its first
 frames.  So every block starts its detectors on the :data:`WARMUP_FRAMES`
 frames before its first one, with their own timestamps, and discards those
-outputs.  The video's start has no frames before it: there the warm-up plays
-frames ``W, W-1, ..., 1`` (mirrored timestamps, ``-t``), whose last frame is
-next to frame 0, so the motion leads into it without a cut.  Every block thus
-sees the same *virtual timeline* (the reversed lead-in, then the video), and a
-block's result depends only on the video, never on the task it ran in.
+outputs.  The video's start has no frames before it: there the warm-up holds
+frame 0 for ``W`` frames (at the mirrored timestamps ``-t`` of frames ``W..1``,
+so times keep increasing into frame 0).  The detectors then meet frame 0 with
+their region of interest settled on it and no motion in their filters.  On
+real talking heads this halves the first frames' jump against a steady track
+(benchmarks/bench_tracking.py --start-study; the reversed frames ``W..1`` used
+before carried the wrong velocity into frame 0).  Every block thus sees the
+same *virtual timeline* (the held lead-in, then the video), and a block's
+result depends only on the video, never on the task it ran in.
 
 Side channels (local pools only)
 --------------------------------
@@ -108,7 +112,7 @@ class BlockTask:
         """Frames ``[lo, hi)`` whose times the task needs (see ``times_ms``)."""
         lo = max(0, self.start - self.warmup)
         hi = self.stop
-        if self.start < self.warmup:  # the reversed lead-in reaches frames 1..W
+        if self.start < self.warmup:  # the lead-in takes the times of frames 1..W
             hi = max(hi, min(self.frames, lead_in(self.warmup, self.frames) + 1))
         return lo, hi
 
@@ -126,7 +130,7 @@ class BlockResult:
 
 
 def lead_in(warmup: int, frames: int) -> int:
-    """Frames in the reversed lead-in before frame 0 (``W``, fewer in a short video)."""
+    """Frames in the lead-in before frame 0 (``W``, fewer in a short video)."""
     return max(0, min(warmup, frames - 1))
 
 
@@ -217,10 +221,9 @@ def track_blocks(task: BlockTask) -> list[BlockResult]:
         first = max(0, task.start - task.warmup)
         if task.start - task.warmup < 0 and task.warmup:
             n_lead = lead_in(task.warmup, task.frames)
-            lead = [rgb for _, rgb in video.iter_frames(1, n_lead + 1)]
-            for k in range(n_lead, 0, -1):  # frames W..1 at mirrored times
-                recent.append((lead[k - 1], -task.ms(k)))
-            del lead
+            (_, still), = video.iter_frames(0, 1)
+            for k in range(n_lead, 0, -1):  # frame 0 held, at the mirrored times of frames W..1
+                recent.append((still, -task.ms(k)))
         frames = prefetch(video.iter_frames(first, task.stop))
         index = rgb = None
         try:
