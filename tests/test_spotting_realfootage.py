@@ -90,3 +90,20 @@ def test_the_open_mouth_laugh_is_not_disgust(emotions):
     _, best = _matched(emotions["laugh_wl"])
     assert best.emotion_scores["disgust"] < 0.05, best.emotion_scores
     assert "AU10" not in best.aus and "AU12" in best.aus, best.aus
+
+
+def test_no_seam_on_the_whole_crying_clip(tmp_path):
+    """Issue 10's clip, untouched: at the block starts 192 and 384 the blocked track agrees with an
+    unbroken one within the clip's frame-to-frame change, and no proposal starts there."""
+    from benchmarks.bench_realfootage import SEAM_BEFORE, SEAM_WINDOW, seam_on_sources
+    from benchmarks.realdata import CRY_LAUGH, available, realdata_dir
+
+    if not available(CRY_LAUGH):
+        pytest.skip(f"real footage missing in {realdata_dir()}; run `make realdata`")
+    seams, proposals = seam_on_sources(tmp_path, [CRY_LAUGH], workers=2, log=lambda *_: None)
+    assert [row[1] for row in seams] == [192, 384]
+    for _, start, d_bs, noise_bs, d_lm, noise_lm in seams:
+        assert d_bs < noise_bs and d_lm < noise_lm, (start, d_bs, noise_bs, d_lm, noise_lm)
+    starts = [(onset, emotion) for _, onset, _, _, emotion, _ in proposals
+              if any(b - SEAM_BEFORE <= onset <= b + SEAM_WINDOW for b in (192, 384))]
+    assert starts == [], starts
