@@ -11,7 +11,11 @@ proposed (as in :mod:`benchmarks.bench_realfootage`).  For every planted event:
   tracks (landmark bounding box, padded by 10 %), greyscale, 64x64, in [-1, 1].
 
 fer also reads the baseline frame just before each onset, where the right answer
-is "neutral".  fer has no contempt class; its seven classes map to ours as
+is "neutral".  Accuracy is given per variant and per class (surprise on the
+carphone man; sadness and joy on the crying and laughing woman; joy on the
+smiling man).  Last, the posed stills of :data:`benchmarks.realdata.POSED` (one
+frame each) are read by the per-frame readout (the argmax of
+``annotator.features.frame_emotions``) and by fer on the same MediaPipe face crop.  fer has no contempt class; its seven classes map to ours as
 angry->anger, happy->joy, sad->sadness, and the rest by name.
 
 Needs ``make realdata`` and ``make bench-deps`` (fer without its dependencies, and
@@ -135,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
 
         plans = [fixture_plan()]
     rows, base = [], Counter()
+    by_class: dict[str, list[int]] = {}
     ours_all = ours_matched = n_matched = fer_hits = 0
     by_variant: dict[str, list[int]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-emotion-") as tmp:
@@ -155,10 +160,11 @@ def main(argv: list[str] | None = None) -> int:
                     n_matched += int(matched)
                     ours_matched += int(matched and ours == seg.emotion)
                     fer_hits += int(theirs == seg.emotion)
-                    v = by_variant.setdefault(variant[seg.id], [0, 0, 0])
-                    v[0] += 1
-                    v[1] += int(ours == seg.emotion)
-                    v[2] += int(theirs == seg.emotion)
+                    for v in (by_variant.setdefault(variant[seg.id], [0, 0, 0]),
+                              by_class.setdefault(seg.emotion, [0, 0, 0])):
+                        v[0] += 1
+                        v[1] += int(ours == seg.emotion)
+                        v[2] += int(theirs == seg.emotion)
                     rows.append([t.clip.plan.name, variant[seg.id], seg.apex, seg.emotion,
                                  ours + ("" if matched else " (unmatched)"), f"{theirs} {p:.2f}"])
     n = len(rows)
@@ -171,12 +177,48 @@ def main(argv: list[str] | None = None) -> int:
          None if not n_matched else sum(1 for r in rows if "unmatched" not in r[4] and r[5].split()[0] == r[3]) / n_matched],
     ]
     summary += [[f"  {v} ({c[0]})", c[1] / c[0], c[2] / c[0]] for v, c in sorted(by_variant.items())]
+    summary += [[f"  class {e} ({c[0]})", c[1] / c[0], c[2] / c[0]] for e, c in sorted(by_class.items())]
+    if by_class:
+        summary.append(["  mean of the per-class accuracies", float(np.mean([c[1] / c[0] for c in by_class.values()])),
+                        float(np.mean([c[2] / c[0] for c in by_class.values()]))])
     print(_table(["figure", "annotator", "fer"], summary))
     total = sum(base.values())
     print("\nfer on the baseline frame before each onset (should be neutral): "
           + ", ".join(f"{k} {v}/{total}" for k, v in base.most_common()))
-    print("The footage holds surprise only: a guesser that always says surprise scores 1.0 here.")
+    if by_class:
+        top, count = max(((e, c[0]) for e, c in by_class.items()), key=lambda x: x[1])
+        print(f"A guesser that always says {top} (the commonest class) scores {count / n:.3f} here.")
+    # five one-frame sessions: cheap enough for the smoke run too
+    print("\nposed stills: the per-frame readout (argmax of frame_emotions) and fer, on the same face crop")
+    print(_table(["still", "truth", "annotator (p)", "fer (p)"], posed_rows(fer, workers=args.workers)))
     return 0
+
+
+def posed_rows(fer: FerModel, *, workers: int = 1) -> list[list]:
+    """One row per posed still of :data:`benchmarks.realdata.POSED`: truth, our readout, fer's guess."""
+    from annotator import open_video
+    from annotator.features import features_from_tracks, frame_emotions
+    from annotator.tracking.run import track_videos
+    from annotator.tracking.store import load_tracks
+    from benchmarks.realdata import POSED, locate
+
+    names = list(POSED)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-emotion-posed-") as tmp:
+        sessions = track_videos([locate(n) for n in names], out_dir=Path(tmp), pose=False,
+                                workers=workers, progress=False)
+        for name, session in zip(names, sessions):
+            tracks = load_tracks(session)
+            if not tracks.face_present[0]:
+                rows.append([name, POSED[name], "(no face)", "(no face)"])
+                continue
+            p = frame_emotions(features_from_tracks(tracks)).iloc[0]
+            with open_video(locate(name), proxy=False) as still:
+                rgb = still[0]  # the pixels the tracker saw (EXIF orientation applied)
+            crop = face_crop(rgb, tracks.face_landmarks[0])
+            theirs, q = fer.emotion(crop) if crop is not None else ("(no face)", 0.0)
+            rows.append([name, POSED[name], f"{p.idxmax()} {p.max():.2f}", f"{theirs} {q:.2f}"])
+    return rows
 
 
 if __name__ == "__main__":

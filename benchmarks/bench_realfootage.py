@@ -141,6 +141,7 @@ def score(tracked: list[Tracked]) -> dict:
     seam_fp = seam_all = 0
     per_clip = []
     guessed: Counter = Counter()
+    by_class: dict[str, list] = {}  # truth emotion -> [events, emotion hits, sum |apex error|, within 1]
     for t in tracked:
         plan = t.clip.plan
         by_id = {e.id: e for e in plan.events}
@@ -161,6 +162,11 @@ def score(tracked: list[Tracked]) -> dict:
             apex_within1 += int(abs(err) <= 1)
             emotion_hits += int(pred[j].emotion == truth[i].emotion)
             guessed[pred[j].emotion] += 1
+            c = by_class.setdefault(truth[i].emotion, [0, 0, 0, 0])
+            c[0] += 1
+            c[1] += int(pred[j].emotion == truth[i].emotion)
+            c[2] += abs(err)
+            c[3] += int(abs(err) <= 1)
         for j, seg in enumerate(pred):
             starts = range(0, len(plan), t.chunk_frames)
             at_seam = any(b - SEAM_BEFORE <= seg.onset <= b + SEAM_WINDOW for b in starts)
@@ -194,6 +200,7 @@ def score(tracked: list[Tracked]) -> dict:
         "seam_fp": seam_fp,
         "seam_all": seam_all,
         "per_clip": per_clip,
+        "by_class": by_class,
     }
 
 
@@ -225,6 +232,12 @@ def report(s: dict) -> str:
         [f"unmatched proposals from a block/video start (-{SEAM_BEFORE}..+{SEAM_WINDOW} frames)", s["seam_fp"],
          f"{s['seam_all']} proposals start there in all", "0"],
     ]
+    classes = s.get("by_class", {})
+    rows += [[f"  {e}: emotion accuracy / apex mean |error| / within 1", c[1] / c[0],
+              f"{_fmt(c[2] / c[0], 2)} frames, {c[3]}/{c[0]} within 1", ""] for e, c in sorted(classes.items())]
+    if classes:
+        rows.append(["emotion accuracy, mean over classes", sum(c[1] / c[0] for c in classes.values()) / len(classes),
+                     ", ".join(sorted(classes)), ""])
     out = [_table(["figure", "value", "detail", "goal"], rows), "",
            f"negative clips (head motion, speech, stills): {negatives} false positives", "",
            "per clip:", _table(["clip", "category", "frames", "truths", "proposals", "hits", "false pos."], s["per_clip"]),
@@ -271,6 +284,50 @@ def seam_in_tracks(workdir: Path, tracked: list[Tracked], *, workers: int = 2, l
     return rows
 
 
+def seam_on_sources(workdir: Path, names=None, *, workers: int = 2, log=print) -> tuple[list[list], list[list]]:
+    """The seam on whole source videos (not re-timed): blocked vs unbroken track, and proposals there.
+
+    Each source (default: the crying-then-laughing clip, 472 frames, blocks start at
+    192 and 384) is tracked in 192-frame blocks and as one block.  Returns the rows of
+    :func:`seam_in_tracks` (max differences over the first :data:`SEAM_FRAMES` frames
+    of each block against the median frame-to-frame change), and one row per
+    proposal of the blocked track: source, onset, apex, offset, emotion, and whether
+    its onset lies within -SEAM_BEFORE..+SEAM_WINDOW frames of a block start.
+    """
+    import numpy as np
+
+    from annotator.spotting.propose import propose
+    from annotator.tracking.run import track_videos
+    from annotator.tracking.store import load_tracks
+    from benchmarks.realdata import CRY_LAUGH, locate
+
+    paths = [locate(n) for n in (names or [CRY_LAUGH])]
+    t0 = time.perf_counter()
+    blocked = track_videos(paths, out_dir=workdir / "sources", pose=False, workers=workers, progress=False)
+    whole = track_videos(paths, out_dir=workdir / "sources_unbroken", pose=False, workers=workers,
+                         progress=False, chunk_frames=100_000)
+    log(f"tracked {len(paths)} source videos blocked and unbroken in {time.perf_counter() - t0:.1f} s")
+    seams, props = [], []
+    for path, a_s, b_s in zip(paths, blocked, whole):
+        a, b = load_tracks(a_s), load_tracks(b_s)
+        chunk = int(a.attrs.get("chunk_frames") or 192)
+        n = len(a.face_present)
+        both = a.face_present & b.face_present
+        bs_a, bs_b = np.where(both[:, None], a.face_blendshapes, np.nan), b.face_blendshapes
+        lm_a, lm_b = a.face_landmarks[:, :, :2], b.face_landmarks[:, :, :2]
+        noise_bs = float(np.nanmedian(np.nanmax(np.abs(np.diff(bs_b, axis=0)), axis=1)))
+        noise_lm = float(np.nanmedian(np.nanmax(np.linalg.norm(np.diff(lm_b, axis=0), axis=2), axis=1)))
+        for start in range(chunk, n, chunk):
+            win = slice(start, min(start + SEAM_FRAMES, n))
+            d_bs = float(np.nanmax(np.abs(bs_a[win] - bs_b[win])))
+            d_lm = float(np.nanmax(np.linalg.norm(lm_a[win] - lm_b[win], axis=2)))
+            seams.append([path.name, start, d_bs, noise_bs, d_lm, noise_lm])
+        for seg in propose(a_s).segments:
+            at = any(b0 - SEAM_BEFORE <= seg.onset <= b0 + SEAM_WINDOW for b0 in range(0, n, chunk))
+            props.append([path.name, seg.onset, seg.apex, seg.offset, seg.emotion, "yes" if at else "no"])
+    return seams, props
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
@@ -306,6 +363,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\nthe seam in the tracks: blocked vs unbroken track, first {SEAM_FRAMES} frames of each block")
             print(_table(["clip", "block start", "max |d blendshape|", "frame-to-frame (median max)",
                           "max d landmark px", "frame-to-frame px"], seams))
+        if not args.no_seam_check:
+            src_seams, src_props = seam_on_sources(workdir, workers=args.workers)
+            print(f"\nthe seam on the whole source clip: blocked vs unbroken, first {SEAM_FRAMES} frames of each block")
+            print(_table(["source", "block start", "max |d blendshape|", "frame-to-frame (median max)",
+                          "max d landmark px", "frame-to-frame px"], src_seams))
+            print("\nproposals on the whole source clip (blocked track):")
+            print(_table(["source", "onset", "apex", "offset", "emotion", "from a block start"], src_props))
     return 0
 
 

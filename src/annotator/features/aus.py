@@ -113,9 +113,16 @@ CHANNELS: tuple[str, ...] = tuple(c for au in ALL_AUS for c in channel_names(au)
 #: The version of the feature definition behind :data:`CHANNELS` and the spotter's
 #: evidence.  A trained model records it; bump it whenever a channel's meaning,
 #: order or scale changes, so a model trained on the old features is refused.
-FEATURE_VERSION: int = 1
+FEATURE_VERSION: int = 2  # 2: AU23 also reads the lips rolled in (BLENDSHAPE_EXTRA)
 #: Channel index → action unit ("L12" → "AU12").
 CHANNEL_AU: dict[str, str] = {c: au for au in ALL_AUS for c in channel_names(au)}
+
+
+#: Blendshapes that also feed a unit's channels on both sides (the larger value wins).
+#: AU23/AU24 (lip tightener, lip pressor): pressed lips narrow their red parts, which the
+#: Face Landmarker reads as the lips rolled in (``mouthRoll*``) as much as pressed; EMFACS
+#: treats 23 and 24 alike in anger, so one channel carries both.
+BLENDSHAPE_EXTRA: dict[str, tuple[str, ...]] = {"AU23": ("mouthRollLower", "mouthRollUpper")}
 
 
 def blendshape_channels(blendshapes: np.ndarray, names: list[str] | tuple[str, ...]) -> np.ndarray:
@@ -128,8 +135,11 @@ def blendshape_channels(blendshapes: np.ndarray, names: list[str] | tuple[str, .
     out = np.full((blendshapes.shape[0], len(CHANNELS)), np.nan, dtype=np.float32)
     col = 0
     for au in BLENDSHAPE_AUS:
+        extra = [index[n] for n in BLENDSHAPE_EXTRA.get(au, ()) if n in index]
         for source in BLENDSHAPE_AUS[au]:
             out[:, col] = blendshapes[:, index[source]]
+            if extra:
+                out[:, col] = np.maximum(out[:, col], blendshapes[:, extra].max(axis=1))
             col += 1
     return out
 

