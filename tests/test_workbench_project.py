@@ -272,3 +272,28 @@ def test_switching_session_waits_for_retraining(alice, project, qtbot):
     assert dock.retrainer.line.text().startswith("retrained: model emotion-")
     _click(qtbot, dock.project_panel.next_button)
     assert dock.session.root == project.sessions[2].session
+
+
+def test_retrain_now_key_follows_shortcuts_json(make_napari_viewer, workbench_session, qtbot, tmp_path):
+    from annotator._qt.app import open_workbench
+    from annotator.napari.keybindings import load_shortcuts
+
+    settings = tmp_path / "shortcuts.json"
+    settings.write_text(json.dumps({"retrain_now": "Control-Alt-R"}))
+    viewer, dock = open_workbench(workbench_session, coder="keys", viewer=make_napari_viewer(show=True))
+    try:
+        dock.close_workbench()
+        from annotator._qt.dock import WorkbenchDock
+
+        dock = WorkbenchDock(viewer, coder="keys", shortcuts=load_shortcuts(settings))
+        viewer.window.add_dock_widget(dock, name="rebound")
+        dock.attach()
+        assert dock.retrainer.button.text() == "Retrain now (Control-Alt-R)"
+        _press(viewer, "Shift-R")
+        assert not dock.retrainer.running and dock.retrainer.line.text() == ""
+        _press(viewer, "Control-Alt-R")
+        assert dock.retrainer.running
+        qtbot.waitUntil(lambda: not dock.retrainer.running, timeout=120_000)
+        assert dock.retrainer.line.text() == "cannot retrain: coder 'keys' has no labels in this session"
+    finally:
+        dock.close_workbench()
