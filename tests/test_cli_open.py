@@ -52,3 +52,17 @@ def test_probe_and_info_agree_on_the_duration(sample_session, capsys):
     # the sample: 300 frames at 30 fps last 10.00 s, from the first frame to the end of the last
     assert "300 frames" in probe and ", 10.00 s" in probe, probe
     assert "10.00 s" in info, info
+
+
+def test_open_an_empty_project_says_so_in_one_line(tmp_path):
+    """``annotator open PROJECT`` with no session to open: one line, before any window."""
+    from annotator.project import Project
+
+    Project.init(tmp_path / "study")
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    done = subprocess.run([sys.executable, "-m", "annotator", "open", str(tmp_path / "study"), "--coder", "alice"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, (done.returncode, done.stderr[-2000:])
+    lines = done.stderr.strip().splitlines()
+    assert lines == [f"annotator: error: {tmp_path / 'study'}: has no sessions yet; add some with `annotator project add`"], \
+        done.stderr

@@ -785,8 +785,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace DIR when it exists (once the new quiz is complete)")
     p.set_defaults(func=cmd_quiz)
 
-    p = sub.add_parser("open", help="label a video or session in the napari workbench")
-    p.add_argument("path", metavar="VIDEO|SESSION")
+    p = sub.add_parser("open", help="label a video, session or project in the napari workbench")
+    p.add_argument("path", metavar="VIDEO|SESSION|PROJECT")
     p.add_argument("--coder", default=None, metavar="NAME", help="whose labels to edit (default: $USER or 'coder')")
     # One value per flag (repeatable, or comma-separated), so --compare can go anywhere:
     # with nargs="+" it swallowed the path that followed it.

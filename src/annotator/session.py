@@ -70,6 +70,9 @@ def session_schema() -> dict[str, Any]:
                 },
             },
             "subject": {"type": "string"},
+            "project": {"type": "string", "minLength": 1,
+                        "description": "the project that added this session, relative to the session directory"
+                                       " (a hint: that project must list the session)"},
             "created": {"type": "string", "format": "date-time"},
         },
     }

@@ -51,23 +51,37 @@ def open_workbench(
     viewer: "napari.Viewer | None" = None,
     show: bool = True,
 ) -> tuple["napari.Viewer", "WorkbenchDock"]:
-    """Open ``path`` (a video or a session) in a viewer with the workbench docked.
+    """Open ``path`` (a video, a session, or a project) in a viewer with the workbench docked.
 
+    A project opens at the session ``coder`` has work in next, with the project dock.
     Returns the viewer and the dock; call ``napari.run()`` to hand control to the user.
     """
     import napari
 
     from ..napari._reader import no_auto_dock
 
-    path = Path(path)
+    path, project_root = _session_of(Path(path), coder)
     viewer = viewer or napari.Viewer(title=f"annotator · {path.name}", show=show)
     with no_auto_dock():  # this dock is ours, with the coder we were given
         layers = viewer.open(str(path), plugin="annotator")
+    if project_root is not None and layers:
+        layers[0].metadata["annotator"]["project"] = str(project_root)
     viewer.dims.axis_labels = ("frame", "y", "x")
     dock = WorkbenchDock(viewer, coder=coder, compare=compare)
     viewer.window.add_dock_widget(dock, name=DOCK_NAME, area="right")
     dock.attach(layers[0] if layers else None)
     return viewer, dock
+
+
+def _session_of(path: Path, coder: str | None) -> tuple[Path, Path | None]:
+    """``(what to open, its project)``: a project becomes the session ``coder`` codes next."""
+    from ..labels.model import default_coder
+    from ..project import Project, is_project_dir, session_to_open
+
+    if not is_project_dir(path):
+        return path, None
+    project = Project.open(path)
+    return session_to_open(project, coder or default_coder()).session, project.root
 
 
 def _check_display() -> None:
@@ -103,10 +117,12 @@ def main(path, coder=None, compare=()) -> int:
     if not path.exists():
         raise AnnotatorError(path, "no such video or session")
     if napari_get_reader(str(path)) is None:
-        raise AnnotatorError(path, "not a video or an annotator session (a directory with session.json)")
+        raise AnnotatorError(path, "not a video, an annotator session (a directory with session.json) or a project")
     for name in ([coder] if coder else []) + list(compare):
         if coder_problem(name):
             raise AnnotatorError(None, coder_problem(name))
+    given = path
+    path, _project = _session_of(path, coder)
     # Probe the video before any window opens, so bad files get their one-line error here.
     from ..media import open_video
     from ..session import Session, is_session_dir
@@ -125,6 +141,6 @@ def main(path, coder=None, compare=()) -> int:
 
     import napari
 
-    open_workbench(path, coder=coder, compare=compare)
+    open_workbench(given, coder=coder, compare=compare)
     napari.run()
     return 0

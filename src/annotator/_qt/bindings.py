@@ -51,6 +51,7 @@ def action_handlers(dock) -> dict[str, Callable[[], None]]:
         "undo": seg.undo,
         "redo": lambda: seg.undo(redo=True),
         "help": dock.show_help,
+        "retrain_now": dock.retrain_now,
     }
     for number, emotion in enumerate(EMOTIONS, start=1):
         h[f"emotion_{emotion}"] = lambda n=number: seg.edit(lambda sid: dock.editor.set_emotion_by_number(sid, n))

@@ -15,6 +15,8 @@ from :mod:`annotator.napari.keybindings`.  The dock only wires its controllers:
 - :class:`~annotator._qt.agreement_panel.AgreementPanel` shows agreement and steps
   through the consensus segments that need a decision.
 - :class:`~annotator._qt.coder_panel.CoderPanel` chooses the coder and whom to compare with.
+- :class:`~annotator._qt.project_panel.ProjectPanel` lists the project's sessions and opens the next uncoded one.
+- :class:`~annotator._qt.retrain_panel.RetrainPanel` retrains on the coder's reviews and re-proposes.
 
 A new view (agreement, quiz) is one more controller built in ``__init__`` and
 told about the session in :meth:`WorkbenchDock.load_session`.
@@ -22,19 +24,21 @@ told about the session in :meth:`WorkbenchDock.load_session`.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from qtpy.QtCore import Qt, QTimer
 from qtpy.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from ..labels.model import default_coder
 from . import _napari_compat as compat
 from .agreement_panel import AgreementPanel
 from .bindings import KeyBindings, action_handlers, unbind_all
 from .coder_panel import CoderPanel
 from .playback import Playback
+from .project_panel import ProjectPanel
 from .readout import ReadoutPanel
+from .retrain_panel import RetrainPanel
 from .segments_panel import SegmentsPanel
 from .tracking_panel import TrackingPanel, stop_child
 
@@ -43,14 +47,6 @@ if TYPE_CHECKING:
 
     from ..labels.editor import LabelsEditor
     from ..session import Session
-
-
-def default_coder() -> str:
-    """The coder id used when none is given: ``$USER`` when it is a valid id, else ``"coder"``."""
-    from ..labels.model import valid_coder
-
-    user = os.environ.get("USER") or os.environ.get("USERNAME") or ""
-    return user if valid_coder(user) else "coder"
 
 
 class WorkbenchDock(QWidget):
@@ -79,6 +75,8 @@ class WorkbenchDock(QWidget):
         self.shortcuts = shortcuts if shortcuts is not None else load_shortcuts()
         self.session: Session | None = None
         self.editor: LabelsEditor | None = None
+        self.project = None  # the Project the session belongs to, if any
+        self._project_hint: str | None = None  # the project a layer was opened from
         self.tracks = None
         self.overlays = None
         self.video_layer = None
@@ -103,6 +101,13 @@ class WorkbenchDock(QWidget):
         self.coder_panel = CoderPanel(self.say)
         self.coder_panel.chosen.connect(self.switch_coder)
         self.coder_panel.show_session(self.coder, self.compare, [])
+        self.project_panel = ProjectPanel(self.say)
+        self.project_panel.openRequested.connect(self.switch_session)
+        self.retrainer = RetrainPanel(_keys_of(self.shortcuts, "retrain_now"))
+        self.retrainer.button.clicked.connect(self.retrain_now)
+        self.retrainer.status.connect(self.say)
+        self.retrainer.retrained.connect(self._retrained)
+        self.retrainer.hide()
         self.title = QLabel("<b>annotator</b>")
         self.status = QLabel("")
         self.status.setWordWrap(True)
@@ -126,8 +131,8 @@ class WorkbenchDock(QWidget):
         self.help_button.clicked.connect(self.show_help)
         self.help_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         layout = QVBoxLayout(self)
-        for item in (self.title, self.coder_panel, self.status, self.readout.label, self.tracking, parts,
-                     self.agreement.box, self.table, self.help_button):
+        for item in (self.title, self.coder_panel, self.project_panel, self.status, self.readout.label,
+                     self.tracking, self.retrainer, parts, self.agreement.box, self.table, self.help_button):
             if isinstance(item, QHBoxLayout):
                 layout.addLayout(item)
             else:
@@ -150,6 +155,7 @@ class WorkbenchDock(QWidget):
             return False
         self.video_layer = layer
         info = layer.metadata["annotator"]
+        self._project_hint = info.get("project")
         # napari starts the slider mid-video; a coder starts at the beginning.
         self.set_frame(0)
         if info.get("session"):
@@ -168,12 +174,20 @@ class WorkbenchDock(QWidget):
         from ..session import Session
         from ..tracking.store import load_tracks
 
-        self.session = Session.open(path)
+        session = Session.open(path)
+        old = self.editor
+        same_lock = old is not None and old.path is not None and \
+            old.path.resolve() == session.labels_path(self.coder).resolve()
+        if old is not None and same_lock:
+            self._drop_editor()  # the same coder's file: its lock must be free for the new editor
+        # Otherwise the new editor comes first: when it cannot open (its file is locked
+        # by another window), the session open now stays open, with its lock.
+        editor = open_editor(session, self.coder, compare=self.compare)
         if self.editor is not None:
-            self.editor.changed.disconnect(self.segments.refresh, missing_ok=True)
-            self.editor.close()  # releases the lock on the coder's file
-        self.editor = open_editor(self.session, self.coder, compare=self.compare)
+            self._drop_editor()
+        self.session, self.editor = session, editor
         self.editor.changed.connect(self.segments.refresh)
+        self.editor.changed.connect(self._edited)
         try:
             self.tracks = load_tracks(self.session)
         except AnnotatorError as exc:
@@ -185,6 +199,8 @@ class WorkbenchDock(QWidget):
             if not self.session.has_labels(AUTO_CODER):
                 self.tracking.offer_propose(self.session.video_path, self.session.root)
         self.coder_panel.show_session(self.coder, self.compare, self.session.coders())
+        self._show_project()
+        self.retrainer.show()
         self.title.setText(
             f"<b>{self.session.video_path.name}</b> · coder <b>{self.coder}</b>"
             + (f" · comparing {', '.join(self.compare)}" if self.compare else "")
@@ -193,11 +209,126 @@ class WorkbenchDock(QWidget):
         self._setup_timeline()
         self.bind_keys()
         self.segments.refresh(self.editor)
+        self._edited(self.editor)
         self.agreement.compute()
         self._on_step()
         # The zoom napari picked came before the docks took their space: fit again
         # once the layout has settled (the event loop has laid the window out).
         QTimer.singleShot(0, self.fit_video)
+
+    def _drop_editor(self) -> None:
+        """Stop editing the open labels: every edit is saved already; the coder's lock is released."""
+        if self.editor is not None:
+            self.editor.changed.disconnect(self.segments.refresh, missing_ok=True)
+            self.editor.changed.disconnect(self._edited, missing_ok=True)
+            self.editor.close()
+            self.editor = None
+
+    def _edited(self, editor) -> None:
+        """After every change: the project row follows, and the proposer line says who made what is shown."""
+        from ..spotting.propose import describe_proposer
+
+        self.project_panel.schedule_refresh()
+        self.retrainer.show_proposer(describe_proposer(editor.unreviewed()) if editor.unreviewed()
+                                     else "none left to review")
+
+    # -- the project ------------------------------------------------------------------------
+    def _show_project(self) -> None:
+        """Find the project the session is in (the one it was opened from, else by looking) and show it."""
+        from ..errors import AnnotatorError
+        from ..project import Project, find_project
+
+        found = None
+        if self._project_hint:
+            try:
+                project = Project.open(self._project_hint)
+            except AnnotatorError as exc:
+                self.say(str(exc))
+            else:
+                root = self.session.root.resolve()
+                entry = next((e for e in project.sessions if e.session.resolve() == root), None)
+                found = (project, entry) if entry is not None else None
+        found = found or find_project(self.session.root)
+        if found is None:
+            self.project = None
+            self.project_panel.clear()
+            return
+        self.project, entry = found
+        self.project_panel.show_project(self.project, entry.id, self.coder)
+
+    def switch_session(self, path) -> bool:
+        """Open the session at ``path`` in this viewer instead of the open one; ``False`` if it cannot be now.
+
+        Every edit is saved already (autosave); the old session's lock on the coder's
+        file is released once the new one is open.  The video layer shows the new video;
+        the overlays, the timeline and the keys are made again for it.  Refused while tracking or retraining runs (it belongs to the open session).
+        """
+        from ..errors import AnnotatorError
+        from ..napari.layers import video_layer_data
+        from ..session import Session
+
+        if self.retrainer.running or self.tracking.worker is not None:
+            self.say("wait for the retraining or tracking to finish (or Cancel it) before opening another session")
+            return False
+        self.playback.stop()
+        self.table.commit_pending_edit()
+        try:
+            session = Session.open(path)
+            ((data, kwargs, _kind),) = video_layer_data(session.root)
+        except AnnotatorError as exc:
+            self.say(str(exc))
+            return False
+        if self.project is not None:
+            kwargs["metadata"]["annotator"]["project"] = str(self.project.root)
+        layer = self.video_layer
+        before = (layer.data, layer.name, layer.metadata) if layer is not None else None
+        self._project_hint = kwargs["metadata"]["annotator"].get("project")
+        try:
+            if layer is None:
+                self.video_layer = self.viewer.add_image(data, **kwargs)
+            else:
+                # The video layer stays and gets the new video: removing an Image layer and
+                # adding another crashed Mesa's software GL in glDrawArrays (napari 0.6, llvmpipe).
+                layer.data, layer.name, layer.metadata = data, kwargs["name"], kwargs["metadata"]
+            self.set_frame(0)
+            self.load_session(session.root)
+        except AnnotatorError as exc:  # e.g. that session's file is locked by another window
+            if before is not None:
+                layer.data, layer.name, layer.metadata = before
+            else:
+                self.viewer.layers.remove(self.video_layer)
+                self.video_layer = None
+            self.say(str(exc))
+            return False
+        self.viewer.layers.selection.active = self.video_layer
+        self.viewer.title = f"annotator · {self.session.video_path.name}"
+        self.say(f"opened {self.session.root.name}" + (f" ({self.project_panel.current_id})"
+                                                       if self.project is not None else ""))
+        self.focus_canvas()
+        return True
+
+    # -- retraining ------------------------------------------------------------------------
+    def retrain_now(self) -> None:
+        """Learn from this coder's reviews in the background, then re-propose the unreviewed (Shift-R)."""
+        if self.session is None or self.editor is None:
+            self.say("no session to retrain on")
+            return
+        self.retrainer.start(self.session, self.coder, project=self.project)
+
+    def _retrained(self, result) -> None:
+        """The session was re-proposed: show the new proposals; the coder's own labels are as they were."""
+        from ..errors import AnnotatorError
+        from ..labels import AUTO_CODER
+
+        if self.editor is None or self._closed or self._state.get("destroyed"):
+            return
+        try:
+            proposals = self.session.load_labels(AUTO_CODER) if self.session.has_labels(AUTO_CODER) else None
+        except AnnotatorError as exc:
+            self.say(str(exc))
+            return
+        self.editor.reload_proposals(proposals)
+        self.project_panel.refresh()
 
     def fit_video(self) -> None:
         """Fit the whole frame to the canvas as it is now."""
@@ -366,18 +497,23 @@ class WorkbenchDock(QWidget):
         self._closed = True
         self.playback.stop()
         self.tracking.stop_now()  # the tracking child must not go on, orphaned
+        self.retrainer.stop_now()  # nothing is re-proposed behind a closed window
+        self.project_panel.clear()
         self.keys.unbind()
         try:
             self.viewer.dims.events.current_step.disconnect(self._on_step)
         except (RuntimeError, TypeError, ValueError):
             pass
-        if self.editor is not None:
-            self.editor.changed.disconnect(self.segments.refresh, missing_ok=True)
-            self.editor.close()  # releases the lock on the coder's file
+        self._drop_editor()  # releases the lock on the coder's file
 
     def closeEvent(self, event) -> None:
         self.close_workbench()
         super().closeEvent(event)
+
+
+def _keys_of(shortcuts, action: str) -> str:
+    """The keys of ``action`` for a button's label (``"Shift-R"``); ``""`` when it has none."""
+    return " or ".join(next((s.keys for s in shortcuts if s.action == action), ()))
 
 
 def _readout_curves(curves: dict) -> dict:

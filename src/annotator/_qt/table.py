@@ -208,6 +208,17 @@ class SegmentTable(QTableView):
         index = rows[0]
         return index.data(_ID_ROLE) if index.data(_OWN_ROLE) else ""
 
+    def commit_pending_edit(self) -> None:
+        """Store what is being typed into a cell now (before the session is switched), as Enter would."""
+        from qtpy.QtWidgets import QAbstractItemDelegate, QApplication
+
+        if self.state() != QAbstractItemView.State.EditingState:
+            return
+        editor = QApplication.focusWidget()
+        if editor is not None and self.isAncestorOf(editor):
+            self.commitData(editor)
+            self.closeEditor(editor, QAbstractItemDelegate.EndEditHint.NoHint)
+
     def _double_clicked(self, index) -> None:
         if self._model.flags(index) & Qt.ItemFlag.ItemIsEditable:
             return  # the cell opens for typing; jumping would take the focus from it

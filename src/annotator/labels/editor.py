@@ -101,6 +101,17 @@ class LabelsEditor:
         except EmitLoopError as exc:
             raise (exc.__cause__ or exc) from None
 
+    def reload_proposals(self, proposals: Labels | None) -> None:
+        """Show new proposals (a re-propose wrote ``auto.json``); the coder's labels, undo and redo stay.
+
+        Not an edit of the coder's file: nothing is saved, and undo does not bring the old
+        proposals back.  Listeners are told, as after an edit.
+        """
+        self.proposals = proposals
+        self._visible_key = None
+        self.last_changed = []
+        self._notify()
+
     # -- the one way to change the labels ----------------------------------------------
     def apply(self, description: str, segments: list[Segment]) -> None:
         """Replace the coder's segments by ``segments`` as one undoable step."""

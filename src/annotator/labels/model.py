@@ -84,6 +84,14 @@ def valid_coder(name: str) -> bool:
     return isinstance(name, str) and bool(_CODER_RE.fullmatch(name)) and name != AUTO_CODER
 
 
+def default_coder() -> str:
+    """The coder id used when none is given: ``$USER`` when it is a valid id, else ``"coder"``."""
+    import os
+
+    user = os.environ.get("USER") or os.environ.get("USERNAME") or ""
+    return user if valid_coder(user) else "coder"
+
+
 def coder_problem(name: str) -> str | None:
     """Why ``name`` cannot be a coder id (one line, the CLI's and the workbench's), or ``None``."""
     if valid_coder(name):

@@ -1,10 +1,11 @@
-"""napari reader: a video file, a photo, a folder of numbered frames, or a session.
+"""napari reader: a video file, a photo, a folder of numbered frames, a session, or a project.
 
 ``napari_get_reader`` returns a callable or ``None`` and never raises: files
 that are not ours are declined so other readers can try them.  A folder is
 taken when it is a session, or when everything in it (dot-files aside) has an
 image suffix; whether its numbering holds is checked on reading, where a bad
-frame gets its one-line error.
+frame gets its one-line error.  A project folder opens the session its coder has
+work in next (:func:`annotator.project.session_to_open`).
 """
 
 from __future__ import annotations
@@ -43,8 +44,11 @@ def _is_text(p: Path) -> bool:
 
 def _our_path(path: str | os.PathLike) -> bool:
     from ..media import IMAGE_SUFFIXES
+    from ..project import is_project_dir
 
     p = Path(path)
+    if is_project_dir(p):
+        return True
     if p.is_dir():
         return (p / SESSION_FILE).is_file() or _is_frame_folder(p)
     return p.suffix.lower() in VIDEO_SUFFIXES + IMAGE_SUFFIXES and not _is_text(p)
@@ -87,12 +91,13 @@ def read(path: str | os.PathLike | list) -> list[LayerData]:
     in a viewer also docks the workbench once its video layer is in, so the
     overlays, the timeline and the keys come with it.
     """
-    from .layers import video_layer_data
+    from ..project import is_project_dir
+    from .layers import project_layer_data, video_layer_data
 
     paths = path if isinstance(path, (list, tuple)) else [path]
     layers: list[LayerData] = []
     for p in paths:
-        layers.extend(video_layer_data(p))
+        layers.extend(project_layer_data(p) if is_project_dir(p) else video_layer_data(p))
     if _AUTO_DOCK["on"] and any(meta_session(kwargs) for _, kwargs, _ in layers):
         _dock_when_inserted()
     return layers

@@ -60,6 +60,8 @@ DEFAULT_SHORTCUTS: tuple[ShortcutSpec, ...] = (
     ShortcutSpec(("Shift-A",), "edit_aus", "Type the current segment's action units (AU6 AU12 ...)", "Edit"),
     ShortcutSpec(("Enter", "Y"), "accept", "Accept the current proposal", "Review"),
     ShortcutSpec(("X",), "reject", "Reject the current segment", "Review"),
+    ShortcutSpec(("Shift-R",), "retrain_now",
+                 "Retrain now on your reviews, then re-propose the unreviewed (in the background)", "Review"),
     ShortcutSpec(("Delete",), "delete", "Delete the current segment", "Edit"),
     ShortcutSpec(("Control-Z",), "undo", "Undo", "Edit"),
     ShortcutSpec(("Control-Shift-Z", "Control-Y"), "redo", "Redo", "Edit"),

@@ -76,6 +76,20 @@ def video_layer_data(path: str | os.PathLike) -> list[LayerData]:
     return [(video, kwargs, "image")]
 
 
+def project_layer_data(path: str | os.PathLike, coder: str | None = None) -> list[LayerData]:
+    """A project's session to code next (for ``coder``, default the user's id) as :func:`video_layer_data`
+    gives it, with the project recorded in the layer's metadata for the workbench's project dock."""
+    from ..labels.model import default_coder
+    from ..project import Project, session_to_open
+
+    project = Project.open(path)
+    entry = session_to_open(project, coder or default_coder())
+    layers = video_layer_data(entry.session)
+    for _data, kwargs, _kind in layers:
+        kwargs["metadata"]["annotator"]["project"] = str(project.root)
+    return layers
+
+
 def find_session_layer(viewer: "napari.Viewer"):
     """The first Image layer whose metadata names an annotator video (from our reader)."""
     for layer in viewer.layers:

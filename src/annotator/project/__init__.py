@@ -17,12 +17,49 @@ from .file import (
     parse_consent,
     project_schema,
 )
-from .status import SessionStatus, project_status, session_status
+from .status import SessionStatus, next_uncoded, project_status, session_status, session_to_open
 
 __all__ = [
     "CONSENT_USES", "PROJECT_FILE", "Project", "ProjectError", "ProjectSession", "SessionStatus", "Subject",
-    "expand_project_args", "is_project_dir", "parse_consent", "project_schema", "project_status", "session_status",
+    "expand_project_args", "find_project", "is_project_dir", "next_uncoded", "parse_consent", "project_schema",
+    "project_status", "session_status", "session_to_open",
 ]
+
+
+def find_project(session_dir) -> "tuple[Project, ProjectSession] | None":
+    """The project that lists the session at ``session_dir``, and its entry; ``None`` when none does.
+
+    The session folder's ancestors are searched (a project holds its videos below
+    it, as ``annotator project add`` is usually run), then the project recorded in
+    ``session.json`` when the session was added; either must list the session.
+    A damaged project file on the way is passed over, never raised.
+    """
+    import json
+    import os
+    from pathlib import Path
+
+    from ..errors import AnnotatorError
+    from ..session import SESSION_FILE
+
+    root = Path(os.path.normpath(Path(session_dir).absolute()))
+    candidates = list(root.parents)
+    try:
+        hint = json.loads((root / SESSION_FILE).read_text("utf-8")).get("project")
+    except (OSError, ValueError, AttributeError):
+        hint = None
+    if isinstance(hint, str) and hint:
+        candidates.append(Path(os.path.normpath(root / hint)))
+    for folder in candidates:
+        if not is_project_dir(folder):
+            continue
+        try:
+            project = Project.open(folder)
+        except AnnotatorError:
+            continue
+        for entry in project.sessions:
+            if entry.session == root:
+                return project, entry
+    return None
 
 
 def expand_project_args(paths, what: str = "session"):

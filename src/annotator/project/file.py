@@ -365,7 +365,9 @@ class Project:
             if session_path == e.session or video_path == e.video:
                 raise ProjectError(video, f"is in the project already, as {e.id!r} (subject {e.subject})")
         self.set_subject(subject, consent=consent)
-        if session.meta.get("subject") != subject:
+        hint = _rel(self.root, session_path)  # lets the workbench find the project from the session
+        if session.meta.get("subject") != subject or session.meta.get("project") != hint:
+            session.meta["project"] = hint
             _set_session_subject(session, subject)
         entry = ProjectSession(id=self._new_id(video_path), video=video_path, session=session_path,
                                subject=subject, added=now_iso(), metadata=dict(metadata or {}))

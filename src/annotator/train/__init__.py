@@ -6,6 +6,8 @@
 * :func:`retrain` is the online loop: learn from what the coders have
   reviewed so far, then re-propose the sessions; reviewed proposals stay as
   they are (:func:`annotator.spotting.propose.merge_reviewed`).
+  :func:`retrain_session` is that loop for one coder's session, as the
+  workbench's *Retrain now* runs it.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from .fit import Evaluation, evaluate_loso, loso_folds, train_model, uf1_uar
 from .report import report_paths, write_report
 
 __all__ = [
-    "CONSENSUS", "Evaluation", "TrainResult", "TrainingSet", "evaluate_loso", "gather", "loso_folds",
-    "list_models", "report_paths", "retrain", "save_model", "train", "train_model", "uf1_uar",
+    "CONSENSUS", "Evaluation", "RetrainCancelled", "TrainResult", "TrainingSet", "evaluate_loso", "gather", "loso_folds",
+    "list_models", "report_paths", "retrain", "retrain_session", "retrain_sources", "save_model", "train",
+    "train_model", "uf1_uar",
 ]
 
 
@@ -90,8 +93,12 @@ def train(sources: Sequence, out: str | os.PathLike, *, coder: str | None = None
     return TrainResult(out, md, png, model, evaluation, seconds)
 
 
+class RetrainCancelled(Exception):
+    """:func:`retrain` stopped at a step boundary because ``cancelled()`` said so; nothing was proposed."""
+
+
 def retrain(target, model_out: str | os.PathLike, *, coder: str | None = None, seed: int = 0,
-            sessions: Sequence | None = None, progress=None) -> TrainResult:
+            sessions: Sequence | None = None, progress=None, cancelled=None) -> TrainResult:
     """Learn from the coders' reviews so far, then re-propose the unreviewed part of each session.
 
     Parameters
@@ -104,6 +111,10 @@ def retrain(target, model_out: str | os.PathLike, *, coder: str | None = None, s
         Re-propose only these (default: every session of ``target``).
     progress : callable, optional
         ``progress(message)`` after each step, for a background worker.
+    cancelled : callable, optional
+        Asked between steps; when it returns true, :class:`RetrainCancelled` is raised
+        before the model is written and before anything is re-proposed.  Once the
+        first session is re-proposed the run goes on to the end.
 
     Reviewed proposals (accepted, edited or rejected by some coder) are kept
     exactly as they are; only unreviewed ones are regenerated with the new model.
@@ -111,12 +122,21 @@ def retrain(target, model_out: str | os.PathLike, *, coder: str | None = None, s
     from ..spotting.propose import propose
 
     say = progress or (lambda message: None)
+
+    def check() -> None:
+        if cancelled is not None and cancelled():
+            raise RetrainCancelled("retraining cancelled; nothing was proposed")
+
     targets = _sessions([target] if isinstance(target, (Session, str, os.PathLike)) else list(target), say=say)
     say(f"learning from {len(targets)} session(s)")
     data = gather(targets, coder=coder)
+    check()
+    say(f"fitting on {len(data.y)} emotion example(s) and {data.n_rejected} rejection(s)")
     evaluation = evaluate_loso(data, seed=seed) if len(data.subjects) >= 2 else None
+    check()
     t0 = time.perf_counter()
     model = train_model(data, seed=seed, evaluation=evaluation, extra={"retrained": True})
+    check()
     out = Path(model_out)
     md, png = write_report(out, model.metadata, evaluation, time.perf_counter() - t0)
     save_model(model, out)
@@ -125,6 +145,53 @@ def retrain(target, model_out: str | os.PathLike, *, coder: str | None = None, s
         labels = propose(session, model=out)
         say(f"{session.root}: {len(labels.segments)} proposals")
     return TrainResult(out, md, png, model, evaluation, time.perf_counter() - t0)
+
+
+def retrain_sources(session: Session, coder: str, project=None) -> list[Session]:
+    """What *Retrain now* learns from: ``coder``'s sessions in ``project`` (with consent to train), else ``session``.
+
+    A project session counts when ``coder`` has a labels file in it and its subject
+    consented to ``train``; without a project, only ``session`` itself.
+    """
+    if project is None:
+        return [session]
+    kept, _ = project.sessions_allowing("train")
+    out = []
+    for entry in kept:
+        try:
+            other = entry.open()
+        except AnnotatorError:
+            continue  # a session gone missing is the project list's business, not the training's
+        if other.has_labels(coder):
+            out.append(other)
+    if not out:
+        raise AnnotatorError(
+            project.root, f"no session of this project has {coder}'s labels with consent to train; review some first"
+        )
+    return out
+
+
+def retrain_session(session: Session, coder: str, *, project=None, model_dir: str | os.PathLike | None = None,
+                    seed: int = 0, progress=None, cancelled=None) -> TrainResult:
+    """Learn from ``coder``'s reviews (in ``project``, or in ``session`` alone), then re-propose ``session``.
+
+    The model goes to ``model_dir`` (default: the project's ``models/``, else the
+    session's), named ``retrained-<coder>-<time>.skops`` so earlier models, which
+    earlier proposals name, are kept.  Only the unreviewed proposals of ``session``
+    are made again (:func:`retrain`).
+    """
+    from datetime import datetime, timezone
+
+    from ..labels.model import coder_problem
+
+    if coder_problem(coder):
+        raise AnnotatorError(None, coder_problem(coder))
+    if model_dir is None:
+        model_dir = (project.root if project is not None else session.root) / "models"
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    out = Path(model_dir) / f"retrained-{coder}-{stamp}.skops"
+    return retrain(retrain_sources(session, coder, project), out, coder=coder, seed=seed, sessions=[session],
+                   progress=progress, cancelled=cancelled)
 
 
 def list_models(folder: str | os.PathLike) -> list[tuple[Path, dict | None]]:
