@@ -100,7 +100,9 @@ class TrackingPanel(QWidget):
         self.child = self._state["child"] = TrackingChild()
         worker = create_worker(track_and_propose, self._video, self._into,
                                workers=min(2, os.cpu_count() or 1), child=self.child,
-                               propose_only=propose_only, _start_thread=False)
+                               propose_only=propose_only, _start_thread=False,
+                               # our errored handler says it in one line; napari would re-raise
+                               _ignore_errors=True)
 
         def on_yield(value):
             done, total, message = value
