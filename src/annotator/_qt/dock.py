@@ -15,6 +15,8 @@ from :mod:`annotator.napari.keybindings`.  The dock only wires its controllers:
 - :class:`~annotator._qt.agreement_panel.AgreementPanel` shows agreement and steps
   through the consensus segments that need a decision.
 - :class:`~annotator._qt.coder_panel.CoderPanel` chooses the coder and whom to compare with.
+- :class:`~annotator._qt.au_lanes_panel.AULanesPanel` owns the AU lanes (one per AU,
+  intervals with a FACS intensity) and their edits.
 
 A new view (agreement, quiz) is one more controller built in ``__init__`` and
 told about the session in :meth:`WorkbenchDock.load_session`.
@@ -31,6 +33,7 @@ from qtpy.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 
 from . import _napari_compat as compat
 from .agreement_panel import AgreementPanel
+from .au_lanes_panel import AULanesPanel
 from .bindings import KeyBindings, action_handlers, unbind_all
 from .coder_panel import CoderPanel
 from .playback import Playback
@@ -98,6 +101,7 @@ class WorkbenchDock(QWidget):
         self.tracking = TrackingPanel(self._state)
         self.readout = ReadoutPanel(self)
         self.agreement = AgreementPanel(self)
+        self.au_lanes = AULanesPanel(self)
         self.handlers: dict[str, Callable[[], None]] = action_handlers(self)
 
         self.coder_panel = CoderPanel(self.say)
@@ -127,7 +131,7 @@ class WorkbenchDock(QWidget):
         self.help_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         layout = QVBoxLayout(self)
         for item in (self.title, self.coder_panel, self.status, self.readout.label, self.tracking, parts,
-                     self.agreement.box, self.table, self.help_button):
+                     self.au_lanes.widget, self.agreement.box, self.table, self.help_button):
             if isinstance(item, QHBoxLayout):
                 layout.addLayout(item)
             else:
@@ -171,9 +175,11 @@ class WorkbenchDock(QWidget):
         self.session = Session.open(path)
         if self.editor is not None:
             self.editor.changed.disconnect(self.segments.refresh, missing_ok=True)
+            self.editor.changed.disconnect(self.au_lanes.refresh, missing_ok=True)
             self.editor.close()  # releases the lock on the coder's file
         self.editor = open_editor(self.session, self.coder, compare=self.compare)
         self.editor.changed.connect(self.segments.refresh)
+        self.editor.changed.connect(self.au_lanes.refresh)
         try:
             self.tracks = load_tracks(self.session)
         except AnnotatorError as exc:
@@ -193,6 +199,7 @@ class WorkbenchDock(QWidget):
         self._setup_timeline()
         self.bind_keys()
         self.segments.refresh(self.editor)
+        self.au_lanes.on_open()
         self.agreement.compute()
         self._on_step()
         # The zoom napari picked came before the docks took their space: fit again
@@ -339,6 +346,7 @@ class WorkbenchDock(QWidget):
         if self._state.get("destroyed"):  # the window closed while this waited in the event loop
             return
         self.segments.follow_cursor(self.timeline)
+        self.au_lanes.follow_cursor()
         self.readout.update()
 
     # -- small services the controllers share ----------------------------------------------------------
@@ -373,6 +381,7 @@ class WorkbenchDock(QWidget):
             pass
         if self.editor is not None:
             self.editor.changed.disconnect(self.segments.refresh, missing_ok=True)
+            self.editor.changed.disconnect(self.au_lanes.refresh, missing_ok=True)
             self.editor.close()  # releases the lock on the coder's file
 
     def closeEvent(self, event) -> None:

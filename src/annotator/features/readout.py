@@ -38,14 +38,18 @@ class FrameReading:
     emotion: str | None
     emotion_p: float | None
     phase: str | None
+    #: The AUs the coder marked on their lanes at this frame, FACS notation (``6+R12C``); ``""`` none.
+    coded: str = ""
 
     def format_text(self) -> str:
-        """One line: ``00:00:07:15 · 7.500 s · frame 225 | AU12 0.81 … | joy 0.74 | apex``."""
+        """One line: ``00:00:07:15 · 7.500 s · frame 225 | AU12 0.81 … | joy 0.74 | apex | coded 6+R12C``."""
         parts = [f"{self.timecode} · {self.seconds:.3f} s · frame {self.frame}"]
         if self.aus:
             parts.append(" ".join(f"{k} {'–' if not math.isfinite(v) else f'{v:.2f}'}" for k, v in self.aus.items()))
         parts.append("no face" if self.emotion is None else f"{self.emotion} {self.emotion_p:.2f}")
         parts.append(f"phase {self.phase}" if self.phase else "outside the current segment")
+        if self.coded:
+            parts.append(f"coded {self.coded}")
         return " | ".join(parts)
 
 
@@ -80,8 +84,12 @@ class CursorReadout:
             self._top = np.full(len(self.time), -1)
             self._top_p = np.full(len(self.time), np.nan)
 
-    def at(self, frame: int, segment: "Segment | None" = None) -> FrameReading:
-        """The reading at ``frame`` (clipped to the video), with ``segment``'s phase there."""
+    def at(self, frame: int, segment: "Segment | None" = None, intervals=()) -> FrameReading:
+        """The reading at ``frame`` (clipped to the video), with ``segment``'s phase there.
+
+        ``intervals`` (the coder's AU intervals) give the AUs coded at ``frame``.
+        """
+        from ..labels.facs import format_aus, lane_sort_key
         n = len(self.time)
         f = int(min(max(0, frame), n - 1)) if n else 0
         seconds = float(self.time[f]) if n else f / self.fps
@@ -92,6 +100,8 @@ class CursorReadout:
             emotion=self.emotion_names[top] if top >= 0 else None,
             emotion_p=float(self._top_p[f]) if top >= 0 else None,
             phase=segment.phase(f) if segment is not None else None,
+            coded=format_aus(a.code for a in sorted(
+                (a for a in intervals if a.onset <= f <= a.offset), key=lambda a: lane_sort_key(a.au))),
         )
 
 
