@@ -35,7 +35,9 @@ class AULanesPanel:
         self.lane_box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.lane_box.setToolTip("the AU whose lane B, E and Alt-A…E edit (12, R12, AU4); Enter chooses it")
         self.lane_box.lineEdit().setPlaceholderText("G: 12, R12 …")
-        self.lane_box.textActivated.connect(self._lane_typed)
+        # Enter in the field (whatever Qt's insert policy does with it), or a lane picked from the list
+        self.lane_box.lineEdit().returnPressed.connect(lambda: self._lane_typed(self.lane_box.currentText()))
+        self.lane_box.activated.connect(lambda i: self._lane_typed(self.lane_box.itemText(i)))
         row.addWidget(self.lane_box, 1)
         self.show_box = QCheckBox("show AU lanes (Shift-G)")
         self.show_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -57,7 +59,8 @@ class AULanesPanel:
         return True
 
     def _lane_typed(self, text: str) -> None:
-        self.set_lane(text)
+        if text.strip() and lane_name_or_none(text) != self.lane:
+            self.set_lane(text)
         self.dock.focus_canvas()
 
     def choose_lane(self) -> None:
@@ -193,6 +196,13 @@ class AULanesPanel:
         self.show_box.setChecked(bool(self.dock.editor.labels.au_intervals))
         self.show_box.blockSignals(False)
         self.refresh()
+
+
+def lane_name_or_none(text: str) -> str | None:
+    try:
+        return lane_name(text.strip())
+    except ValueError:
+        return None
 
 
 def _describe(interval) -> str:
