@@ -64,7 +64,7 @@ DEFAULT_SHORTCUTS: tuple[ShortcutSpec, ...] = (
     ShortcutSpec(("A",), "set_apex", "Set apex to current frame", "Edit"),
     ShortcutSpec(("O",), "set_offset", "Set offset to current frame", "Edit"),
     ShortcutSpec(("T",), "edit_notes", "Type a note for the current segment", "Edit"),
-    ShortcutSpec(("Shift-A",), "edit_aus", "Type the current segment's action units (AU6 AU12 ...)", "Edit"),
+    ShortcutSpec(("Shift-A",), "edit_aus", "Type the current segment's action units (6+12, AU6 AU12 ...)", "Edit"),
     ShortcutSpec(("Enter", "Y"), "accept", "Accept the current proposal", "Review"),
     ShortcutSpec(("X",), "reject", "Reject the current segment", "Review"),
     ShortcutSpec(("Delete",), "delete", "Delete the current segment", "Edit"),
