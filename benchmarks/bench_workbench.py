@@ -330,17 +330,6 @@ def bench_readout_and_lanes(n_frames: int = 108_000, n_segments: int = 300, code
     label.resize(460, 60)
     label.show()
 
-    def timed(fn) -> np.ndarray:
-        out = []
-        for k in range(repeats):
-            t0 = time.perf_counter()
-            fn(k)
-            app.processEvents()
-            out.append((time.perf_counter() - t0) * 1000)
-        return np.array(out[3:])
-
-    read = timed(lambda k: label.setText(readout.at(100 + 10 * k, own[k % n_segments]).format_text()))
-    results = {}
     from annotator.labels import AUInterval
 
     au_lanes = {}
@@ -348,8 +337,7 @@ def bench_readout_and_lanes(n_frames: int = 108_000, n_segments: int = 300, code
         onsets = np.sort(np.random.default_rng(100 + k).choice(n_frames - 40, n_segments, replace=False))
         au_lanes[lane] = [AUInterval(lane, int(o), int(o) + 20, "ABCDE"[i % 5]) for i, o in enumerate(onsets)]
     intervals = [a for v in au_lanes.values() for a in v]
-    read_lanes = timed(lambda k: label.setText(
-        readout.at(100 + 10 * k, own[k % n_segments], intervals).format_text()))
+    widgets = {}
     for name, lanes, band, aul in (("plain", False, False, False), ("with lanes", True, False, False),
                                    ("with lanes + emotion band", True, True, False),
                                    ("… + 8 AU lanes", True, True, True)):
@@ -364,9 +352,25 @@ def bench_readout_and_lanes(n_frames: int = 108_000, n_segments: int = 300, code
         if aul:
             w.set_au_lanes(au_lanes, "12", au_lanes["12"][5].id)
         w.set_x_range(0, 600)
-        app.processEvents()
-        results[name] = timed(lambda k, w=w: w.set_cursor(100 + 10 * k))
+        widgets[name] = w
+    app.processEvents()
+    # Side by side, in turn, step by step: a shared machine's moods reach every variant alike.
+    steps = {"readout": lambda k: label.setText(readout.at(100 + 10 * k, own[k % n_segments]).format_text()),
+             "readout + AU intervals": lambda k: label.setText(
+                 readout.at(100 + 10 * k, own[k % n_segments], intervals).format_text())}
+    steps.update({name: (lambda k, w=w: w.set_cursor(100 + 10 * k)) for name, w in widgets.items()})
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for k in range(repeats):
+        for name, fn in (steps.items() if k % 2 else reversed(steps.items())):
+            t0 = time.perf_counter()
+            fn(k)
+            app.processEvents()
+            times[name].append((time.perf_counter() - t0) * 1000)
+    for w in widgets.values():
         w.close()
+    v = {name: np.array(t[3:]) for name, t in times.items()}
+    read, read_lanes = v.pop("readout"), v.pop("readout + AU intervals")
+    results = v
     print(f"readout at the cursor (model + label)  : median {np.median(read):6.2f} ms  p95 "
           f"{np.percentile(read, 95):6.2f} ms")
     print(f"  … with {len(intervals)} AU intervals   : median {np.median(read_lanes):6.2f} ms  p95 "

@@ -485,6 +485,9 @@ class AUIntervalItem(pg.GraphicsObject):
     def __init__(self, intervals, n_rows: int, current_id: str | None = None):
         super().__init__()
         self.setZValue(-10)
+        # The cursor crosses the lanes on every frame step, exposing a strip a few pixels
+        # wide: with the exposed rectangle known, paint draws the intervals in it alone.
+        self.setFlag(self.GraphicsItemFlag.ItemUsesExtendedStyleOption)
         self._n = max(1, int(n_rows))
         groups: dict[str, list[tuple[float, float, float]]] = {}
         self._current = None
@@ -506,13 +509,18 @@ class AUIntervalItem(pg.GraphicsObject):
         lo = min((g[2][:, 0].min() for g in self._groups), default=0.0)
         hi = max((g[2][:, 1].max() for g in self._groups), default=0.0)
         self._bounds = QRectF(lo, 0, hi - lo, self._n)
+        self._label_rects = np.array([x[:3] for x in self._labels], np.float64).reshape(-1, 3)
+        self._label_letters = [x[3] for x in self._labels]
 
     def boundingRect(self) -> QRectF:
         return QRectF(self._bounds)
 
-    def paint(self, painter, *args) -> None:
+    def paint(self, painter, option=None, *args) -> None:
         vb = self.getViewBox()
         x_lo, x_hi = vb.viewRange()[0] if vb is not None else (-np.inf, np.inf)
+        exposed = getattr(option, "exposedRect", None)
+        if exposed is not None and not exposed.isEmpty():
+            x_lo, x_hi = max(x_lo, exposed.left()), min(x_hi, exposed.right())
         for pen, brush, rects in self._groups:
             shown = rects[(rects[:, 1] >= x_lo) & (rects[:, 0] <= x_hi)]
             if not len(shown):
@@ -526,16 +534,20 @@ class AUIntervalItem(pg.GraphicsObject):
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(QRectF(a, r + 0.05, b - a, 0.9))
         px = self.pixelWidth() or 0.0
-        if px <= 0 or not self._labels:
+        if px <= 0 or not len(self._label_rects):
             return
-        # Text in device pixels: the view's x and y scales differ by orders of magnitude.
+        # Letters only on intervals in view and at least 10 px wide (one numpy pass, then a
+        # loop over those alone); in device pixels, as the view's x and y scales differ so much.
+        lo, hi, rows = self._label_rects.T
+        show = np.flatnonzero((hi >= x_lo) & (lo <= x_hi) & ((hi - lo) >= 10 * px))
+        if not len(show):
+            return
         painter.save()
         painter.setPen(pg.mkPen("#ffffff"))
         transform = painter.transform()
         painter.resetTransform()
-        for a, b, r, letter in self._labels:
-            if b < x_lo or a > x_hi or (b - a) < 10 * px:
-                continue
-            p = transform.map(QPointF((a + b) / 2, r + 0.5))
-            painter.drawText(QRectF(p.x() - 8, p.y() - 8, 16, 16), Qt.AlignmentFlag.AlignCenter, letter)
+        for i in show:
+            p = transform.map(QPointF((lo[i] + hi[i]) / 2, rows[i] + 0.5))
+            painter.drawText(QRectF(p.x() - 8, p.y() - 8, 16, 16), Qt.AlignmentFlag.AlignCenter,
+                             self._label_letters[i])
         painter.restore()
