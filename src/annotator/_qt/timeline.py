@@ -134,7 +134,7 @@ class TimelineWidget(QWidget):
             plot.setXLink(self.au_plot)
         for plot, label in ((self.au_plot, "AU (0–1)"), (self.motion_plot, "motion (÷p99)"),
                             (self.emotion_plot, "emotion"), (self.lanes_plot, "coders"),
-                            (self.au_lanes_plot, "AU lanes")):
+                            (self.au_lanes_plot, "AU")):
             plot.setMouseEnabled(x=True, y=False)
             plot.setLimits(xMin=-1, xMax=self.n_frames + 1)
             plot.setDownsampling(auto=True, mode="peak")
