@@ -237,3 +237,18 @@ def test_other_formats_say_they_left_the_lanes_out(coded, tmp_path, capsys):
     assert not [n for n in save_file(session.load_labels("alice"), tmp_path / "a.json", format="annotator-json")
                 if "AU intervals" in n]
     assert len(load_labels(tmp_path / "a.json").au_intervals) == 3
+
+
+def test_the_readout_names_the_aus_coded_at_the_cursor_in_the_one_style():
+    import numpy as np
+
+    from annotator.features.readout import CursorReadout
+
+    readout = CursorReadout(np.arange(100) / 30.0, 30.0, {"AU12": np.full(100, 0.5)})
+    intervals = [AUInterval("12", 10, 20, "C"), AUInterval("R4", 15, 30), AUInterval("6", 18, 18, "A")]
+    assert readout.at(18, None, intervals).coded == "R4+6A+12C"  # by AU number
+    assert readout.at(25, None, intervals).coded == "R4"
+    assert "coded R4" in readout.at(25, None, intervals).format_text()
+    assert readout.at(50, None, intervals).coded == "" and "coded" not in readout.at(50, None, intervals).format_text()
+    edited = [intervals[0].replace(intensity="E"), *intervals[1:]]  # an edit makes a new list
+    assert readout.at(18, None, edited).coded == "R4+6A+12E"

@@ -178,6 +178,7 @@ class AULanesPanel:
             current = self.current()
             timeline.set_au_lanes(lanes if self.show_box.isChecked() else {}, self.lane,
                                   current.id if current is not None else None)
+        self.dock.readout.update()  # "coded …" at the cursor follows the edit
 
     def follow_cursor(self) -> None:
         """On a frame step: highlight the interval under the cursor when none is current (cheap when unchanged)."""

@@ -89,7 +89,6 @@ class CursorReadout:
 
         ``intervals`` (the coder's AU intervals) give the AUs coded at ``frame``.
         """
-        from ..labels.facs import format_aus, lane_sort_key
         n = len(self.time)
         f = int(min(max(0, frame), n - 1)) if n else 0
         seconds = float(self.time[f]) if n else f / self.fps
@@ -100,9 +99,24 @@ class CursorReadout:
             emotion=self.emotion_names[top] if top >= 0 else None,
             emotion_p=float(self._top_p[f]) if top >= 0 else None,
             phase=segment.phase(f) if segment is not None else None,
-            coded=format_aus(a.code for a in sorted(
-                (a for a in intervals if a.onset <= f <= a.offset), key=lambda a: lane_sort_key(a.au))),
+            coded=self._coded(intervals, f),
         )
+
+    def _coded(self, intervals, frame: int) -> str:
+        """The AUs coded at ``frame``, by AU number; the intervals' arrays are kept while the list is the same."""
+        from ..labels.facs import format_aus, lane_sort_key
+
+        if not intervals:
+            return ""
+        # The list itself is kept (so its id is never reused by another); edits make a new list.
+        cached = getattr(self, "_coded_list", None)
+        if intervals is not cached or len(intervals) != self._coded_len:
+            ordered = sorted(intervals, key=lambda a: (lane_sort_key(a.au), a.onset))
+            self._coded_spans = np.array([(a.onset, a.offset) for a in ordered], np.int64).reshape(-1, 2)
+            self._coded_codes = [a.code for a in ordered]
+            self._coded_list, self._coded_len = intervals, len(intervals)
+        hits = np.flatnonzero((self._coded_spans[:, 0] <= frame) & (frame <= self._coded_spans[:, 1]))
+        return format_aus(self._coded_codes[i] for i in hits)
 
 
 __all__ = ["CursorReadout", "FrameReading", "timecode"]
