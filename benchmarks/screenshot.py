@@ -43,7 +43,8 @@ def ensure_session(video: Path = SAMPLE) -> Path:
     session_dir = default_session_dir(video, out)
     if is_session_dir(session_dir):
         session = Session.open(session_dir)
-        if session.sha256 != _sha(video):  # the sample was rebuilt: start over
+        if session.sha256 != _sha(video) or not _tracks_readable(session):
+            # the sample was rebuilt, or the tracks are of a layout this code no longer reads: start over
             import shutil
 
             shutil.rmtree(session_dir)
@@ -53,6 +54,19 @@ def ensure_session(video: Path = SAMPLE) -> Path:
     session = Session.open(session_dir)
     propose(session)  # cheap, and keeps the picture in step with the current proposer
     return session_dir
+
+
+def _tracks_readable(session) -> bool:
+    from annotator.errors import AnnotatorError
+    from annotator.tracking.store import load_tracks, tracks_complete
+
+    if not tracks_complete(session.root):
+        return True  # not finished: tracking resumes below
+    try:
+        load_tracks(session)
+    except AnnotatorError:
+        return False
+    return True
 
 
 def _sha(video: Path) -> str:
