@@ -14,8 +14,12 @@ Prints figures and ratios measured in one run (no assertions)::
    Goal: < 30 ms.
 3. Refilling the segment table (every edit does) with 100 to 3,000 segments.
 4. The cursor readout (timecode, AU values, per-frame emotion, phase) and the
-   timeline's lanes (one per coder when comparing, and the per-frame emotion
-   band), each against the same step without them, on the one-hour session.
+   timeline's lanes (one per coder when comparing, the per-frame emotion band,
+   and eight AU lanes with 300 intervals each), each against the same step
+   without them, on the one-hour session.
+
+The frame step's "full workbench" shows four AU lanes (intervals over the whole
+clip, held in memory only: the bench coder's file is not written).
 
 ``--quick`` runs the smallest settings (fewer steps, one round, one table size).
 """
@@ -74,7 +78,8 @@ def _open_viewer(session_dir: Path, kind: str, canvas: tuple[int, int] | None = 
         viewer = napari.Viewer(show=True)
         viewer.open(str(session_dir), plugin="annotator")
     else:
-        viewer, _dock = open_workbench(session_dir, coder="bench")
+        viewer, dock = open_workbench(session_dir, coder="bench")
+        _show_au_lanes(dock)
     compat.canvas_widget(viewer).window().resize(1500, 950)
     app.processEvents()
     # The reader builds the frame proxy in the background: time steps only once it is done.
@@ -89,6 +94,19 @@ def _open_viewer(session_dir: Path, kind: str, canvas: tuple[int, int] | None = 
         app.processEvents()
         time.sleep(0.02)
     return viewer
+
+
+def _show_au_lanes(dock, lanes=("1", "4", "R12", "12"), every: int = 15) -> None:
+    """Four AU lanes with an interval every ``every`` frames, lane 12 current, in memory only."""
+    from annotator.labels import AUInterval
+
+    n = dock.session.n_frames
+    dock.editor.labels.au_intervals = [
+        AUInterval(lane, f, min(n - 1, f + every // 2), "ABCDE"[(f // every) % 5])
+        for i, lane in enumerate(lanes) for f in range(i, n, every)]
+    dock.au_lanes.on_open()
+    dock.au_lanes.lane = "12"
+    dock.au_lanes.refresh()
 
 
 def serve_steps(session_dir: Path, kind: str, canvas: tuple[int, int] | None = None) -> None:
@@ -312,19 +330,17 @@ def bench_readout_and_lanes(n_frames: int = 108_000, n_segments: int = 300, code
     label.resize(460, 60)
     label.show()
 
-    def timed(fn) -> np.ndarray:
-        out = []
-        for k in range(repeats):
-            t0 = time.perf_counter()
-            fn(k)
-            app.processEvents()
-            out.append((time.perf_counter() - t0) * 1000)
-        return np.array(out[3:])
+    from annotator.labels import AUInterval
 
-    read = timed(lambda k: label.setText(readout.at(100 + 10 * k, own[k % n_segments]).format_text()))
-    results = {}
-    for name, lanes, band in (("plain", False, False), ("with lanes", True, False),
-                              ("with lanes + emotion band", True, True)):
+    au_lanes = {}
+    for k, lane in enumerate(("1", "2", "4", "6", "9", "R12", "12", "15")):
+        onsets = np.sort(np.random.default_rng(100 + k).choice(n_frames - 40, n_segments, replace=False))
+        au_lanes[lane] = [AUInterval(lane, int(o), int(o) + 20, "ABCDE"[i % 5]) for i, o in enumerate(onsets)]
+    intervals = [a for v in au_lanes.values() for a in v]
+    widgets = {}
+    for name, lanes, band, aul in (("plain", False, False, False), ("with lanes", True, False, False),
+                                   ("with lanes + emotion band", True, True, False),
+                                   ("… + 8 AU lanes", True, True, True)):
         w = TimelineWidget(n_frames, 30.0)
         w.resize(1500, 300)
         w.show()
@@ -333,12 +349,32 @@ def bench_readout_and_lanes(n_frames: int = 108_000, n_segments: int = 300, code
             w.set_emotions(probs, names)
         w.set_segments(own, {f"coder{i}": segs(i) for i in range(coders)} if lanes else None,
                        current_id=own[10].id)
+        if aul:
+            w.set_au_lanes(au_lanes, "12", au_lanes["12"][5].id)
         w.set_x_range(0, 600)
-        app.processEvents()
-        results[name] = timed(lambda k, w=w: w.set_cursor(100 + 10 * k))
+        widgets[name] = w
+    app.processEvents()
+    # Side by side, in turn, step by step: a shared machine's moods reach every variant alike.
+    steps = {"readout": lambda k: label.setText(readout.at(100 + 10 * k, own[k % n_segments]).format_text()),
+             "readout + AU intervals": lambda k: label.setText(
+                 readout.at(100 + 10 * k, own[k % n_segments], intervals).format_text())}
+    steps.update({name: (lambda k, w=w: w.set_cursor(100 + 10 * k)) for name, w in widgets.items()})
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for k in range(repeats):
+        for name, fn in (steps.items() if k % 2 else reversed(steps.items())):
+            t0 = time.perf_counter()
+            fn(k)
+            app.processEvents()
+            times[name].append((time.perf_counter() - t0) * 1000)
+    for w in widgets.values():
         w.close()
+    v = {name: np.array(t[3:]) for name, t in times.items()}
+    read, read_lanes = v.pop("readout"), v.pop("readout + AU intervals")
+    results = v
     print(f"readout at the cursor (model + label)  : median {np.median(read):6.2f} ms  p95 "
           f"{np.percentile(read, 95):6.2f} ms")
+    print(f"  … with {len(intervals)} AU intervals   : median {np.median(read_lanes):6.2f} ms  p95 "
+          f"{np.percentile(read_lanes, 95):6.2f} ms  ratio {np.median(read_lanes) / np.median(read):.2f}x")
     base = np.median(results["plain"])
     for name, v in results.items():
         print(f"timeline cursor step, {name:26s}: median {np.median(v):6.2f} ms  p95 {np.percentile(v, 95):6.2f} ms"

@@ -6,8 +6,11 @@ Under Xvfb::
 
 Tracks and proposes the sample into a cache directory the first time
 (``$ANNOTATOR_CACHE`` or ``~/.cache/annotator/screenshot``), opens the
-workbench, accepts the first proposal, steps to its apex and saves the
-window as a palette PNG (< 300 KB).
+workbench as coder ``demo`` comparing with ``peer`` (a second coder who
+accepted every proposal, so the timeline has a lane per coder), accepts the
+first proposal, marks AU 6 and AU 12 on their AU lanes with the keys' actions,
+steps to its apex and saves the window as a palette PNG (< 300 KB).  Both
+coders' files are removed again afterwards.
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ def ensure_session(video: Path = SAMPLE) -> Path:
     session_dir = default_session_dir(video, out)
     if is_session_dir(session_dir):
         session = Session.open(session_dir)
-        if session.sha256 != _sha(video):  # the sample was rebuilt: start over
+        if session.sha256 != _sha(video) or not _tracks_readable(session):
+            # the sample was rebuilt, or the tracks are of a layout this code no longer reads: start over
             import shutil
 
             shutil.rmtree(session_dir)
@@ -50,6 +54,19 @@ def ensure_session(video: Path = SAMPLE) -> Path:
     session = Session.open(session_dir)
     propose(session)  # cheap, and keeps the picture in step with the current proposer
     return session_dir
+
+
+def _tracks_readable(session) -> bool:
+    from annotator.errors import AnnotatorError
+    from annotator.tracking.store import load_tracks, tracks_complete
+
+    if not tracks_complete(session.root):
+        return True  # not finished: tracking resumes below
+    try:
+        load_tracks(session)
+    except AnnotatorError:
+        return False
+    return True
 
 
 def _sha(video: Path) -> str:
@@ -68,17 +85,26 @@ def main(argv: list[str] | None = None) -> int:
     session_dir = args.session or ensure_session()
     from annotator.session import Session
 
-    coder = "demo"
-    labels = Session.open(session_dir).labels_path(coder)
-    if labels.exists():  # a clean state each time: the picture shows fresh proposals
-        labels.unlink()
+    coder, peer = "demo", "peer"
+    session = Session.open(session_dir)
+    for name in (coder, peer):
+        if session.labels_path(name).exists():  # a clean state each time: the picture shows fresh proposals
+            session.labels_path(name).unlink()
+    from annotator.labels import AUTO_CODER
+
+    if session.has_labels(AUTO_CODER):
+        peer_labels = session.new_labels(peer)
+        peer_labels.segments = [s.replace(status="accepted", source=peer)
+                                for s in session.load_labels(AUTO_CODER).segments]
+        session.save_labels(peer_labels)
 
     from qtpy.QtWidgets import QApplication
 
     from annotator._qt import _napari_compat as compat
     from annotator._qt.app import open_workbench
 
-    viewer, dock = open_workbench(session_dir, coder=coder)
+    viewer, dock = open_workbench(session_dir, coder=coder,
+                                  compare=[peer] if session.labels_path(peer).exists() else [])
     app = QApplication.instance()
     window = dock.window()
     window.resize(1600, 1000)
@@ -88,8 +114,21 @@ def main(argv: list[str] | None = None) -> int:
         first = min(todo, key=lambda s: s.onset)
         dock.set_frame(first.onset)
         dock.trigger("accept")
+        for lane, letter, start, end in (("6", "b", first.onset, first.apex),
+                                         ("12", "c", first.onset, first.offset)):
+            dock.au_lanes.set_lane(lane)  # what G and the dock's field do
+            dock.set_frame(start)
+            dock.trigger("au_begin")
+            dock.set_frame(end)
+            dock.trigger("au_end")
+            dock.trigger(f"au_intensity_{letter}")
         dock.set_frame(first.apex)
         dock.table.select_id(first.id)
+        dock.agreement.compute()  # now that demo has labels
+    from qtpy.QtCore import Qt
+
+    # room for the curves beside the two coder lanes and the AU lanes
+    dock._timeline_dock.window().resizeDocks([dock._timeline_dock], [330], Qt.Orientation.Vertical)
     dock.timeline.set_x_range(0, dock.n_frames)
     app.processEvents()
     viewer.reset_view()
@@ -99,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     image = viewer.screenshot(canvas_only=False, flash=False)
     dock.close_workbench()
     viewer.close()
+    for name in (coder, peer):
+        session.labels_path(name).unlink(missing_ok=True)
     save_png(image, args.output)
     print(f"{args.output}: {args.output.stat().st_size // 1024} KB")
     return 0

@@ -116,7 +116,7 @@ def test_relabelling_clears_what_only_the_machine_said(tmp_path):
     assert saved["uncertainty"] is None and saved["intensity"] is None
     editor.set_aus(prop.id, ["AU1", "AU2"])
     editor.set_emotion(prop.id, "fear")
-    assert editor.own(prop.id).aus == ["AU1", "AU2"], "the coder's own AUs stay"
+    assert editor.own(prop.id).aus == ["1", "2"], "the coder's own AUs stay"
     editor.set_emotion(prop.id, "fear")  # the same emotion again changes nothing
     # Accepting as it is keeps the machine's evidence: the coder agreed with it.
     other = make_segment(auto, 40, 45, 50, emotion="joy", status="proposed", confidence=0.7, source="spotter")
@@ -295,8 +295,9 @@ def test_table_fits_the_dock_and_edits_notes_and_aus_in_place(bench, qtbot):
 
     prop = dock.editor.review_order()[0]
     row = table.row_of(prop.id)
-    for column, typed, check in (("notes", "left only", lambda s: s.notes == "left only"),
-                                 ("AUs", "AU6 AU12", lambda s: s.aus == ["AU6", "AU12"])):
+    for column, typed, shown, check in (("notes", "left only", "left only", lambda s: s.notes == "left only"),
+                                        # typed in any spelling, shown in the one FACS style (17.20)
+                                        ("AUs", "AU6 R12c", "6+R12C", lambda s: s.aus == ["6", "R12C"])):
         index = table.model().index(row, COLUMNS.index(column))
         table.setCurrentIndex(index)
         table.setFocus()
@@ -310,7 +311,7 @@ def test_table_fits_the_dock_and_edits_notes_and_aus_in_place(bench, qtbot):
         qtbot.waitUntil(lambda check=check: prop.id in _saved(session, dock.coder)
                         and check(_saved(session, dock.coder)[prop.id]))
         row = table.row_of(prop.id)
-        assert table.cell_text(row, COLUMNS.index(column)) == typed
+        assert table.cell_text(row, COLUMNS.index(column)) == shown
 
 
 # -- 17.11: pose on close-ups ----------------------------------------------------------------------------

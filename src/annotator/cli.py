@@ -345,7 +345,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     output = _output_path(args)
     notes = fmt.write(collected.records, output, **_format_options(args)) or []
     print(f"{output}: {collected.n_segments} segments from {len(sessions)} session(s)")
-    for note in [*collected.notes(), *notes]:
+    from .formats.records import au_intervals_left_out
+
+    for note in [*collected.notes(), *notes, *au_intervals_left_out(fmt, collected.records)]:
         print(f"  note: {note}")
     return 0
 

@@ -18,7 +18,7 @@ from ..labels.model import EMOTIONS
 
 def action_handlers(dock) -> dict[str, Callable[[], None]]:
     """What each shortcut action does, on ``dock``'s controllers."""
-    play, seg = dock.playback, dock.segments
+    play, seg, lanes = dock.playback, dock.segments, dock.au_lanes
 
     def edit_frame(which: str) -> Callable[[], None]:
         return lambda: seg.edit(lambda sid: dock.editor.set_frame(sid, which, play.frame))
@@ -52,7 +52,14 @@ def action_handlers(dock) -> dict[str, Callable[[], None]]:
         "redo": lambda: seg.undo(redo=True),
         "help": dock.show_help,
         "retrain_now": dock.retrain_now,
+        "au_lane": lanes.choose_lane,
+        "toggle_au_lanes": lanes.toggle,
+        "au_begin": lanes.begin,
+        "au_end": lanes.end,
+        "au_delete": lanes.delete,
     }
+    for letter in "ABCDE":
+        h[f"au_intensity_{letter.lower()}"] = lambda x=letter: lanes.set_intensity(x)
     for number, emotion in enumerate(EMOTIONS, start=1):
         h[f"emotion_{emotion}"] = lambda n=number: seg.edit(lambda sid: dock.editor.set_emotion_by_number(sid, n))
     return h

@@ -17,6 +17,8 @@ from :mod:`annotator.napari.keybindings`.  The dock only wires its controllers:
 - :class:`~annotator._qt.coder_panel.CoderPanel` chooses the coder and whom to compare with.
 - :class:`~annotator._qt.project_panel.ProjectPanel` lists the project's sessions and opens the next uncoded one.
 - :class:`~annotator._qt.retrain_panel.RetrainPanel` retrains on the coder's reviews and re-proposes.
+- :class:`~annotator._qt.au_lanes_panel.AULanesPanel` owns the AU lanes (one per AU,
+  intervals with a FACS intensity) and their edits.
 
 A new view (agreement, quiz) is one more controller built in ``__init__`` and
 told about the session in :meth:`WorkbenchDock.load_session`.
@@ -33,6 +35,7 @@ from qtpy.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 from ..labels.model import default_coder
 from . import _napari_compat as compat
 from .agreement_panel import AgreementPanel
+from .au_lanes_panel import AULanesPanel
 from .bindings import KeyBindings, action_handlers, unbind_all
 from .coder_panel import CoderPanel
 from .playback import Playback
@@ -96,6 +99,7 @@ class WorkbenchDock(QWidget):
         self.tracking = TrackingPanel(self._state)
         self.readout = ReadoutPanel(self)
         self.agreement = AgreementPanel(self)
+        self.au_lanes = AULanesPanel(self)
         self.handlers: dict[str, Callable[[], None]] = action_handlers(self)
 
         self.coder_panel = CoderPanel(self.say)
@@ -132,7 +136,8 @@ class WorkbenchDock(QWidget):
         self.help_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         layout = QVBoxLayout(self)
         for item in (self.title, self.coder_panel, self.project_panel, self.status, self.readout.label,
-                     self.tracking, self.retrainer, parts, self.agreement.box, self.table, self.help_button):
+                     self.tracking, self.retrainer, parts, self.au_lanes.widget, self.agreement.box,
+                     self.table, self.help_button):
             if isinstance(item, QHBoxLayout):
                 layout.addLayout(item)
             else:
@@ -188,6 +193,7 @@ class WorkbenchDock(QWidget):
         self.session, self.editor = session, editor
         self.editor.changed.connect(self.segments.refresh)
         self.editor.changed.connect(self._edited)
+        self.editor.changed.connect(self.au_lanes.refresh)
         try:
             self.tracks = load_tracks(self.session)
         except AnnotatorError as exc:
@@ -210,6 +216,7 @@ class WorkbenchDock(QWidget):
         self.bind_keys()
         self.segments.refresh(self.editor)
         self._edited(self.editor)
+        self.au_lanes.on_open()
         self.agreement.compute()
         self._on_step()
         # The zoom napari picked came before the docks took their space: fit again
@@ -221,6 +228,7 @@ class WorkbenchDock(QWidget):
         if self.editor is not None:
             self.editor.changed.disconnect(self.segments.refresh, missing_ok=True)
             self.editor.changed.disconnect(self._edited, missing_ok=True)
+            self.editor.changed.disconnect(self.au_lanes.refresh, missing_ok=True)
             self.editor.close()
             self.editor = None
 
@@ -470,6 +478,7 @@ class WorkbenchDock(QWidget):
         if self._state.get("destroyed"):  # the window closed while this waited in the event loop
             return
         self.segments.follow_cursor(self.timeline)
+        self.au_lanes.follow_cursor()
         self.readout.update()
 
     # -- small services the controllers share ----------------------------------------------------------

@@ -42,5 +42,7 @@ class ReadoutPanel:
     def update(self) -> None:
         if self.model is None:
             return
-        self.last = self.model.at(self.dock.frame, self.dock.segments.current_segment())
+        editor = self.dock.editor
+        intervals = editor.labels.au_intervals if editor is not None else ()
+        self.last = self.model.at(self.dock.frame, self.dock.segments.current_segment(), intervals)
         self.label.setText(self.last.format_text())

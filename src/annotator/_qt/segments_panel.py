@@ -8,6 +8,7 @@ the table and the timeline showing the editor's state.
 
 from __future__ import annotations
 
+from ..labels.facs import format_aus, parse_aus
 from .table import SegmentTable
 
 
@@ -87,9 +88,16 @@ class SegmentsPanel:
         if description is None:
             self.dock.say(f"{word} (nothing)")
             return
+        from ..labels.model import AUInterval
+
         changed = [editor.where_changed(i) for i in editor.last_changed]
         changed = [s for s in changed if s is not None]
-        if changed:
+        if changed and isinstance(changed[0], AUInterval):  # an AU lane's edit: its interval becomes current
+            interval = changed[0]
+            self.dock.playback.stop()
+            self.dock.au_lanes.make_current(interval.id if editor.interval(interval.id) is not None else "")
+            self.dock.set_frame(interval.onset)
+        elif changed:
             seg = changed[0]
             self.dock.playback.stop()
             self.make_current(seg.id if editor.find(seg.id) is not None else "")
@@ -147,9 +155,9 @@ class SegmentsPanel:
         """Ask for the current segment's action units, separated by spaces or commas."""
 
         def store(segment_id: str, text: str):
-            return self.dock.editor.set_aus(segment_id, [au for au in text.replace(",", " ").split() if au])
+            return self.dock.editor.set_aus(segment_id, parse_aus(text))
 
-        self._edit_text("action units", lambda seg: " ".join(seg.aus), store)
+        self._edit_text("action units", lambda seg: format_aus(seg.aus), store)
 
     def _edit_text(self, what: str, current, store) -> None:
         from qtpy.QtWidgets import QInputDialog
@@ -174,7 +182,7 @@ class SegmentsPanel:
         if column == "notes":
             self.edit(lambda sid: editor.set_notes(sid, text), seg)
         else:
-            self.edit(lambda sid: editor.set_aus(sid, [au for au in text.replace(",", " ").split() if au]), seg)
+            self.edit(lambda sid: editor.set_aus(sid, parse_aus(text)), seg)
 
     def boundary_moved(self, segment_id: str, which: str, frame: int) -> None:
         """A span's edge dragged on the timeline."""

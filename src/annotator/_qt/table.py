@@ -12,6 +12,7 @@ from qtpy.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from qtpy.QtGui import QColor
 from qtpy.QtWidgets import QAbstractItemView, QTableView
 
+from ..labels.facs import format_aus
 from ..napari.overlays import EMOTION_COLORS
 
 #: Onset, apex and offset share one column ("frames"), so the AUs, the coder and the
@@ -26,7 +27,7 @@ _OWN_ROLE = Qt.ItemDataRole.UserRole + 2
 _GREY = QColor("#8a8a8a")
 #: The widest text each column usually shows: columns are sized once from these,
 #: not measured row by row (a Python call per cell and role).
-_TYPICAL = ("accepted", "surprise", "000–000–000", "0.00", "AU6 AU12", "coder", "")
+_TYPICAL = ("accepted", "surprise", "000–000–000", "0.00", "1+2+R12C", "coder", "")
 
 
 class _Row:
@@ -34,7 +35,7 @@ class _Row:
 
     def __init__(self, seg, who: str, own: bool):
         conf = None if seg.confidence is None else round(float(seg.confidence), 2)
-        aus = " ".join(seg.aus)
+        aus = format_aus(seg.aus)
         self.values = (seg.status, seg.emotion, f"{seg.onset}–{seg.apex}–{seg.offset}", conf, aus, who, seg.notes)
         self.keys = (seg.status, seg.emotion, (seg.onset, seg.apex, seg.offset), conf, aus, who, seg.notes)
         self.id, self.apex, self.own, self.who = seg.id, seg.apex, own, who

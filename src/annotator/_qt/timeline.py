@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from qtpy.QtCore import QLineF, QRectF, Qt, Signal
+from qtpy.QtCore import QLineF, QPointF, QRectF, Qt, Signal
 from qtpy.QtGui import QAction, QBrush, QColor
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QMenu, QToolButton, QVBoxLayout, QWidget
 
@@ -119,16 +119,22 @@ class TimelineWidget(QWidget):
         self.au_plot = self.glw.addPlot(row=0, col=0)
         self.emotion_plot = self.glw.addPlot(row=1, col=0)
         self.lanes_plot = self.glw.addPlot(row=2, col=0)
-        self.motion_plot = self.glw.addPlot(row=3, col=0, axisItems={"bottom": self.x_axis})
-        for row, stretch in enumerate((3, 0, 0, 1)):
+        self.au_lanes_plot = self.glw.addPlot(row=3, col=0)
+        self.motion_plot = self.glw.addPlot(row=4, col=0, axisItems={"bottom": self.x_axis})
+        for row, stretch in enumerate((3, 0, 0, 0, 1)):
             self.glw.ci.layout.setRowStretchFactor(row, stretch)
         self.emotion_plot.setFixedHeight(26)
         self._lane_names: list[str] = []
         self.lanes_plot.setVisible(False)
-        for plot in (self.motion_plot, self.emotion_plot, self.lanes_plot):
+        self._au_lane_names: list[str] = []
+        self._au_item = None
+        self.au_current_id: str | None = None
+        self.au_lanes_plot.setVisible(False)
+        for plot in (self.motion_plot, self.emotion_plot, self.lanes_plot, self.au_lanes_plot):
             plot.setXLink(self.au_plot)
         for plot, label in ((self.au_plot, "AU (0–1)"), (self.motion_plot, "motion (÷p99)"),
-                            (self.emotion_plot, "emotion"), (self.lanes_plot, "coders")):
+                            (self.emotion_plot, "emotion"), (self.lanes_plot, "coders"),
+                            (self.au_lanes_plot, "AU")):
             plot.setMouseEnabled(x=True, y=False)
             plot.setLimits(xMin=-1, xMax=self.n_frames + 1)
             plot.setDownsampling(auto=True, mode="peak")
@@ -137,7 +143,7 @@ class TimelineWidget(QWidget):
             plot.setLabel("left", label)
             plot.hideButtons()
             plot.getAxis("left").setWidth(44)
-        for plot in (self.au_plot, self.emotion_plot, self.lanes_plot):
+        for plot in (self.au_plot, self.emotion_plot, self.lanes_plot, self.au_lanes_plot):
             plot.getAxis("bottom").setStyle(showValues=False)
             plot.getAxis("bottom").setHeight(2)
         self.x_axis.set_unit("frames")
@@ -157,8 +163,10 @@ class TimelineWidget(QWidget):
         self.cursor = pg.InfiniteLine(pos=0, angle=90, movable=True, pen=pen, hoverPen=pg.mkPen("#ffeb3b", width=2))
         self.cursor.setZValue(100)
         self.cursor_motion = pg.InfiniteLine(pos=0, angle=90, movable=False, pen=pen)
+        self.cursor_au_lanes = pg.InfiniteLine(pos=0, angle=90, movable=False, pen=pen)
         self.au_plot.addItem(self.cursor, ignoreBounds=True)
         self.motion_plot.addItem(self.cursor_motion, ignoreBounds=True)
+        self.au_lanes_plot.addItem(self.cursor_au_lanes, ignoreBounds=True)
         self.cursor.sigPositionChanged.connect(self._cursor_dragged)
         self.glw.scene().sigMouseClicked.connect(self._clicked)
 
@@ -229,6 +237,36 @@ class TimelineWidget(QWidget):
     @property
     def lane_names(self) -> list[str]:
         return list(self._lane_names) if self.lanes_plot.isVisible() else []
+
+    def set_au_lanes(self, lanes: dict, current_lane: str = "", current_id: str | None = None) -> None:
+        """One labelled lane per AU (lane → intervals), top to bottom by AU; hidden when ``lanes`` is empty.
+
+        The current lane's label is marked, the current interval outlined; each interval is
+        as opaque as its intensity is high and carries its letter where it is wide enough.
+        """
+        if self._au_item is not None:
+            self.au_lanes_plot.removeItem(self._au_item)
+            self._au_item = None
+        self._au_lane_names = list(lanes)
+        self.au_current_id = current_id
+        self.au_lanes_plot.setVisible(bool(lanes))
+        self.cursor_au_lanes.setValue(self.cursor.value())
+        if not lanes:
+            return
+        n = len(lanes)
+        rows = {name: n - 1 - i for i, name in enumerate(lanes)}
+        self._au_item = AUIntervalItem([(rows[name], a) for name, items in lanes.items() for a in items], n,
+                                       current_id)
+        self.au_lanes_plot.addItem(self._au_item, ignoreBounds=True)
+        self.au_lanes_plot.setYRange(0, n, padding=0)
+        self.au_lanes_plot.getAxis("left").setTicks(
+            [[(rows[name] + 0.5, f"▶{name}" if name == current_lane else name) for name in lanes]])
+        self.au_lanes_plot.setFixedHeight(14 * n + 6)
+
+    @property
+    def au_lane_names(self) -> list[str]:
+        """The AU lanes shown, top to bottom (``[]`` when hidden)."""
+        return list(self._au_lane_names) if self.au_lanes_plot.isVisible() else []
 
     def set_channels(self, curves: dict[str, np.ndarray], shown: tuple[str, ...] = DEFAULT_CHANNELS) -> None:
         """Offer ``curves`` (AU channel → values) in the selector and draw those in ``shown``.
@@ -351,6 +389,8 @@ class TimelineWidget(QWidget):
         self.cursor.setValue(frame)
         self.cursor.blockSignals(False)
         self.cursor_motion.setValue(frame)
+        if self.au_lanes_plot.isVisible():
+            self.cursor_au_lanes.setValue(frame)
         lo, hi = self.au_plot.viewRange()[0]
         if not lo <= frame <= hi:
             width = hi - lo
@@ -365,7 +405,7 @@ class TimelineWidget(QWidget):
     def _clicked(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton or event.isAccepted():
             return
-        for plot in (self.au_plot, self.emotion_plot, self.lanes_plot, self.motion_plot):
+        for plot in (self.au_plot, self.emotion_plot, self.lanes_plot, self.au_lanes_plot, self.motion_plot):
             if plot.isVisible() and plot.sceneBoundingRect().contains(event.scenePos()):
                 x = plot.vb.mapSceneToView(event.scenePos()).x()
                 self.frameRequested.emit(int(np.clip(round(x), 0, self.n_frames - 1)))
@@ -428,3 +468,86 @@ class SpanItem(pg.GraphicsObject):
             if not thin.all():
                 painter.setBrush(brush)
                 painter.drawRects([QRectF(a, self._y0, b - a, self._height) for a, b in spans[~thin]])
+
+
+#: An AU interval's fill opacity by FACS intensity ("" not scored: outline only).
+INTENSITY_ALPHA: dict[str, int] = {"": 0, "A": 60, "B": 100, "C": 145, "D": 190, "E": 235}
+AU_LANE_COLOR = "#4fc3f7"
+
+
+class AUIntervalItem(pg.GraphicsObject):
+    """Every AU lane's intervals in one item: one ``drawRects`` per intensity, letters where there is room.
+
+    ``intervals`` are ``(row, AUInterval)``; row 0 is the bottom lane.  Only what
+    lies in the view is drawn, as in :class:`SpanItem`.
+    """
+
+    def __init__(self, intervals, n_rows: int, current_id: str | None = None):
+        super().__init__()
+        self.setZValue(-10)
+        # The cursor crosses the lanes on every frame step, exposing a strip a few pixels
+        # wide: with the exposed rectangle known, paint draws the intervals in it alone.
+        self.setFlag(self.GraphicsItemFlag.ItemUsesExtendedStyleOption)
+        self._n = max(1, int(n_rows))
+        groups: dict[str, list[tuple[float, float, float]]] = {}
+        self._current = None
+        self._labels: list[tuple[float, float, float, str]] = []
+        for row, a in intervals:
+            rect = (a.onset - 0.5, a.offset + 0.5, float(row))
+            groups.setdefault(a.intensity, []).append(rect)
+            if a.intensity:
+                self._labels.append((*rect, a.intensity))
+            if a.id == current_id:
+                self._current = rect
+        self._groups = []
+        base = QColor(AU_LANE_COLOR)
+        for intensity, rects in groups.items():
+            color = QColor(base)
+            color.setAlpha(INTENSITY_ALPHA.get(intensity, 120))
+            pen = pg.mkPen(AU_LANE_COLOR, width=1, style=Qt.PenStyle.DashLine if not intensity else Qt.PenStyle.SolidLine)
+            self._groups.append((pen, QBrush(color), np.array(rects, np.float64)))
+        lo = min((g[2][:, 0].min() for g in self._groups), default=0.0)
+        hi = max((g[2][:, 1].max() for g in self._groups), default=0.0)
+        self._bounds = QRectF(lo, 0, hi - lo, self._n)
+        self._label_rects = np.array([x[:3] for x in self._labels], np.float64).reshape(-1, 3)
+        self._label_letters = [x[3] for x in self._labels]
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(self._bounds)
+
+    def paint(self, painter, option=None, *args) -> None:
+        vb = self.getViewBox()
+        x_lo, x_hi = vb.viewRange()[0] if vb is not None else (-np.inf, np.inf)
+        exposed = getattr(option, "exposedRect", None)
+        if exposed is not None and not exposed.isEmpty():
+            x_lo, x_hi = max(x_lo, exposed.left()), min(x_hi, exposed.right())
+        for pen, brush, rects in self._groups:
+            shown = rects[(rects[:, 1] >= x_lo) & (rects[:, 0] <= x_hi)]
+            if not len(shown):
+                continue
+            painter.setPen(pen)
+            painter.setBrush(brush)
+            painter.drawRects([QRectF(a, r + 0.15, b - a, 0.7) for a, b, r in shown])
+        if self._current is not None:
+            a, b, r = self._current
+            painter.setPen(pg.mkPen("#ffeb3b", width=2))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(QRectF(a, r + 0.05, b - a, 0.9))
+        px = self.pixelWidth() or 0.0
+        if px <= 0 or not len(self._label_rects):
+            return
+        # Letters only on intervals in view and at least 10 px wide (one numpy pass, then a
+        # loop over those alone); in device pixels, as the view's x and y scales differ so much.
+        lo, hi, rows = self._label_rects.T
+        show = np.flatnonzero((hi >= x_lo) & (lo <= x_hi) & ((hi - lo) >= 10 * px))
+        if not len(show):
+            return
+        painter.save()
+        painter.setPen(pg.mkPen("#ffffff"))
+        transform = painter.transform()
+        painter.resetTransform()
+        for i in show:
+            p = transform.map(QPointF((lo[i] + hi[i]) / 2, rows[i] + 0.5))
+            painter.drawText(QRectF(p.x() - 8, p.y() - 8, 16, 16), Qt.AlignmentFlag.AlignCenter,
+                             self._label_letters[i])
+        painter.restore()

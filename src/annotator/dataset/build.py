@@ -33,7 +33,7 @@ import numpy as np
 from ..agreement import CONSENSUS_CODER
 from ..errors import AnnotatorError
 from ..io import atomic_write_json, atomic_write_text, sha256_file
-from ..labels import EMOTIONS
+from ..labels import EMOTIONS, format_aus
 from ..labels.model import now_iso
 from ..project import Project
 from .card import write_card
@@ -280,7 +280,7 @@ def _write_sample(root: Path, i: int, s: SampleSpec, session, video: _ForwardFra
     time = tracks.time
     return {
         "sample_id": sample_id, "subject": s.subject, "session": s.entry.id, "segment_id": seg.id,
-        "emotion": seg.emotion, "kind": seg.kind, "aus": " ".join(seg.aus), "coders": s.coders,
+        "emotion": seg.emotion, "kind": seg.kind, "aus": format_aus(seg.aus), "coders": s.coders,
         "onset": seg.onset, "apex": seg.apex, "offset": seg.offset, "clip_onset": seg.onset - s.start,
         "clip_apex": seg.apex - s.start, "clip_offset": seg.offset - s.start, "start_frame": s.start,
         "end_frame": s.stop, "n_frames": s.stop - s.start + 1, "onset_time": float(time[seg.onset]),

@@ -38,14 +38,18 @@ class FrameReading:
     emotion: str | None
     emotion_p: float | None
     phase: str | None
+    #: The AUs the coder marked on their lanes at this frame, FACS notation (``6+R12C``); ``""`` none.
+    coded: str = ""
 
     def format_text(self) -> str:
-        """One line: ``00:00:07:15 · 7.500 s · frame 225 | AU12 0.81 … | joy 0.74 | apex``."""
+        """One line: ``00:00:07:15 · 7.500 s · frame 225 | AU12 0.81 … | joy 0.74 | apex | coded 6+R12C``."""
         parts = [f"{self.timecode} · {self.seconds:.3f} s · frame {self.frame}"]
         if self.aus:
             parts.append(" ".join(f"{k} {'–' if not math.isfinite(v) else f'{v:.2f}'}" for k, v in self.aus.items()))
         parts.append("no face" if self.emotion is None else f"{self.emotion} {self.emotion_p:.2f}")
         parts.append(f"phase {self.phase}" if self.phase else "outside the current segment")
+        if self.coded:
+            parts.append(f"coded {self.coded}")
         return " | ".join(parts)
 
 
@@ -80,8 +84,11 @@ class CursorReadout:
             self._top = np.full(len(self.time), -1)
             self._top_p = np.full(len(self.time), np.nan)
 
-    def at(self, frame: int, segment: "Segment | None" = None) -> FrameReading:
-        """The reading at ``frame`` (clipped to the video), with ``segment``'s phase there."""
+    def at(self, frame: int, segment: "Segment | None" = None, intervals=()) -> FrameReading:
+        """The reading at ``frame`` (clipped to the video), with ``segment``'s phase there.
+
+        ``intervals`` (the coder's AU intervals) give the AUs coded at ``frame``.
+        """
         n = len(self.time)
         f = int(min(max(0, frame), n - 1)) if n else 0
         seconds = float(self.time[f]) if n else f / self.fps
@@ -92,7 +99,24 @@ class CursorReadout:
             emotion=self.emotion_names[top] if top >= 0 else None,
             emotion_p=float(self._top_p[f]) if top >= 0 else None,
             phase=segment.phase(f) if segment is not None else None,
+            coded=self._coded(intervals, f),
         )
+
+    def _coded(self, intervals, frame: int) -> str:
+        """The AUs coded at ``frame``, by AU number; the intervals' arrays are kept while the list is the same."""
+        from ..labels.facs import format_aus, lane_sort_key
+
+        if not intervals:
+            return ""
+        # The list itself is kept (so its id is never reused by another); edits make a new list.
+        cached = getattr(self, "_coded_list", None)
+        if intervals is not cached or len(intervals) != self._coded_len:
+            ordered = sorted(intervals, key=lambda a: (lane_sort_key(a.au), a.onset))
+            self._coded_spans = np.array([(a.onset, a.offset) for a in ordered], np.int64).reshape(-1, 2)
+            self._coded_codes = [a.code for a in ordered]
+            self._coded_list, self._coded_len = intervals, len(intervals)
+        hits = np.flatnonzero((self._coded_spans[:, 0] <= frame) & (frame <= self._coded_spans[:, 1]))
+        return format_aus(self._coded_codes[i] for i in hits)
 
 
 __all__ = ["CursorReadout", "FrameReading", "timecode"]

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from ..io import atomic_write_text
-from ..labels import EMOTION_LABELS, Segment, kind_for
+from ..labels import EMOTION_LABELS, Segment, format_aus, kind_for
 from .base import BaseFormat, FormatError
 from .records import Record
 from .tables import TableFormat, emotion_mapping_text, read_csv, require_columns, split_aus
@@ -62,7 +62,7 @@ class CasmeCsv(BaseFormat):
         for r in records:
             for s in r.segments:
                 rows.append([
-                    r.subject, r.video, s.onset, s.apex, s.offset, "+".join(s.aus), s.emotion, s.kind,
+                    r.subject, r.video, s.onset, s.apex, s.offset, format_aus(s.aus), s.emotion, s.kind,
                     "" if s.confidence is None else round(float(s.confidence), 4), s.status, r.coder,
                 ])
         atomic_write_text(path, pd.DataFrame(rows, columns=CSV_COLUMNS).to_csv(index=False))

@@ -6,13 +6,17 @@ PARTICIPANT = subject)::
     <coder>:emotion   onset → offset, value from the controlled vocabulary "emotions"
     <coder>:phase     "onset-apex" (onset → apex, omitted when apex = onset) and
                       "apex-offset" (apex → offset)
-    <coder>:AUs       onset → offset, action units joined with "+"
+    <coder>:AUs       onset → offset, action units in FACS notation (``6+R12C``,
+                      :func:`annotator.labels.facs.format_aus`)
     <coder>:notes     onset → offset, the coder's notes (only where there are any)
     <coder>:annotator onset → offset, a JSON object holding what EAF has no place for:
                       id, kind, status, confidence, intensity, emotion_scores, source,
                       adjudication, created, modified.  ELAN keeps an annotation's value as it is, so
                       these survive editing in ELAN; moving the annotation's edges
                       moves nothing (the times come from the emotion tier).
+    <coder>:AU <lane> one tier per AU lane (``alice:AU 12``, ``alice:AU R12``): each
+                      AU interval, value its FACS intensity A-E from the controlled
+                      vocabulary "facs_intensity" (empty when not scored)
 
 **Times** are integer milliseconds taken from the video's own presentation
 timestamps: a segment runs from the start of its onset frame to the end of its
@@ -39,11 +43,15 @@ from pathlib import Path
 from typing import Any
 
 from ..io import atomic_write_bytes
-from ..labels import EMOTION_LABELS, Segment, kind_for
+from ..labels import EMOTION_LABELS, INTENSITIES, AUInterval, Segment, format_aus, kind_for, lane_name, parse_aus
+from ..labels.facs import lane_sort_key
 from .base import BaseFormat, FormatError, require_file
 from .records import Record, Timing
 
 CV_ID = "emotions"
+INTENSITY_CV = "facs_intensity"
+#: An AU lane's tier is ``<coder>:AU <lane>``.
+AU_TIER = "AU "
 LANG = "und"  # ELAN's "undetermined" language
 XSD_URL = "http://www.mpi.nl/tools/elan/EAFv3.0.xsd"
 TIERS = ("emotion", "phase", "AUs", "notes", "annotator")
@@ -72,6 +80,7 @@ class Eaf(BaseFormat):
     frame_base = "integer ms from the video's own frame timestamps (a time maps to the frame displayed then)"
     emotions = "our names, as the controlled vocabulary 'emotions' (language und)"
     uses_timing = True
+    carries_au_intervals = True
 
     def sniff(self, path: Path) -> bool:
         try:
@@ -96,6 +105,14 @@ class Eaf(BaseFormat):
         eaf.controlled_vocabularies[CV_ID][0].append((LANG, "emotion of a facial expression"))
         for emotion in EMOTION_LABELS:
             eaf.add_cv_entry(CV_ID, f"cve_{emotion}", [(emotion, LANG, None)])
+        eaf.add_controlled_vocabulary(INTENSITY_CV)
+        eaf.controlled_vocabularies[INTENSITY_CV][0].append((LANG, "FACS intensity, A (trace) to E (maximum)"))
+        for letter in INTENSITIES:
+            eaf.add_cv_entry(INTENSITY_CV, f"cve_intensity_{letter}", [(letter, LANG, None)])
+        eaf.add_linguistic_type("au_intensity", param_dict={
+            "LINGUISTIC_TYPE_ID": "au_intensity", "TIME_ALIGNABLE": "true", "GRAPHIC_REFERENCES": "false",
+            "CONTROLLED_VOCABULARY_REF": INTENSITY_CV,
+        })
         eaf.add_linguistic_type("emotion", param_dict={
             "LINGUISTIC_TYPE_ID": "emotion", "TIME_ALIGNABLE": "true", "GRAPHIC_REFERENCES": "false",
             "CONTROLLED_VOCABULARY_REF": CV_ID,
@@ -132,11 +149,22 @@ class Eaf(BaseFormat):
                 eaf.add_annotation(f"{rec.coder}:phase", start, apex, "onset-apex")
             eaf.add_annotation(f"{rec.coder}:phase", apex, end, "apex-offset")
             if seg.aus:
-                eaf.add_annotation(f"{rec.coder}:AUs", start, end, "+".join(seg.aus))
+                eaf.add_annotation(f"{rec.coder}:AUs", start, end, format_aus(seg.aus))
             if seg.notes:
                 eaf.add_annotation(f"{rec.coder}:notes", start, end, seg.notes)
             data = {k: getattr(seg, k) for k in DATA_FIELDS}
             eaf.add_annotation(f"{rec.coder}:annotator", start, end, json.dumps(data, separators=(",", ":")))
+        lanes: dict[str, list] = {}
+        for a in rec.au_intervals:
+            lanes.setdefault(a.au, []).append(a)
+        for lane in sorted(lanes, key=lane_sort_key):
+            tier = f"{rec.coder}:{AU_TIER}{lane}"
+            eaf.add_tier(tier, ling="au_intensity", part=rec.subject or None, ann=rec.coder)
+            for a in sorted(lanes[lane], key=lambda a: a.onset):
+                if a.offset + 1 >= len(ms):
+                    raise FormatError(None, f"AU {a.au} interval {a.onset}–{a.offset}: frame {a.offset} is past the "
+                                            f"video's {len(ms) - 1} frames")
+                eaf.add_annotation(tier, int(ms[a.onset]), int(ms[a.offset + 1]), a.intensity)
 
     # -- reading ----------------------------------------------------------------------
     def read(self, path: str | os.PathLike, **options: Any) -> list[Record]:
@@ -159,7 +187,7 @@ class Eaf(BaseFormat):
         coders: dict[str, dict[str, str]] = {}
         for tier in eaf.get_tier_names():
             coder, sep, kind = tier.rpartition(":")
-            if sep and kind in TIERS:
+            if sep and (kind in TIERS or kind.startswith(AU_TIER)):
                 coders.setdefault(coder, {})[kind] = tier
         if not coders:
             raise FormatError(path, "has no '<coder>:emotion' tier (not written by annotator, or renamed)")
@@ -214,12 +242,35 @@ class Eaf(BaseFormat):
             fields.setdefault("kind", kind_for(onset, offset, clock.fps))
             try:
                 seg = Segment(onset=onset, apex=apex, offset=offset, emotion=value,
-                              aus=[a for a in aus.split("+") if a], notes=by_span.get("notes", {}).get((start, end), ""),
+                              aus=parse_aus(aus), notes=by_span.get("notes", {}).get((start, end), ""),
                               **fields)
             except (TypeError, ValueError) as exc:
                 raise FormatError(path, f"{where}: {exc}") from None
             rec.segments.append(seg)
             rec.origins.append(where)
+        for kind, tier in tiers.items():
+            if kind.startswith(AU_TIER):
+                self._read_au_tier(path, eaf, tier, kind[len(AU_TIER):], rec, clock, cve_values)
+
+    def _read_au_tier(self, path: Path, eaf, tier: str, lane: str, rec: Record, clock: Timing,
+                      cve_values: dict[str, str]) -> None:
+        """One AU lane's tier: each annotation an interval, its value the FACS intensity."""
+        try:
+            lane = lane_name(lane)
+        except ValueError as exc:
+            raise FormatError(path, f"TIER {tier}: {exc}") from None
+        for aid, (ts1, ts2, value, _svg) in eaf.tiers[tier][0].items():
+            where = f"ANNOTATION {aid} on TIER {tier}"
+            start, end = eaf.timeslots.get(ts1), eaf.timeslots.get(ts2)
+            if start is None or end is None:
+                raise FormatError(path, f"{where}: its time slots {ts1}/{ts2} have no time value")
+            onset, offset = clock.frame_at_ms(start), clock.frame_ending_at_ms(end)
+            if onset is None or offset is None or offset < onset:
+                raise FormatError(path, f"{where}: {start}–{end} ms is not a span of the video's frames")
+            intensity = (value or cve_values.get(aid, "")).strip().upper()
+            if intensity not in ("", *INTENSITIES):
+                raise FormatError(path, f"{where}: {value!r} is not a FACS intensity (A-E, or empty)")
+            rec.au_intervals.append(AUInterval(au=lane, onset=onset, offset=offset, intensity=intensity))
 
 
 def _parse_xml(path: Path):

@@ -9,7 +9,7 @@ from typing import Any
 from ..errors import AnnotatorError
 from ..labels import Labels
 from .base import require_file
-from .records import Record, collect_records, record_from_labels
+from .records import Record, au_intervals_left_out, collect_records, record_from_labels
 from .registry import formats_for_suffix, get_format
 
 
@@ -86,4 +86,5 @@ def save_file(obj: Any, path: str | os.PathLike, format: str | None = None, **op
             raise AnnotatorError(path, f"{fmt.name} writes one session's tracks; pass a Session")
         fmt.write_session(obj, path, **options)
         return []
-    return list(fmt.write(as_records(obj), path, **options) or [])
+    records = as_records(obj)
+    return list(fmt.write(records, path, **options) or []) + au_intervals_left_out(fmt, records)

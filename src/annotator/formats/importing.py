@@ -72,7 +72,8 @@ def plan_import(
         if name != AUTO_CODER and not valid_coder(name):
             raise AnnotatorError(source, f"coder {name!r} is not a valid coder name; pass --coder NAME")
         merged = Record(recs[0].subject, recs[0].video, name, video.fps,
-                        [s for r in recs for s in r.segments], origins=[o for r in recs for o in _origins(r)])
+                        [s for r in recs for s in r.segments], origins=[o for r in recs for o in _origins(r)],
+                        au_intervals=[a for r in recs for a in r.au_intervals])
         try:
             labels = labels_from_record(merged, video, name)
         except AnnotatorError as exc:

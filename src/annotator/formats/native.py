@@ -27,13 +27,14 @@ def _subject_of(path: Path) -> str:
 
 
 class LabelsJson(BaseFormat):
-    """annotator's labels file (JSON Schema ``schemas/labels.v1.schema.json``), one coder on one video."""
+    """annotator's labels file (JSON Schema ``schemas/labels.v2.schema.json``), one coder on one video."""
 
     name = "annotator-json"
     description = "annotator labels file (one coder, one video)"
     suffix = ".json"
     frame_base = "0-based frames (napari's slider)"
     emotions = "our names, unchanged"
+    carries_au_intervals = True
 
     def sniff(self, path: Path) -> bool:
         try:
@@ -55,5 +56,6 @@ class LabelsJson(BaseFormat):
         if not rec.sha256:
             raise FormatError(path, f"{rec.video}: the video's sha256 is unknown, so a labels file cannot name it")
         video = VideoRef(path=rec.media or rec.video, sha256=rec.sha256, fps=rec.fps, frames=int(rec.frames or 0))
-        save_labels(Labels(coder=rec.coder, video=video, segments=list(rec.segments)), path)
+        save_labels(Labels(coder=rec.coder, video=video, segments=list(rec.segments),
+                           au_intervals=list(rec.au_intervals)), path)
         return []

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Iterable
 import numpy as np
 
 from ..errors import AnnotatorError
-from ..labels import AUTO_CODER, Labels, Segment, VideoRef
+from ..labels import AUTO_CODER, AUInterval, Labels, Segment, VideoRef
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..session import Session
@@ -98,6 +98,8 @@ class Record:
         The video's file name (ELAN links it).
     origins : list of str
         Where each segment came from in the source file (``"row 14"``), for messages.
+    au_intervals : list of AUInterval
+        The coder's AU lanes (only formats with :attr:`carries_au_intervals` keep them).
     """
 
     subject: str
@@ -110,6 +112,7 @@ class Record:
     timing: Timing | None = None
     media: str | None = None
     origins: list[str] = field(default_factory=list)
+    au_intervals: list[AUInterval] = field(default_factory=list)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -162,8 +165,19 @@ def record_from_labels(labels: Labels, subject: str, *, timing: Timing | None = 
     return Record(
         subject=subject, video=Path(labels.video.path).stem, coder=labels.coder, fps=labels.video.fps,
         segments=segments, sha256=labels.video.sha256, frames=labels.video.frames, timing=timing,
-        media=labels.video.path,
+        media=labels.video.path, au_intervals=labels.sorted_intervals(),
     )
+
+
+def au_intervals_left_out(fmt, records: list[Record]) -> list[str]:
+    """What an export says when ``fmt`` has no place for the records' AU lanes (``[]`` when it has)."""
+    if getattr(fmt, "carries_au_intervals", False):
+        return []
+    n = sum(len(r.au_intervals) for r in records)
+    if not n:
+        return []
+    return [f"{n} AU interval{'s' if n != 1 else ''} (the AU lanes) left out: {fmt.name} has no place for them; "
+            "export to eaf or annotator-json to keep them"]
 
 
 @dataclass
@@ -237,10 +251,14 @@ def labels_from_record(record: Record, video: VideoRef, coder: str) -> Labels:
                 f"last is {video.frames - 1})"
             )
         segments.append(seg)
-    return Labels(coder=coder, video=video, segments=segments)
+    for a in record.au_intervals:
+        if video.frames and a.offset >= video.frames:
+            raise AnnotatorError(None, f"AU {a.au} interval {a.onset}–{a.offset}: frame {a.offset} is past the end "
+                                       f"of the video ({video.frames} frames, last is {video.frames - 1})")
+    return Labels(coder=coder, video=video, segments=segments, au_intervals=list(record.au_intervals))
 
 
 __all__ = [
-    "Collected", "Record", "Timing", "collect_records", "labels_from_record", "record_from_labels",
+    "Collected", "Record", "Timing", "au_intervals_left_out", "collect_records", "labels_from_record", "record_from_labels",
     "session_timing",
 ]

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
-from ..labels import EMOTION_LABELS
+from ..labels import EMOTION_LABELS, format_aus
 from .base import FormatError, require_file
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -110,17 +110,25 @@ def frame_cell(path: Path, row: str, column: str, value: str, base: int, *, allo
 
 
 def split_aus(text: str) -> list[str]:
-    """``"4+L10"``, ``"AU4, AU7"`` → ``["AU4", "L10"]``: our action-unit notation."""
+    """``"4+L10"``, ``"AU4, AU7"`` → ``["4", "L10"]``: a dataset's AU cell in our notation.
+
+    The datasets write FACS's own style (CASME II ``4+L10``, SAMM ``R12+R14``);
+    :func:`annotator.labels.facs.parse_au` reads each unit, and what it cannot read
+    is kept as written, for the segment's own check to name.
+    """
     import re
+
+    from ..labels.facs import parse_au
 
     out = []
     for part in re.split(r"[+,;\s]+", str(text)):
         part = part.strip()
         if not part or part in ("/", "-"):
             continue
-        if part[0].isdigit():
-            part = f"AU{part}"
-        out.append(part)
+        try:
+            out.append(str(parse_au(part)))
+        except ValueError:
+            out.append(part)
     return out
 
 
@@ -256,7 +264,7 @@ class TableFormat:
         ours = {
             "subject": record.subject, "video": record.video,
             "onset": seg.onset + base, "apex": seg.apex + base, "offset": seg.offset + base,
-            "aus": "+".join(a[2:] if a.startswith("AU") else a for a in seg.aus),
+            "aus": format_aus(seg.aus),
             "emotion": self.to_theirs.get(seg.emotion, seg.emotion),
             "kind": seg.kind, "notes": seg.notes,
         }

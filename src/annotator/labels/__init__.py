@@ -1,5 +1,6 @@
 """Segments and labels files (see :mod:`annotator.labels.model`)."""
 
+from .facs import AU, INTENSITIES, format_aus, lane_name, normalize_aus, parse_au, parse_aus
 from .file import (
     Labels,
     VideoRef,
@@ -17,14 +18,24 @@ from .model import (
     KINDS,
     MICRO_MAX_SECONDS,
     STATUSES,
+    AUInterval,
     Segment,
     kind_for,
     valid_coder,
 )
-from .schema import SCHEMA_FILENAME, SCHEMA_VERSION, labels_schema
+from .schema import SCHEMA_FILENAME, SCHEMA_VERSION, labels_schema, migrate
 
 __all__ = [
+    "AU",
+    "AUInterval",
     "AUTO_CODER",
+    "INTENSITIES",
+    "format_aus",
+    "lane_name",
+    "migrate",
+    "normalize_aus",
+    "parse_au",
+    "parse_aus",
     "EMOTIONS",
     "EMOTION_LABELS",
     "KINDS",

@@ -27,8 +27,9 @@ from psygnal import EmitLoopError, Signal
 
 from ..errors import AnnotatorError
 from ..locks import SessionLock
+from .facs import lane_name, normalize_aus
 from .file import Labels, make_segment, save_labels, validate_labels
-from .model import AUTO_CODER, EMOTIONS, MACHINE_FIELDS, NEW_SEGMENT_HALF_SECONDS, Segment, now_iso
+from .model import AUTO_CODER, EMOTIONS, MACHINE_FIELDS, NEW_SEGMENT_HALF_SECONDS, AUInterval, Segment, now_iso
 
 Listener = Callable[["LabelsEditor"], None]
 
@@ -64,8 +65,9 @@ class LabelsEditor:
 
     def __post_init__(self) -> None:
         self.path = Path(self.path) if self.path is not None else None
-        self._undo: list[tuple[str, list[Segment]]] = []
-        self._redo: list[tuple[str, list[Segment]]] = []
+        #: ``(description, (segments, AU intervals) before)`` per step.
+        self._undo: list[tuple[str, tuple[list[Segment], list[AUInterval]]]] = []
+        self._redo: list[tuple[str, tuple[list[Segment], list[AUInterval]]]] = []
         self._visible_key: tuple | None = None
         self._visible: list[Segment] = []
         #: Ids of the segments the last edit, undo or redo changed (added, removed or altered).
@@ -113,21 +115,31 @@ class LabelsEditor:
         self._notify()
 
     # -- the one way to change the labels ----------------------------------------------
-    def apply(self, description: str, segments: list[Segment]) -> None:
-        """Replace the coder's segments by ``segments`` as one undoable step."""
-        before = copy.deepcopy(self.labels.segments)
-        self.labels.segments = list(segments)
+    def apply(self, description: str, segments: list[Segment] | None = None,
+              au_intervals: list[AUInterval] | None = None) -> None:
+        """Replace the coder's segments (and/or AU intervals) as one undoable step."""
+        before = self._state()
+        if segments is not None:
+            self.labels.segments = list(segments)
+        if au_intervals is not None:
+            self.labels.au_intervals = list(au_intervals)
         try:
             self._save()
         except Exception:
-            self.labels.segments = before
-            self._visible_key = None
+            self._restore(before)
             raise
         self._undo.append((description, before))
         del self._undo[: -self.max_undo]
         self._redo.clear()
-        self.last_changed = _changed_ids(before, self.labels.segments)
+        self.last_changed = _changed_ids(before, self._state())
         self._notify()
+
+    def _state(self) -> tuple[list[Segment], list[AUInterval]]:
+        return copy.deepcopy(self.labels.segments), copy.deepcopy(self.labels.au_intervals)
+
+    def _restore(self, state: tuple[list[Segment], list[AUInterval]]) -> None:
+        self.labels.segments, self.labels.au_intervals = state
+        self._visible_key = None
 
     @property
     def can_undo(self) -> bool:
@@ -150,14 +162,13 @@ class LabelsEditor:
         if not source:
             return None
         description, state = source.pop()
-        current = copy.deepcopy(self.labels.segments)
-        self.labels.segments = state
+        current = self._state()
+        self._restore(state)
         try:
             self._save()
         except Exception:
             # not saved: stay where we were, with the step still available
-            self.labels.segments = current
-            self._visible_key = None
+            self._restore(current)
             source.append((description, state))
             raise
         target.append((description, current))
@@ -165,12 +176,12 @@ class LabelsEditor:
         self._notify()
         return description
 
-    def where_changed(self, segment_id: str) -> Segment | None:
-        """Segment ``segment_id`` as it is now, else as the last undo or redo left it before (for the cursor)."""
-        seg = self.find(segment_id)
+    def where_changed(self, segment_id: str) -> Segment | AUInterval | None:
+        """Segment (or AU interval) ``segment_id`` as it is now, else as the last undo or redo left it (for the cursor)."""
+        seg = self.find(segment_id) or self.interval(segment_id)
         if seg is None:
-            for _description, state in self._redo[-1:] + self._undo[-1:]:
-                seg = next((s for s in state if s.id == segment_id), None)
+            for _description, (segments, intervals) in self._redo[-1:] + self._undo[-1:]:
+                seg = next((s for s in [*segments, *intervals] if s.id == segment_id), None)
                 if seg is not None:
                     break
         return seg
@@ -376,9 +387,10 @@ class LabelsEditor:
         seg = self._editable(segment_id)
         return self._replace("notes", seg.replace(notes=notes))
 
-    def set_aus(self, segment_id: str, aus: list[str]) -> Segment:
+    def set_aus(self, segment_id: str, aus) -> Segment:
+        """The segment's action units: a list of :class:`~annotator.labels.facs.AU` or strings, or one text (``1+2+R12C``)."""
         seg = self._editable(segment_id)
-        updated = seg.replace(aus=list(aus))
+        updated = seg.replace(aus=normalize_aus(aus if isinstance(aus, str) else [str(a) for a in aus]))
         updated.validate()
         return self._replace("action units", updated)
 
@@ -411,10 +423,60 @@ class LabelsEditor:
         self.apply("delete", [s for s in self.labels.segments if s.id != segment_id])
 
 
-def _changed_ids(before: list[Segment], after: list[Segment]) -> list[str]:
-    """Ids of segments added, removed or changed between two states."""
-    old = {s.id: s for s in before}
-    new = {s.id: s for s in after}
+    # -- AU lanes --------------------------------------------------------------------
+    def interval(self, interval_id: str) -> AUInterval | None:
+        """The coder's AU interval ``interval_id``, or ``None``."""
+        return next((a for a in self.labels.au_intervals if a.id == interval_id), None)
+
+    def interval_at(self, lane: str, frame: int) -> AUInterval | None:
+        """The interval on AU lane ``lane`` covering ``frame`` (the shortest when several do)."""
+        lane = lane_name(lane)
+        hits = [a for a in self.labels.au_intervals if a.au == lane and a.onset <= frame <= a.offset]
+        return min(hits, key=lambda a: (a.offset - a.onset, a.onset)) if hits else None
+
+    def _replace_interval(self, description: str, interval: AUInterval) -> AUInterval:
+        intervals = [a for a in self.labels.au_intervals if a.id != interval.id] + [interval]
+        self.apply(description, au_intervals=intervals)
+        return interval
+
+    def _own_interval(self, interval_id: str) -> AUInterval:
+        found = self.interval(interval_id)
+        if found is None:
+            raise KeyError(interval_id)
+        return found
+
+    def new_interval(self, lane: str, onset: int, offset: int | None = None, intensity: str = "") -> AUInterval:
+        """A new interval on AU lane ``lane`` (``12``, ``R12``, ``AU12``): ``onset`` to ``offset`` (default: one frame)."""
+        onset = self._clamp(onset)
+        offset = onset if offset is None else self._clamp(offset)
+        stamp = now_iso()
+        interval = AUInterval(au=lane_name(lane), onset=min(onset, offset), offset=max(onset, offset),
+                              intensity=intensity, created=stamp, modified=stamp)
+        return self._replace_interval(f"new AU {interval.au} interval", interval)
+
+    def set_interval_edge(self, interval_id: str, which: str, frame: int) -> AUInterval:
+        """Set an AU interval's ``onset`` or ``offset`` to ``frame``; moving one past the other moves both."""
+        if which not in ("onset", "offset"):
+            raise ValueError(f"which must be onset or offset, got {which!r}")
+        a = self._own_interval(interval_id)
+        frame = self._clamp(frame)
+        onset, offset = (frame, max(a.offset, frame)) if which == "onset" else (min(a.onset, frame), frame)
+        return self._replace_interval(f"AU {a.au} {which}", a.replace(onset=onset, offset=offset))
+
+    def set_interval_intensity(self, interval_id: str, intensity: str) -> AUInterval:
+        """Score an AU interval's FACS intensity, ``A`` (trace) to ``E`` (maximum)."""
+        a = self._own_interval(interval_id)
+        return self._replace_interval(f"AU {a.au} intensity {intensity}", a.replace(intensity=intensity))
+
+    def delete_interval(self, interval_id: str) -> None:
+        a = self._own_interval(interval_id)
+        self.apply(f"delete AU {a.au} interval", au_intervals=[x for x in self.labels.au_intervals if x.id != a.id])
+
+
+def _changed_ids(before: tuple[list, list], after: tuple[list, list]) -> list[str]:
+    """Ids of segments and AU intervals added, removed or changed between two states."""
+    old = {s.id: s for s in [*before[0], *before[1]]}
+    new = {s.id: s for s in [*after[0], *after[1]]}
     return [i for i in {**old, **new} if old.get(i) != new.get(i)]
 
 

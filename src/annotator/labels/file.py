@@ -10,8 +10,9 @@ from typing import Any, Iterable
 
 from ..errors import LabelsError
 from ..io import atomic_write_json
-from .model import MICRO_MAX_SECONDS, Segment, kind_for, now_iso
-from .schema import SCHEMA_NAME, SCHEMA_VERSION, labels_schema
+from .facs import lane_sort_key
+from .model import MICRO_MAX_SECONDS, AUInterval, Segment, kind_for, now_iso
+from .schema import READABLE_VERSIONS, SCHEMA_NAME, SCHEMA_VERSION, labels_schema, migrate
 
 
 @dataclass(frozen=True)
@@ -40,12 +41,15 @@ class Labels:
     segments : list of Segment
     micro_max_seconds : float
         Longest duration still called a micro-expression.
+    au_intervals : list of AUInterval
+        The AU lanes: each AU's intervals with their FACS intensity.
     """
 
     coder: str
     video: VideoRef
     segments: list[Segment] = field(default_factory=list)
     micro_max_seconds: float = MICRO_MAX_SECONDS
+    au_intervals: list[AUInterval] = field(default_factory=list)
 
     def kind_for(self, onset: int, offset: int) -> str:
         """``micro`` or ``macro`` for an interval of this video."""
@@ -61,6 +65,17 @@ class Labels:
         """Segments ordered by onset, then apex."""
         return sorted(self.segments, key=lambda s: (s.onset, s.apex, s.offset, s.id))
 
+    def sorted_intervals(self) -> list[AUInterval]:
+        """AU intervals by lane (AU number, side), then onset."""
+        return sorted(self.au_intervals, key=lambda a: (lane_sort_key(a.au), a.onset, a.offset, a.id))
+
+    def lanes(self) -> dict[str, list[AUInterval]]:
+        """``{AU lane: its intervals by onset}``, lanes by AU number."""
+        out: dict[str, list[AUInterval]] = {}
+        for a in self.sorted_intervals():
+            out.setdefault(a.au, []).append(a)
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA_NAME,
@@ -69,6 +84,7 @@ class Labels:
             "video": self.video.to_dict(),
             "micro_max_seconds": float(self.micro_max_seconds),
             "segments": [s.to_dict() for s in self.sorted()],
+            "au_intervals": [a.to_dict() for a in self.sorted_intervals()],
         }
 
     @classmethod
@@ -90,6 +106,7 @@ class Labels:
         LabelsError
             One line naming the file and the first offending field.
         """
+        data = migrate(data)
         validate_labels_dict(data, path)
         video = VideoRef(**data["video"])
         if frames is not None and video.frames != frames:
@@ -102,12 +119,19 @@ class Labels:
                 segments.append(Segment.from_dict(dict(raw)))
             except (TypeError, ValueError) as exc:
                 raise LabelsError(path, f"segments[{i}]: {exc}") from None
-        check_segments(segments, video.frames, path)
-        return cls(data["coder"], video, segments, float(data["micro_max_seconds"]))
+        intervals = []
+        for i, raw in enumerate(data.get("au_intervals", [])):
+            try:
+                intervals.append(AUInterval.from_dict(dict(raw)))
+            except (TypeError, ValueError) as exc:
+                raise LabelsError(path, f"au_intervals[{i}]: {exc}") from None
+        check_segments(segments, video.frames, path, intervals)
+        return cls(data["coder"], video, segments, float(data["micro_max_seconds"]), intervals)
 
 
-def check_segments(segments: list[Segment], frames: int, path: str | os.PathLike | None = None) -> None:
-    """The rules the schema cannot say: frames within the video, ids unique.
+def check_segments(segments: list[Segment], frames: int, path: str | os.PathLike | None = None,
+                   intervals: list[AUInterval] = ()) -> None:
+    """The rules the schema cannot say: frames within the video, ids unique (AU intervals too).
 
     Loading and saving both run it (through :func:`validate_labels`), so nothing
     is saved that a later load would refuse.
@@ -130,6 +154,18 @@ def check_segments(segments: list[Segment], frames: int, path: str | os.PathLike
         if seg.id in seen:
             raise LabelsError(path, f"segments: id {seg.id!r} is used more than once")
         seen.add(seg.id)
+    for i, au in enumerate(intervals):
+        try:
+            au.validate()
+        except (TypeError, ValueError) as exc:
+            raise LabelsError(path, f"au_intervals[{i}]: {exc}") from None
+        if au.offset >= frames:
+            raise LabelsError(
+                path, f"au_intervals[{i}].offset: frame {au.offset} is past the video's {frames} frames (0-{frames - 1})"
+            )
+        if au.id in seen:
+            raise LabelsError(path, f"au_intervals: id {au.id!r} is used more than once")
+        seen.add(au.id)
 
 
 def validate_labels(labels: Labels, path: str | os.PathLike | None = None, *, frames: int | None = None) -> None:
@@ -141,7 +177,7 @@ def validate_labels(labels: Labels, path: str | os.PathLike | None = None, *, fr
     validate_labels_dict(labels.to_dict(), path)
     if frames is not None and labels.video.frames != frames:
         raise LabelsError(path, f"video.frames is {labels.video.frames}, but the session's video has {frames} frames")
-    check_segments(labels.segments, labels.video.frames, path)
+    check_segments(labels.segments, labels.video.frames, path, labels.au_intervals)
 
 
 def _json_path(error) -> str:
@@ -155,13 +191,14 @@ def validate_labels_dict(data: Any, path: str | os.PathLike | None = None) -> No
     """Raise :class:`LabelsError` naming the field when ``data`` is not a valid labels file."""
     import jsonschema
 
+    data = migrate(data)
     if not isinstance(data, dict) or data.get("schema") != SCHEMA_NAME:
         raise LabelsError(path, f"not an annotator labels file (no \"schema\": \"{SCHEMA_NAME}\")")
     if data.get("schema_version") != SCHEMA_VERSION:
         raise LabelsError(
             path,
             f"schema_version {data.get('schema_version')!r} is not supported "
-            f"(this annotator reads version {SCHEMA_VERSION})",
+            f"(this annotator reads versions {', '.join(map(str, READABLE_VERSIONS))})",
         )
     validator = jsonschema.Draft202012Validator(
         labels_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from .facs import INTENSITIES, LANE_BODY, UNIT_BODY, normalize_aus
+
 #: The seven universal emotions, in the order of the number keys 1-7.
 EMOTIONS: tuple[str, ...] = ("joy", "surprise", "sadness", "anger", "fear", "contempt", "disgust")
 #: Every value a segment's ``emotion`` may take.
@@ -41,10 +43,13 @@ def whole_string(body: str) -> str:
     return f"^(?:{body})(?![\\s\\S])"
 
 
-#: One action unit: optional side (L/R, T/B for top/bottom), optional "AU",
-#: a number, an optional FACS intensity letter; several joined by "+".
-AU_PATTERN = whole_string(r"[LRTB]?(AU)?[0-9]{1,2}[A-E]?(\+[LRTB]?(AU)?[0-9]{1,2}[A-E]?)*")
+#: One action unit as a labels file holds it (schema v2): FACS's notation, one unit
+#: per list item, no "AU" prefix (:mod:`annotator.labels.facs`): ``6``, ``R12``, ``23B``.
+AU_PATTERN = whole_string(UNIT_BODY)
 _AU_RE = re.compile(AU_PATTERN)
+#: An AU lane's name: one AU without intensity (``12``, ``R12``).
+LANE_PATTERN = whole_string(LANE_BODY)
+_LANE_RE = re.compile(LANE_PATTERN)
 #: ASCII only (``[A-Za-z0-9]``, not ``\w``): a coder id is a file name on every file system.
 CODER_PATTERN = whole_string(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
 #: A lowercase hex sha256.
@@ -114,7 +119,9 @@ class Segment:
     emotion_scores : dict, optional
         Probability per emotion, each in 0..1.
     aus : list of str
-        FACS action units such as ``"AU6"``, ``"R12"`` or ``"AU4+AU7"``.
+        FACS action units, one per item, in :mod:`~annotator.labels.facs` notation
+        (``"6"``, ``"R12"``, ``"23B"``); other spellings (``"AU4+AU7"``) are
+        normalised on construction.
     intensity : float, optional
         Peak intensity of the expression, 0..1.
     confidence : float, optional
@@ -156,6 +163,10 @@ class Segment:
             if isinstance(value, bool) or int(value) != value:
                 raise ValueError(f"{name} must be an integer frame index, got {value!r}")
             setattr(self, name, int(value))
+        try:
+            self.aus = normalize_aus(self.aus)
+        except ValueError as exc:
+            raise ValueError(f"aus: {exc}") from None
         self.validate()
 
     def validate(self) -> None:
@@ -176,7 +187,7 @@ class Segment:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}, got {self.status!r}")
         for au in self.aus:
             if not isinstance(au, str) or not _AU_RE.fullmatch(au):
-                raise ValueError(f"aus: {au!r} is not a FACS action unit such as AU6, R12 or AU4+AU7")
+                raise ValueError(f"aus: {au!r} is not a FACS action unit such as 6, R12 or 23B")
         for name in ("intensity", "confidence", "uncertainty"):
             value = getattr(self, name)
             if value is not None and not (0.0 <= float(value) <= 1.0):
@@ -221,3 +232,65 @@ class Segment:
 
 
 SEGMENT_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(Segment))
+
+
+@dataclass
+class AUInterval:
+    """One AU's interval on its lane: where the coder saw it, and its FACS intensity.
+
+    Parameters
+    ----------
+    au : str
+        The lane: one AU without intensity, FACS notation (``"12"``, ``"R12"``).
+    onset, offset : int
+        0-based first and last frame, inclusive.
+    intensity : str
+        ``"A"`` (trace) to ``"E"`` (maximum); ``""`` until the coder scores it.
+    """
+
+    au: str
+    onset: int
+    offset: int
+    intensity: str = ""
+    id: str = field(default_factory=new_id)
+    notes: str = ""
+    created: str = field(default_factory=now_iso)
+    modified: str = field(default_factory=now_iso)
+
+    def __post_init__(self) -> None:
+        for name in ("onset", "offset"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
+                raise ValueError(f"{name} must be an integer frame index, got {value!r}")
+            setattr(self, name, int(value))
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` naming the field when a value is out of its domain."""
+        if not isinstance(self.au, str) or not _LANE_RE.fullmatch(self.au):
+            raise ValueError(f"au: {self.au!r} is not one AU without intensity such as 12 or R12")
+        if not 0 <= self.onset <= self.offset < MAX_FRAMES:
+            raise ValueError(f"0 <= onset <= offset is violated: {self.onset}, {self.offset}")
+        if self.intensity not in ("",) + INTENSITIES:
+            raise ValueError(f"intensity must be one of A-E or empty, got {self.intensity!r}")
+
+    @property
+    def code(self) -> str:
+        """The AU with its intensity (``R12C``), in FACS notation."""
+        return f"{self.au}{self.intensity}"
+
+    def replace(self, **changes: Any) -> "AUInterval":
+        changes.setdefault("modified", now_iso())
+        out = dataclasses.replace(self, **changes)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "AUInterval":
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"unknown field {sorted(unknown)[0]!r}")
+        return cls(**data)

@@ -33,6 +33,13 @@ def _emotion_specs() -> tuple[ShortcutSpec, ...]:
     )
 
 
+def _intensity_specs() -> tuple[ShortcutSpec, ...]:
+    return tuple(
+        ShortcutSpec((f"Alt-{x}",), f"au_intensity_{x.lower()}", f"AU interval's FACS intensity {x} ({word})", "AU lanes")
+        for x, word in zip("ABCDE", ("trace", "slight", "marked", "severe", "maximum"), strict=True)
+    )
+
+
 DEFAULT_SHORTCUTS: tuple[ShortcutSpec, ...] = (
     ShortcutSpec(("Right",), "step_forward", "Next frame", "Navigate"),
     ShortcutSpec(("Left",), "step_back", "Previous frame", "Navigate"),
@@ -57,7 +64,7 @@ DEFAULT_SHORTCUTS: tuple[ShortcutSpec, ...] = (
     ShortcutSpec(("A",), "set_apex", "Set apex to current frame", "Edit"),
     ShortcutSpec(("O",), "set_offset", "Set offset to current frame", "Edit"),
     ShortcutSpec(("T",), "edit_notes", "Type a note for the current segment", "Edit"),
-    ShortcutSpec(("Shift-A",), "edit_aus", "Type the current segment's action units (AU6 AU12 ...)", "Edit"),
+    ShortcutSpec(("Shift-A",), "edit_aus", "Type the current segment's action units (6+12, AU6 AU12 ...)", "Edit"),
     ShortcutSpec(("Enter", "Y"), "accept", "Accept the current proposal", "Review"),
     ShortcutSpec(("X",), "reject", "Reject the current segment", "Review"),
     ShortcutSpec(("Shift-R",), "retrain_now",
@@ -66,7 +73,13 @@ DEFAULT_SHORTCUTS: tuple[ShortcutSpec, ...] = (
     ShortcutSpec(("Control-Z",), "undo", "Undo", "Edit"),
     ShortcutSpec(("Control-Shift-Z", "Control-Y"), "redo", "Redo", "Edit"),
     ShortcutSpec(("?", "F1"), "help", "Show this table of shortcuts", "Help"),
-) + _emotion_specs()
+    ShortcutSpec(("G",), "au_lane", "Choose the AU lane the AU keys edit (type 12, R12, AU4 ...)", "AU lanes"),
+    ShortcutSpec(("Shift-G",), "toggle_au_lanes", "Show / hide the AU lanes in the timeline", "AU lanes"),
+    ShortcutSpec(("B",), "au_begin", "AU interval begins here (a new one, or the one under the cursor)",
+                 "AU lanes"),
+    ShortcutSpec(("E",), "au_end", "The current AU interval ends here", "AU lanes"),
+    ShortcutSpec(("Shift-Delete",), "au_delete", "Delete the current AU interval", "AU lanes"),
+) + _emotion_specs() + _intensity_specs()
 
 ACTIONS: tuple[str, ...] = tuple(s.action for s in DEFAULT_SHORTCUTS)
 

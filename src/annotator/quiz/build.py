@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import AnnotatorError
+from ..labels.facs import format_aus
 from ..labels.model import EMOTIONS
 from . import media
 from .items import CHOICES, CODED_STATUSES, DEFAULT_DURATIONS, MODES, VIEWS, Candidate, Item, select_items
@@ -313,7 +314,7 @@ def _write_answer_key(path: Path, records: list[dict]) -> None:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(KEY_COLUMNS)
     for r in records:
-        row = {**r, "item": r["number"], "file": Path(r["item_file"]).name}
+        row = {**r, "item": r["number"], "file": Path(r["item_file"]).name, "aus": format_aus(r.get("aus") or [])}
         w.writerow([_cell(row.get(c)) for c in KEY_COLUMNS])
     path.write_text(buf.getvalue(), encoding="utf-8")
 
