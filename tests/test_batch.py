@@ -218,6 +218,14 @@ def test_outdir_on_an_fsspec_memory_store(client, corpus, tmp_path, monkeypatch)
     assert [o.status for o in again.outcomes] == ["skipped"] and again.frames_tracked == 0
     assert {p: fs.info(p)["created"] for p in fs.find("/bucket/batch-test/a.annot")} == {
         **created, "/bucket/batch-test/a.annot/session.json": marker}  # not an object rewritten
+
+    # Proposals asked for later: the published tracks come back, only the labels go up.
+    later = run_batch([corpus / "a.mp4"], url, client=client, propose=True, pose=False, chunk_frames=CHUNK, progress=False)
+    assert [o.status for o in later.outcomes] == ["done"], later.outcomes[0].reason
+    assert fs.exists("/bucket/batch-test/a.annot/labels/auto.json")
+    now = {p: fs.info(p)["created"] for p in fs.find("/bucket/batch-test/a.annot/tracks.zarr")}
+    assert now == {p: t for p, t in created.items() if "/tracks.zarr/" in p}  # tracks untouched
+    assert not (resolve_outdir(url).staging() / "a.annot").exists()
     fs.rm("/bucket/batch-test", recursive=True)
 
 

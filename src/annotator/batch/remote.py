@@ -82,8 +82,8 @@ class RemoteOut:
             return json.loads(self.fs.cat_file(self.join(name, SESSION_FILE)))
         except FileNotFoundError:
             return None
-        except ValueError as exc:
-            raise AnnotatorError(self.display(name, SESSION_FILE), f"unreadable ({exc})") from None
+        except Exception as exc:  # noqa: BLE001 - bad JSON or any backend's error, as one line
+            raise AnnotatorError(self.display(name, SESSION_FILE), f"unreadable ({type(exc).__name__}: {exc})") from None
 
     def tracks_complete(self, name: str) -> bool:
         """Whether ``name``'s published tracks say ``complete``, read through zarr's ``FsspecStore``."""
@@ -110,7 +110,21 @@ class RemoteOut:
         """Upload the staged session ``local`` in the order of the module docstring; its URL.
 
         ``tracks=False`` uploads the labels only (the store's tracks are already complete).
+
+        Raises
+        ------
+        AnnotatorError
+            The store refused a write: one line; the staged copy is kept, and the
+            next run publishes it again (its tracks are complete, so it is not re-tracked).
         """
+        try:
+            return self._publish(local, video, tracks)
+        except Exception as exc:  # noqa: BLE001 - any backend's error (botocore's are not OSError)
+            first = (str(exc).strip().splitlines() or [""])[0]
+            raise AnnotatorError(self.display(local.name), f"upload failed ({type(exc).__name__}: {first}); "
+                                                           f"the staged copy in {local} is kept for the next run") from None
+
+    def _publish(self, local: Path, video: Path, tracks: bool) -> str:
         name = local.name
         meta = json.loads((local / SESSION_FILE).read_text())
         meta["video"]["path"] = str(Path(video).resolve())
