@@ -261,14 +261,14 @@ def run_batch(
         outdir = Project.open(inputs[0]).root
     out = resolve_outdir(outdir)
     remote = out if isinstance(out, RemoteOut) else None
-    if remote is not None:
-        remote.prepare()
-        out = remote.staging()
-    elif out.exists() and not out.is_dir():
+    if remote is None and out.exists() and not out.is_dir():
         raise AnnotatorError(out, "is a file, not a folder for the sessions")
     pairs = collect_inputs(inputs)
     videos = [v for v, _ in pairs]
     FaceBackend.resolve(face_model)  # a bad --face-model fails here once, not once per video
+    if remote is not None:
+        remote.prepare()  # after every check of the inputs: nothing is written for bad ones
+        out = remote.staging()
     planned, clashes = _assign_sessions(pairs, out)
     in_projects = {s for _, s in pairs if s is not None}  # tracked where their project says, never staged
     report = BatchReport(outcomes=list(clashes))
