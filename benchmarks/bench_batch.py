@@ -14,10 +14,18 @@ Prints, measured in one run on the same corpus (clips made from
 The orders alternate over ``--repeat`` rounds (track first, then batch first)
 so that a machine that changes speed does not favour one side.
 
+With ``--long-minutes M`` it measures what one worker needs instead: one
+M-minute 1280x720 clip (made once into ``$ANNOTATOR_CACHE/bench``, never
+committed) tracked by ``annotator batch`` on a 2-worker LocalCluster, with
+(e) the peak RSS of each worker process (psutil, once a second) and the
+throughput, and (f) the scheduler's overhead per block: the workers' wall
+time not spent inside a task (Dask's task stream), per block.
+
 Usage::
 
     python benchmarks/bench_batch.py                       # quick: 3 clips of 384 frames
     python benchmarks/bench_batch.py --clips 4 --frames 768 --repeat 2
+    nice python benchmarks/bench_batch.py --long-minutes 10  # memory per worker, 10 min of 720p
 """
 
 from __future__ import annotations
@@ -56,7 +64,8 @@ def run_track(videos: list[Path], out: Path) -> float:
     return time.perf_counter() - t0
 
 
-def run_batch_on(client, videos: list[Path], out: Path) -> tuple[float, dict[str, int]]:
+def run_batch_on(client, videos: list[Path], out: Path, every: float = 0.25,
+                 log_every: float | None = None) -> tuple[float, dict[str, int]]:
     from annotator.batch.run import run_batch
 
     peaks: dict[str, int] = {}
@@ -68,16 +77,22 @@ def run_batch_on(client, videos: list[Path], out: Path) -> tuple[float, dict[str
         return psutil.Process().memory_info().rss
 
     def sample() -> None:
-        while not stop.wait(0.25):
+        logged = time.perf_counter()
+        while not stop.wait(every):
             try:
                 for addr, value in client.run(rss).items():
                     peaks[addr] = max(peaks.get(addr, 0), value)
             except Exception:  # noqa: BLE001 - a worker between tasks may not answer at once
                 pass
+            if log_every and time.perf_counter() - logged >= log_every:
+                # So that a run stopped early (a loaded machine) still leaves its figures.
+                logged = time.perf_counter()
+                print(f"  {logged - t0:.0f} s: peak RSS per worker so far "
+                      + ", ".join(f"{v / 2**20:.0f} MB" for v in sorted(peaks.values())), file=sys.stderr, flush=True)
 
+    t0 = time.perf_counter()
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    t0 = time.perf_counter()
     report = run_batch(videos, out, client=client, progress=False)
     wall = time.perf_counter() - t0
     stop.set()
@@ -101,12 +116,51 @@ def scheduler_overhead(client, n: int) -> float:
     return (time.perf_counter() - t0) / n
 
 
+def long_video(minutes: float) -> tuple[float, int, dict]:
+    """(e) and (f) on one ``minutes``-long 720p clip: wall time, frames, peak RSS per worker, overhead."""
+    from distributed import get_task_stream
+
+    from annotator.batch.cluster import connect
+    from annotator.io import cache_dir
+
+    frames = int(round(minutes * 60 * 30))
+    folder = cache_dir() / "bench"
+    folder.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    video = make_video(folder / f"long720p_{frames}.mp4", frames)
+    made = time.perf_counter() - t0
+    tmp = Path(tempfile.mkdtemp(prefix="bench_batch_long_"))
+    try:
+        with connect(None, workers=2, retries=3) as client:
+            client.wait_for_workers(2)
+            with get_task_stream(client) as stream:
+                wall, peaks = run_batch_on(client, [video], tmp / "out", every=1.0, log_every=60.0)
+            per_task = scheduler_overhead(client, 200)
+        tasks = [t for t in stream.data if "track_blocks" in str(t.get("key", ""))]
+        busy = sum(s["stop"] - s["start"] for t in tasks for s in t["startstops"] if s["action"] == "compute")
+        blocks = -(-frames // 192)
+        idle = (2 * wall - busy) / blocks
+        print(f"long clip: {frames} frames ({minutes:g} min, 1280x720 30 fps, face + pose), {blocks} blocks in "
+              f"{len(tasks)} tasks; made in {made:.0f} s (cached: {video}); {os.cpu_count()} cores")
+        print(f"(e) batch on 2 workers: {wall:.1f} s, {frames / wall:.1f} frames/s; peak RSS per worker: "
+              + ", ".join(f"{v / 2**20:.0f} MB" for v in sorted(peaks.values())))
+        print(f"(f) scheduler round trip per no-op task: {per_task * 1000:.2f} ms; worker time outside tasks "
+              f"per block: {idle * 1000:.0f} ms ({idle / (2 * wall / blocks) * 100:.1f}% of a block's share)")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clips", type=int, default=3)
     parser.add_argument("--frames", type=int, default=384, help="frames per clip (192 per block)")
     parser.add_argument("--repeat", type=int, default=1, help="rounds, alternating which side runs first")
+    parser.add_argument("--long-minutes", type=float, default=None,
+                        help="measure memory per worker on one clip this long instead (10 for the figure)")
     args = parser.parse_args(argv)
+    if args.long_minutes:
+        return long_video(args.long_minutes)
 
     from annotator.batch.cluster import connect
 

@@ -113,9 +113,12 @@ def cmd_batch(args: argparse.Namespace) -> int:
     """Track (and propose) a corpus on a Dask cluster; exit 1 when some videos failed."""
     import warnings
 
+    from .batch.inputs import refuse_in_process_store
     from .batch.run import run_batch
     from .tracking.run import TrackingWarning
 
+    if args.output is not None:
+        refuse_in_process_store(args.output)
     with warnings.catch_warnings():  # every tracking warning, each as one line (see _show_warning)
         warnings.simplefilter("always", TrackingWarning)
         report = run_batch(
@@ -642,9 +645,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("batch", help="track (and propose) a corpus of videos on a Dask cluster, resumably",
                        description="Summary in OUTDIR/batch-summary.json; exit 1 when some videos failed.")
-    p.add_argument("inputs", nargs="+", metavar="INPUT", help="videos, or folders of videos (walked)")
-    p.add_argument("-o", "--output", required=True, metavar="OUTDIR",
-                   help="folder (or file:// URL) for the sessions, OUTDIR/<name>.annot")
+    p.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="videos, folders of videos (walked), or projects (tracked into their own sessions)")
+    p.add_argument("-o", "--output", default=None, metavar="OUTDIR",
+                   help="folder or fsspec URL (file://, s3://, gs://...) for the sessions, OUTDIR/<name>.annot, "
+                        "and the summary (optional when every INPUT is a project)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="a running Dask scheduler, e.g. tcp://host:8786 (default: a LocalCluster here)")
     p.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1, metavar="N",

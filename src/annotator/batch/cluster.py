@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 
 from ..errors import AnnotatorError
@@ -16,6 +17,11 @@ def _worker_environ() -> dict[str, str]:
 
     env = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}) or {})
     env.setdefault("MALLOC_ARENA_MAX", "2")
+    if not os.environ.get("ANNOTATOR_NATIVE_LOGS"):
+        from .logs import QUIET_ENV
+
+        for key, value in QUIET_ENV.items():
+            env.setdefault(key, value)
     return {k: str(v) for k, v in env.items()}
 
 
@@ -71,6 +77,10 @@ def connect(scheduler: str | None = None, workers: int = 2, retries: int = 3) ->
         try:
             client = Client(cluster)
             try:
+                from .logs import QuietNativeLogs
+
+                # Before any task loads mediapipe; a restarted worker gets it too.
+                client.register_plugin(QuietNativeLogs())
                 yield client
             finally:
                 client.close()

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sys
 import threading
 import time
@@ -50,7 +51,8 @@ from pathlib import Path
 
 from ..errors import AnnotatorError
 from ..tracking.store import DEFAULT_MIN_FACE_RUN
-from .inputs import collect_videos, resolve_outdir
+from .inputs import collect_inputs, only_projects, resolve_outdir
+from .remote import RemoteOut
 from .report import BatchReport, Outcome
 
 #: Threads that hash and index videos ahead of tracking (I/O bound).
@@ -139,14 +141,14 @@ class _Progress:
             self.bar.close()
 
 
-def _assign_sessions(videos: list[Path], out: Path) -> tuple[list[tuple[Path, Path]], list[Outcome]]:
+def _assign_sessions(videos: list[tuple[Path, Path | None]], out: Path) -> tuple[list[tuple[Path, Path]], list[Outcome]]:
     """Each video's session directory; a second video with the same name fails (never shares a session)."""
     from ..session import default_session_dir
 
     owners: dict[Path, Path] = {}
     planned, clashes = [], []
-    for video in videos:
-        root = default_session_dir(video, out)
+    for video, session in videos:
+        root = session if session is not None else default_session_dir(video, out)
         key = root.resolve()
         if key in owners:
             clashes.append(Outcome(str(video), "failed", reason=f"{video}: would share the session {root} with {owners[key]}; rename one or run it with another -o"))
@@ -156,7 +158,7 @@ def _assign_sessions(videos: list[Path], out: Path) -> tuple[list[tuple[Path, Pa
     return planned, clashes
 
 
-def _probe(video: Path, root: Path) -> _Probe:
+def _probe(video: Path, root: Path, remote: RemoteOut | None = None) -> _Probe:
     from ..media import open_video
     from ..session import Session, is_session_dir
     from ..tracking.store import tracks_complete
@@ -164,7 +166,14 @@ def _probe(video: Path, root: Path) -> _Probe:
     with open_video(video) as source:
         sha, frames = source.sha256, len(source)
     complete = False
-    if is_session_dir(root):
+    if remote is not None:
+        # What counts is the store: the staging copy is gone once published.
+        meta = remote.read_meta(root.name)
+        if meta is not None and meta.get("video", {}).get("sha256") != sha:
+            raise AnnotatorError(video, f"{remote.display(root.name)} belongs to another video "
+                                        f"({meta.get('video', {}).get('path')}); choose another -o")
+        complete = meta is not None and remote.tracks_complete(root.name)
+    elif is_session_dir(root):
         with contextlib.suppress(AnnotatorError):
             complete = Session.open(root).sha256 == sha and tracks_complete(root)
     return _Probe(video, root, frames, complete)
@@ -186,7 +195,7 @@ def _reason(video: Path, exc: BaseException, retries: int) -> str:
 
 def run_batch(
     inputs: list[str | os.PathLike],
-    outdir: str | os.PathLike,
+    outdir: str | os.PathLike | None,
     *,
     scheduler: str | None = None,
     workers: int = 2,
@@ -205,9 +214,14 @@ def run_batch(
     Parameters
     ----------
     inputs : list of path
-        Videos, folders (walked for videos; a folder of images is one clip).
+        Videos, folders (walked for videos; a folder of images is one clip), and
+        projects: a project's videos are tracked into the session folders its
+        ``project.json`` names, not into ``outdir``.
     outdir : path or URL
-        A local directory or a ``file://`` URL (see :func:`.inputs.resolve_outdir`).
+        A local directory, a ``file://`` URL, or any URL fsspec understands
+        (``s3://``, ``memory://``...), where sessions are published once
+        complete (see :mod:`.remote`).  May be ``None`` when every input is a
+        project: the summary then goes into the first project's folder.
     scheduler : str, optional
         A running scheduler's address; default a new ``LocalCluster``.
     workers : int
@@ -239,12 +253,24 @@ def run_batch(
 
     if retries < 0:
         raise AnnotatorError(None, f"--retries must be 0 or more, got {retries}")
+    if outdir is None:
+        if not only_projects(inputs):
+            raise AnnotatorError(None, "-o OUTDIR is needed for inputs that are not projects")
+        from ..project import Project
+
+        outdir = Project.open(inputs[0]).root
     out = resolve_outdir(outdir)
-    if out.exists() and not out.is_dir():
+    remote = out if isinstance(out, RemoteOut) else None
+    if remote is None and out.exists() and not out.is_dir():
         raise AnnotatorError(out, "is a file, not a folder for the sessions")
-    videos = collect_videos(inputs)
+    pairs = collect_inputs(inputs)
+    videos = [v for v, _ in pairs]
     FaceBackend.resolve(face_model)  # a bad --face-model fails here once, not once per video
-    planned, clashes = _assign_sessions(videos, out)
+    if remote is not None:
+        remote.prepare()  # after every check of the inputs: nothing is written for bad ones
+        out = remote.staging()
+    planned, clashes = _assign_sessions(pairs, out)
+    in_projects = {s for _, s in pairs if s is not None}  # tracked where their project says, never staged
     report = BatchReport(outcomes=list(clashes))
     started = time.monotonic()
     own = contextlib.nullcontext(client) if client is not None else connect(scheduler, workers, retries)
@@ -266,9 +292,15 @@ def run_batch(
             from ..tracking.run import track_videos
 
             t0 = time.monotonic()
+            name = p.root.name
+            remote_here = remote if p.root not in in_projects else None
             try:
+                if remote_here is not None and p.complete:
+                    if not propose or remote.has(name, "labels", f"{AUTO_CODER}.json"):
+                        return Outcome(str(p.video), "skipped", remote.display(name), p.frames, time.monotonic() - t0)
+                    remote.download(name, p.root)  # its tracks, to propose from
                 (session,) = track_videos(
-                    [p.video], out_dir=out, face_model=face_model, pose=pose, workers=threads,
+                    [p.video], out_dir=p.root.parent, face_model=face_model, pose=pose, workers=threads,
                     progress=False, chunk_frames=chunk_frames, min_face_run=min_face_run,
                     executor=client.get_executor(retries=retries, pure=False),
                     on_progress=bar.callback(key),
@@ -279,10 +311,16 @@ def run_batch(
 
                     make_proposals(session, model=model)
                     wrote = True
+                if remote_here is not None:
+                    where = remote.publish(session.root, p.video, tracks=not p.complete)
+                    shutil.rmtree(session.root, ignore_errors=True)
+                    return Outcome(str(p.video), "done", where, p.frames, time.monotonic() - t0)
             except Exception as exc:  # noqa: BLE001 - one video fails alone; bugs keep their traceback
                 if not isinstance(exc, AnnotatorError):
                     bar.write("".join(traceback.format_exception(exc)).rstrip())
-                return Outcome(str(p.video), "failed", str(p.root) if p.root.exists() else None, p.frames,
+                where = remote_here.display(name) if remote_here is not None and remote_here.has(name) else (
+                    str(p.root) if remote_here is None and p.root.exists() else None)
+                return Outcome(str(p.video), "failed", where, p.frames,
                                time.monotonic() - t0, _reason(p.video, exc, retries))
             return Outcome(str(p.video), "done" if wrote else "skipped", str(session.root), p.frames, time.monotonic() - t0)
 
@@ -291,7 +329,7 @@ def run_batch(
         try:
             with ThreadPoolExecutor(PROBE_THREADS, "batch-probe") as probes, \
                     ThreadPoolExecutor(min(in_flight, max(1, len(planned))), "batch-video") as videos_pool:
-                probing = {probes.submit(_probe, v, r): (i, v, r) for i, (v, r) in enumerate(planned)}
+                probing = {probes.submit(_probe, v, r, remote if r not in in_projects else None): (i, v, r) for i, (v, r) in enumerate(planned)}
                 tracking = {}
                 for f in as_completed(probing):
                     i, video, root = probing[f]
@@ -314,5 +352,8 @@ def run_batch(
     report.seconds = time.monotonic() - started
     done = {o.video for o in report.by_status("done")}
     report.frames_tracked = sum(n for i, n in frames_before.items() if str(planned[i][0]) in done)
-    report.write_json(out)
+    if remote is not None:
+        remote.write_json("batch-summary.json", report.to_dict())
+    else:
+        report.write_json(out)
     return report
