@@ -137,7 +137,8 @@ def test_report_files_are_written(trained):
     model_path, _ = trained
     md, png = report_paths(model_path)
     text = md.read_text()
-    assert "| model, 7 emotions |" in text and "| calibrated on the other subjects |" in text
+    assert "| model, 7 emotions |" in text and "| calibrated on the other subjects (kept where" in text
+    assert "| learnt alone, 7 emotions |" in text and "rules' weight" in text
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert f"]({png.name})" in text
 
