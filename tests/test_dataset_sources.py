@@ -169,3 +169,41 @@ def _same_apex_pictures(a: Path, b: Path) -> None:
         assert pa.shape == pb.shape
         # a clip's H.264 round trip, not another frame (another frame differs by far more)
         assert np.abs(pa - pb).mean() < 6, np.abs(pa - pb).mean()
+
+
+def test_a_face_cropped_dataset_gives_face_items_and_refuses_face_and_body(study, tmp_path, capsys):
+    from PIL import Image
+
+    project, _ = study
+    ds = tmp_path / "cropped"
+    assert main(["dataset", str(project.root), "-o", str(ds), "--crop", "face", "--size", "96", "--pad", "6",
+                 "-q"]) == 0
+    quiz = tmp_path / "quiz"
+    code, _, err = _run(capsys, "quiz", str(ds), "-o", str(quiz), "--items", "4", "--stage", "stills")
+    assert code == 0, err
+    apex = sorted((quiz / "media").glob("item-*-apex.jpg"))
+    assert len(apex) == 4 and all(Image.open(p).size == (256, 256) for p in apex)
+    code, _, err = _run(capsys, "quiz", str(ds), "-o", str(tmp_path / "body"), "--view", "face+body",
+                        "--stage", "stills", "--items", "2")
+    assert code == 2 and err.count("\n") == 1 and "cropped to the face" in err
+    assert not (tmp_path / "body").exists()
+
+
+def test_a_dataset_that_records_no_consent_is_refused(study, tmp_path, capsys):
+    """A dataset made before the consent column (its checksums rewritten to match) grants nothing."""
+    import pandas as pd
+
+    from annotator.io import sha256_file
+
+    _, out = study
+    ds = _copy(out, tmp_path)
+    m = pd.read_parquet(ds / "manifest.parquet").drop(columns=["consent"])
+    m.to_parquet(ds / "manifest.parquet", index=False)
+    listing = [f"{sha256_file(p)}  {p.relative_to(ds).as_posix()}\n"
+               for p in sorted(ds.rglob("*"), key=lambda p: p.relative_to(ds).as_posix())
+               if p.is_file() and p.name != "SHA256SUMS"]
+    (ds / "SHA256SUMS").write_text("".join(listing))
+    for command, target in (("train", tmp_path / "m.skops"), ("quiz", tmp_path / "q")):
+        code, _, err = _run(capsys, command, str(ds), "-o", str(target))
+        assert code == 2 and err.count("\n") == 1 and "records no consent" in err, err
+        assert not target.exists()
