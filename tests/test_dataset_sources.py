@@ -207,3 +207,14 @@ def test_a_dataset_that_records_no_consent_is_refused(study, tmp_path, capsys):
         code, _, err = _run(capsys, command, str(ds), "-o", str(target))
         assert code == 2 and err.count("\n") == 1 and "records no consent" in err, err
         assert not target.exists()
+
+
+def test_a_listed_file_that_is_a_symlink_is_refused(study, tmp_path, capsys):
+    _, out = study
+    ds = _copy(out, tmp_path)
+    clip = ds / "samples" / "00002" / "clip.mp4"
+    real = tmp_path / "elsewhere.mp4"
+    clip.rename(real)
+    clip.symlink_to(real)  # same bytes, same sha256: but not the dataset's own file
+    code, _, err = _run(capsys, "train", str(ds), "-o", str(tmp_path / "m.skops"))
+    assert code == 2 and err.count("\n") == 1 and "symbolic link" in err and "00002" in err

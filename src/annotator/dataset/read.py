@@ -4,7 +4,7 @@ A dataset may come from someone else, so :func:`open_dataset` trusts nothing in 
 until it has checked it:
 
 * every file ``SHA256SUMS`` lists exists and has that sha256, and no listed path
-  leaves the dataset folder;
+  leaves the dataset folder (no ``..``, no absolute path, no symbolic link);
 * every file the manifest names (clip, tracks, features) is listed with the sha256 the
   manifest gives it;
 * the manifest has the columns this version reads.
@@ -62,6 +62,8 @@ def _listing(root: Path) -> dict[str, str]:
         out[rel] = digest
     for rel, digest in out.items():
         path = _inside(root, rel, sums)
+        if any(p.is_symlink() for p in (path, *path.parents) if p != root and root in p.parents):
+            raise DatasetError(path, "is a symbolic link; a dataset holds its own files")
         if not path.is_file():
             raise DatasetError(path, "is missing from the dataset (listed in SHA256SUMS)")
         if sha256_file(path) != digest:
