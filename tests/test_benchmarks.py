@@ -37,7 +37,7 @@ SCRIPTS: dict[str, tuple[list[str], set[str]]] = {
     "bench_emotion.py": (["--smoke", "--workdir", "{tmp}"], {"realdata", "fer"}),
     "bench_dataset.py": (["--session", "{session}", "--segments", "10", "--sessions", "2"], set()),
     "bench_quiz.py": (["--sessions", "2", "--items", "4", "--flash-items", "4"], {"chromium"}),
-    "bench_retrain.py": (["--workdir", "{tmp}", "--workers", "2"], {"realdata"}),  # about a minute
+    "bench_retrain.py": (["--workdir", "{tmp}", "--workers", "2", "--synthetic", "200"], {"realdata"}),
     "mutation_check.py": (["--list"], set()),
     "realdata.py": (["check"], {"realdata"}),
 }

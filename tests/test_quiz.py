@@ -122,6 +122,37 @@ def coded(sample_session, tmp_path_factory):
     ]
 
 
+@pytest.fixture(scope="module")
+def coded_dataset(sample_session, tmp_path_factory):
+    """A dataset of three coded copies like ``coded`` (built through a project; pad 12 frames).
+
+    A project's subject ids are file names, so the third subject is ``S3`` here: its
+    notes carry the markup.  Copies of its own, since adding a session to a project
+    sets its subject.
+    """
+    base = tmp_path_factory.mktemp("coded_dataset")
+    proj = base / "project"
+    assert main(["project", "init", str(proj)]) == 0
+    for subject in ("S1", "S2", "S3"):
+        session = coded_copy(sample_session, base / subject.lower(), subject,
+                             note=EVIL_NOTE if subject == "S3" else None)
+        assert main(["project", "add", str(proj), str(session.root), "--subject", subject,
+                     "--consent", "dataset,quiz"]) == 0
+    out = base / "dataset"
+    assert main(["dataset", str(proj), "-o", str(out), "--pad", "12", "--coder", "alice", "-q"]) == 0
+    return out
+
+
+#: What each kind of source of the same footage is: the SOURCE arguments, and the subject with markup in it.
+SOURCE_KINDS = ("sessions", "dataset")
+
+
+def _sources(kind, request) -> tuple[list[str], str]:
+    if kind == "sessions":
+        return [str(s.root) for s in request.getfixturevalue("coded")], EVIL_SUBJECT
+    return [str(request.getfixturevalue("coded_dataset"))], "S3"
+
+
 @pytest.mark.slow
 def test_refusals_on_real_sessions(coded, tmp_path, capsys):
     roots = [str(s.root) for s in coded]
@@ -181,12 +212,14 @@ def _wrong(emotion: str) -> str:
 
 @pytest.mark.slow
 @pytest.mark.browser
-def test_a_practice_flash_quiz_clicked_through(coded, tmp_path, capsys):
+@pytest.mark.parametrize("kind", SOURCE_KINDS)
+def test_a_practice_flash_quiz_clicked_through(kind, request, tmp_path, capsys):
     pytest.importorskip("playwright")
     from playwright.sync_api import sync_playwright
 
+    sources, evil_subject = _sources(kind, request)
     root = tmp_path / "quiz"
-    code, out, err = _run(capsys, "quiz", *[str(s.root) for s in coded], "-o", str(root), "--items", "8",
+    code, out, err = _run(capsys, "quiz", *sources, "-o", str(root), "--items", "8",
                           "--stage", "flash", "--mode", "practice", "--seed", "1", "--choices", "seven+neutral")
     assert code == 0, err
     key = _answer_key(root)
@@ -196,7 +229,7 @@ def test_a_practice_flash_quiz_clicked_through(coded, tmp_path, capsys):
         b = Browser(p, root)
         page = b.page
         # Text from sessions rendered by the template is escaped, not markup.
-        assert EVIL_SUBJECT in page.text_content("#subjects")
+        assert evil_subject in page.text_content("#subjects")
         assert page.query_selector("#subjects b") is None
         items = _items_order(page)
         assert [str(it["number"]) for it in items] == [r["item"] for r in key]
@@ -213,10 +246,10 @@ def test_a_practice_flash_quiz_clicked_through(coded, tmp_path, capsys):
             page.wait_for_selector("#feedback:not([hidden])")
             assert page.text_content("#truth") == row["emotion"]
             assert (page.text_content("#verdict") == "Right") == (answer == row["emotion"])
-            if item["subject"] == EVIL_SUBJECT:
+            if item["subject"] == evil_subject:
                 assert page.text_content("#note") == EVIL_NOTE
                 assert page.query_selector("#feedback script, #feedback img") is None
-                assert EVIL_SUBJECT in page.text_content("#source")
+                assert evil_subject in page.text_content("#source")
             for au in row["aus"].split():
                 assert au in page.text_content("#aus")
             # the slow replay plays the real clip, at 0.25x
@@ -232,7 +265,7 @@ def test_a_practice_flash_quiz_clicked_through(coded, tmp_path, capsys):
         assert page.evaluate("() => window.__pwned") is None
         b.close()
     assert b.dialogs == [] and b.errors == []
-    assert any(EVIL_SUBJECT == it["subject"] for it in items), "the markup subject was never asked"
+    assert any(evil_subject == it["subject"] for it in items), "the markup subject was never asked"
     # every request stayed inside the quiz folder
     assert b.requests and all(u.startswith(root.as_uri() + "/") for u in b.requests), b.requests
     # the results match the answer key, in CSV and JSON alike
@@ -263,17 +296,20 @@ def test_a_practice_flash_quiz_clicked_through(coded, tmp_path, capsys):
 
 @pytest.mark.slow
 @pytest.mark.browser
-def test_a_posttest_of_real_clips_plays_in_chromium(coded, tmp_path, capsys):
+@pytest.mark.parametrize("kind", SOURCE_KINDS)
+def test_a_posttest_of_real_clips_plays_in_chromium(kind, request, tmp_path, capsys):
     pytest.importorskip("playwright")
     from playwright.sync_api import sync_playwright
 
+    sources, _ = _sources(kind, request)
+    sources = sources[:2]
     root = tmp_path / "quiz"
-    code, _, err = _run(capsys, "quiz", *[str(s.root) for s in coded[:2]], "-o", str(root), "--items", "4",
+    code, _, err = _run(capsys, "quiz", *sources, "-o", str(root), "--items", "4",
                         "--stage", "video", "--view", "face+body", "--mode", "posttest", "--seed", "2")
     assert code == 0, err
     key = _answer_key(root)
     pre = tmp_path / "pre"
-    assert main(["quiz", *[str(s.root) for s in coded[:2]], "-o", str(pre), "--items", "4",
+    assert main(["quiz", *sources, "-o", str(pre), "--items", "4",
                  "--stage", "video", "--mode", "pretest", "--seed", "2"]) == 0
     capsys.readouterr()
     segs = lambda rows: {(r["session"], r["subject"], r["segment"]) for r in rows}  # noqa: E731

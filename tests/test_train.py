@@ -103,8 +103,13 @@ def test_train_then_propose_round_trip(trained, reviewed, capsys):
     model = load_emotion_model(model_path)
     meta = model.metadata
     assert meta["subjects"] == ["s01", "s02"]
-    assert set(meta["labels"]) == {"joy", "surprise", "disgust", "sadness", "anger"}
-    assert meta["examples"] == {e: 2 for e in meta["labels"]}
+    learnt = {"joy", "surprise", "disgust", "sadness", "anger"}
+    assert meta["examples"] == {e: 2 for e in learnt}
+    # what it predicts: the learnt labels, and the rules' own when it blends them in (weight chosen by CV)
+    blend = meta["prior_blend"]
+    assert blend["weight"] in (0.0, 0.25, 0.5, 0.75, 1.0) and blend["chosen_by"]
+    expected = learnt | ({"fear", "contempt", "other"} if blend["weight"] > 0 else set())
+    assert set(meta["labels"]) == expected == set(model.classes_)
     assert len(meta["data_sha256"]) == 64
     assert meta["scores"]["protocol"] == "leave-one-subject-out"
 
@@ -132,7 +137,8 @@ def test_report_files_are_written(trained):
     model_path, _ = trained
     md, png = report_paths(model_path)
     text = md.read_text()
-    assert "| model, 7 emotions |" in text and "| calibrated on the other subjects |" in text
+    assert "| model, 7 emotions |" in text and "| calibrated on the other subjects (kept where" in text
+    assert "| learnt alone, 7 emotions |" in text and "rules' weight" in text
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert f"]({png.name})" in text
 
@@ -362,3 +368,49 @@ def test_a_session_with_incomplete_tracks_is_refused(reviewed, tmp_path, capsys)
     line = one_line(err)
     assert "did not finish" in line and str(reviewed[1].tracks_path) in line
     assert list(tmp_path.glob("m.*")) == []
+
+
+# -- few examples: the rules blended in, the calibration kept only where confirmed ---------
+def _truth_labels(session, keep):
+    """alice's labels: the sample's planted events whose emotion is in ``keep``."""
+    from annotator.labels import load_labels
+
+    labels = session.load_labels("alice", create=True)
+    labels.segments = [t.replace(status="accepted", source="alice") for t in load_labels(SAMPLE_TRUTH).segments
+                       if t.emotion in keep]
+    session.save_labels(labels)
+
+
+def test_an_emotion_no_training_subject_showed_is_still_named_through_the_rules(sample_session, tmp_path):
+    """Held-out joy with only surprise to learn from: the plain learner says surprise, the blend says joy."""
+    from annotator.train import evaluate_loso, gather
+    from annotator.train.fit import choose_prior_weight
+
+    sessions = []
+    for name, keep in (("a", {"joy", "surprise"}), ("b", {"surprise"}), ("c", {"surprise"})):
+        session = subject_copy(sample_session, tmp_path / name, name)
+        _truth_labels(session, keep)
+        sessions.append(session)
+    data = gather(sessions, coder="alice")
+    ev = evaluate_loso(data, spotting=False)
+    joy = next(f for f in ev.folds if f["subject"] == "a")
+    # b and c show surprise only: whatever the learner fits, the blend must fall back on the rules
+    assert joy["prior_weight"] == 1.0
+    assert ev.prior_7["accuracy"] == 1.0, ev.prior_7  # the rules name all four events right
+    assert ev.learnt_7["accuracy"] < ev.emotion_7["accuracy"] == ev.prior_7["accuracy"]
+    assert ev.learnt_7["classes"]["joy"]["recall"] == 0.0 and ev.emotion_7["classes"]["joy"]["recall"] == 1.0
+    # one subject: nothing to cross-validate on, the rules decide
+    one = data.groups == "a"
+    assert choose_prior_weight(data.X[one], data.y[one], data.groups[one], data.channels)[0] == 1.0
+
+
+def test_the_spotter_calibration_from_one_subject_is_not_trusted(reviewed):
+    from annotator.train import gather
+    from annotator.train.fit import fit_spotter_checked
+
+    data = gather(reviewed[:1], coder="alice")
+    spotter, why = fit_spotter_checked(data)
+    assert not hasattr(spotter, "threshold_") and "cannot be checked" in why
+    data = gather(reviewed, coder="alice")
+    spotter, why = fit_spotter_checked(data)
+    assert "held-out F1" in why  # two subjects: checked on each other, kept or not by the figures

@@ -680,7 +680,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_propose)
 
     p = sub.add_parser("train", help="learn an emotion model and the spotter's calibration from coders' labels")
-    p.add_argument("sources", nargs="+", metavar="SOURCE", help="sessions, or projects (their consenting subjects)")
+    p.add_argument("sources", nargs="+", metavar="SOURCE",
+                   help="sessions, projects (their consenting subjects), or one dataset (checked by sha256)")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="MODEL",
                    help="the skops model to write; its report goes beside it")
     p.add_argument("--coder", default=None, metavar="NAME",
@@ -772,7 +773,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("quiz", help="an offline HTML training quiz (and MP4 items) from coded footage")
     p.add_argument("sources", nargs="+", metavar="SOURCE",
-                   help="projects (only subjects with quiz consent) or session folders")
+                   help="projects or datasets (only subjects with quiz consent), or session folders")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="DIR", help="the quiz folder to write")
     p.add_argument("--items", type=_positive_int, default=14, metavar="N", help="number of items (default 14)")
     p.add_argument("--durations", default="40,80,160,320", metavar="MS,...",

@@ -10,6 +10,10 @@
       samples/<id>/clip.mp4            H.264, or frames/img<N>.jpg (N = the source's 1-based frame)
       samples/<id>/tracks.zarr         the session's tracks for the clip's frames
       samples/<id>/features.parquet    the AU features of those frames (computed over the whole session)
+      sessions/<session>/features.parquet  every frame's AU features of each source session (for ``train``)
+
+The manifest's ``consent`` column carries the uses each subject consented to in the
+project, so a quiz built from the dataset can keep to them.
 
 Everything is written under a temporary name beside ``OUT`` and renamed to ``OUT``
 only when complete, so an interrupted run never leaves a dataset that looks finished.
@@ -46,7 +50,7 @@ MANIFEST_COLUMNS: tuple[str, ...] = (
     "onset", "apex", "offset", "clip_onset", "clip_apex", "clip_offset", "start_frame", "end_frame", "n_frames",
     "onset_time", "apex_time", "offset_time", "fps", "source_video", "source_sha256", "split", "fold",
     "format", "crop", "width", "height", "clip", "clip_sha256", "tracks", "tracks_sha256", "features",
-    "features_sha256",
+    "features_sha256", "notes", "consent",
 )
 CROPS = ("face",)
 
@@ -191,11 +195,14 @@ def build_dataset(
         for i, s in enumerate(samples):
             by_session.setdefault(s.entry.id, []).append((i, s))
         done = 0
+        sessions: dict[str, dict] = {}
         for items in by_session.values():
             entry = items[0][1].entry
             session = entry.open()
             tracks = load_tracks(session)
-            features = features_from_tracks(tracks).to_frame()
+            au = features_from_tracks(tracks)
+            features = au.to_frame()
+            sessions[entry.id] = _write_session_features(tmp, entry, session, au)
             with session.open_video() as video:
                 frames = _ForwardFrames(video)
                 for i, s in sorted(items, key=lambda item: (item[1].start, item[0])):
@@ -212,6 +219,7 @@ def build_dataset(
             "split": split, "folds": int(assigned.n_folds), "test_size": test_size if split == "holdout" else None,
             "seed": seed, "coder": coder, "pad": pad, "crop": crop, "size": size if crop else None, "format": format,
             "emotions": list(emotions), "annotator_version": __version__, "created": now_iso(),
+            "sessions": sessions,
         }
         consent = {s: project.subject(s).allows("dataset") for s in manifest["subject"].unique()}
         write_card(tmp, manifest, settings, notes, emotions, consent)
@@ -243,6 +251,20 @@ def _publish(tmp: Path, out: Path) -> None:
         if old is not None:
             with contextlib.suppress(OSError):
                 shutil.rmtree(old)
+
+
+def _write_session_features(root: Path, entry, session, au) -> dict:
+    """The whole session's AU features (what ``train`` reads from a dataset), and their record in dataset.json."""
+    rel = f"sessions/{entry.id}/features.parquet"
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    df = au.to_frame()
+    if au.head_angles is not None:
+        for k, name in enumerate(("yaw", "pitch", "roll")):
+            df[name] = au.head_angles[:, k]
+    df.to_parquet(path)
+    return {"subject": entry.subject, "fps": float(au.fps), "n_frames": int(len(df)), "sha256": session.sha256,
+            "source": au.source, "channels": list(au.channels), "features": rel, "features_sha256": sha256_file(path)}
 
 
 def _write_sample(root: Path, i: int, s: SampleSpec, session, video: _ForwardFrames, tracks, features, fmt: str,
@@ -292,4 +314,5 @@ def _write_sample(root: Path, i: int, s: SampleSpec, session, video: _ForwardFra
         "tracks_sha256": tree_sha256(folder / "tracks.zarr"),
         "features": (folder / "features.parquet").relative_to(root).as_posix(),
         "features_sha256": sha256_file(folder / "features.parquet"),
+        "notes": seg.notes or "", "consent": " ".join(project.subject(s.subject).consent),
     }

@@ -90,6 +90,10 @@ def write_card(root: Path, manifest, settings: dict[str, Any], notes: Sequence[s
               "- `samples/<id>/`: the clip (`clip.mp4`, or `frames/img<N>.jpg` numbered by the source's "
               "1-based frame), `tracks.zarr` (the session's tracks for the clip's frames, zarr v3), "
               "`features.parquet` (the AU features of those frames, computed over the whole session).",
+              "- `sessions/<session>/features.parquet`: each source session's AU features, every frame "
+              "(what `annotator train DATASET` learns from, as it would from the project).",
+              "- `manifest` column `consent`: the uses each subject consented to in the project "
+              "(`annotator quiz DATASET` shows only subjects with `quiz`).",
               "- `SHA256SUMS`: the sha256 of every file, for `sha256sum -c`.", ""]
     if notes:
         lines += ["## Notes", ""] + [f"- {note}" for note in notes] + [""]

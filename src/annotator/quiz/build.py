@@ -29,6 +29,7 @@ from ..errors import AnnotatorError
 from ..labels.facs import format_aus
 from ..labels.model import EMOTIONS
 from . import media
+from .footage import SampleFootage, SessionFootage
 from .items import CHOICES, CODED_STATUSES, DEFAULT_DURATIONS, MODES, VIEWS, Candidate, Item, select_items
 
 #: How long the neutral face shows before and after a flash.
@@ -62,20 +63,22 @@ class QuizResult:
     notes: list[str] = field(default_factory=list)
 
 
-@dataclass
-class Source:
-    """One session that items come from, with what the quiz needs of it."""
+def gather(sources: Sequence, coder: str | None) -> tuple[list, list[Candidate], list[str]]:
+    """The coded segments as quiz candidates, each with the footage it is cut from.
 
-    session: object
-    coder: str
-    segments: list
+    ``sources`` holds sessions (the segments of ``coder``, or of each session's only
+    coder) and :class:`~annotator.quiz.sources.DatasetPart` (a dataset's samples of
+    the subjects who consented to ``quiz``).
+    """
+    from .sources import DatasetPart
 
-
-def gather(sessions: Sequence, coder: str | None) -> tuple[list[Source], list[Candidate], list[str]]:
-    """The coded segments of ``coder`` (or of each session's only coder) as quiz candidates."""
-    sources, pool, notes = [], [], []
+    footage, pool, notes = [], [], []
     skipped = 0
-    for session in sessions:
+    for source in sources:
+        if isinstance(source, DatasetPart):
+            notes += _gather_dataset(source, coder, footage, pool)
+            continue
+        session = source
         coders = session.coders()
         if coder is None:
             if len(coders) != 1:
@@ -89,8 +92,8 @@ def gather(sessions: Sequence, coder: str | None) -> tuple[list[Source], list[Ca
                 continue
         labels = session.load_labels(name)
         coded = [s for s in labels.sorted() if s.status in CODED_STATUSES and s.emotion in EMOTIONS]
-        index = len(sources)
-        sources.append(Source(session, name, labels.sorted()))
+        index = len(footage)
+        footage.append(SessionFootage(session, name, labels.sorted()))
         for seg in coded:
             pool.append(Candidate(
                 source=index, session=session.name, subject=session.subject, coder=name, segment_id=seg.id,
@@ -102,9 +105,40 @@ def gather(sessions: Sequence, coder: str | None) -> tuple[list[Source], list[Ca
     if not pool:
         who = f"coder {coder}" if coder else "their coders"
         raise AnnotatorError(
-            None, f"no accepted or edited segments of the seven emotions by {who} in the sessions given"
+            None, f"no accepted or edited segments of the seven emotions by {who} in the sources given"
         )
-    return sources, pool, notes
+    return footage, pool, notes
+
+
+def _gather_dataset(part, coder: str | None, footage: list, pool: list[Candidate]) -> list[str]:
+    """A dataset's samples as candidates (apex, onset and offset in clip frames)."""
+    ds = part.dataset
+    made_for = str(ds.settings.get("coder") or "")
+    if coder is not None and coder != made_for:
+        raise AnnotatorError(ds.root, f"holds the labels of {made_for or 'an unnamed coder'}, not {coder}; "
+                                      "build a dataset with `annotator dataset PROJECT --coder NAME`")
+    m = ds.manifest
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for row in m.itertuples(index=False):
+        spans.setdefault(str(row.session), []).append((int(row.onset), int(row.offset)))
+    notes = []
+    for _, row in m.sort_values("sample_id").iterrows():
+        if str(row["subject"]) not in part.subjects or row["emotion"] not in EMOTIONS:
+            continue
+        first = int(row["start_frame"])
+        others = [(on, off) for on, off in spans[str(row["session"])]
+                  if (on, off) != (int(row["onset"]), int(row["offset"])) and off >= first
+                  and on <= int(row["end_frame"])]
+        index = len(footage)
+        footage.append(SampleFootage(ds, row, others))
+        aus = tuple(a for a in str(row["aus"] or "").split() if a)
+        notes_text = str(row["notes"]) if "notes" in m.columns and isinstance(row["notes"], str) else ""
+        pool.append(Candidate(
+            source=index, session=str(row["session"]), subject=str(row["subject"]), coder=footage[-1].coder,
+            segment_id=str(row["segment_id"]), onset=int(row["clip_onset"]), apex=int(row["clip_apex"]),
+            offset=int(row["clip_offset"]), emotion=str(row["emotion"]), aus=aus, notes=notes_text,
+        ))
+    return notes
 
 
 def neutral_frame(cand: Candidate, segments: list, present: np.ndarray, fps: float) -> int:
@@ -150,7 +184,7 @@ def check_quiz_dir(out: Path, force: bool) -> Path:
 
 
 def build_quiz(sessions: Sequence, out: str | os.PathLike, opts: QuizOptions, *, force: bool = False) -> QuizResult:
-    """Build the quiz folder ``out`` from sessions (see the module docstring)."""
+    """Build the quiz folder ``out`` from sessions and dataset parts (see :func:`gather`)."""
     _check_options(opts)
     out = check_quiz_dir(Path(out), force)
     sources, pool, notes = gather(sessions, opts.coder)
@@ -162,7 +196,8 @@ def build_quiz(sessions: Sequence, out: str | os.PathLike, opts: QuizOptions, *,
     try:
         (tmp / "media").mkdir()
         (tmp / "items").mkdir()
-        records = _render_items(sources, selection.items, opts, tmp)
+        records, more = _render_items(sources, selection.items, opts, tmp)
+        notes += more
         _write_page(tmp / "index.html", records, opts, sources)
         _write_answer_key(tmp / "items" / "answer_key.csv", records)
         _replace_dir(tmp, out)
@@ -182,74 +217,61 @@ def _replace_dir(tmp: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-class _Frames:
-    """Decoded frames of one session, kept for the items that reuse them."""
-
-    def __init__(self, session):
-        self.video = session.open_video()
-        self.cache: dict[int, np.ndarray] = {}
-
-    def get(self, indices: list[int]) -> list[np.ndarray]:
-        missing = sorted(set(indices) - set(self.cache))
-        if missing:
-            lo, hi = missing[0], missing[-1] + 1
-            for i, frame in self.video.iter_frames(lo, hi):
-                if i in missing:
-                    self.cache[i] = frame
-        return [self.cache[i] for i in indices]
-
-    def close(self) -> None:
-        self.video.close()
-
-
-def _render_items(sources: list[Source], items: list[Item], opts: QuizOptions, root: Path) -> list[dict]:
-    from ..tracking.store import load_tracks
-
-    tracks = {}
-    frames: dict[int, _Frames] = {}
-    records = []
+def _render_items(sources: list, items: list[Item], opts: QuizOptions, root: Path) -> tuple[list[dict], list[str]]:
+    tracks: dict[int, object] = {}
+    frames: dict[int, object] = {}
+    records, fallbacks = [], 0
     try:
         for item in items:
             cand = item.candidate
             src = sources[cand.source]
             if cand.source not in tracks:
-                tracks[cand.source] = load_tracks(src.session)
-                frames[cand.source] = _Frames(src.session)
-            records.append(_render_item(item, src, tracks[cand.source], frames[cand.source], opts, root))
+                tracks[cand.source] = src.tracks()
+                frames[cand.source] = src.frames()
+            rec = _render_item(item, src, tracks[cand.source], frames[cand.source], opts, root)
+            fallbacks += opts.stage == "flash" and rec["neutral_frame"] == rec["onset"]
+            records.append(rec)
     finally:
         for f in frames.values():
             f.close()
-    return records
+    notes = []
+    if fallbacks:
+        notes.append(f"{fallbacks} flash item(s) have no neutral frame before the onset (a dataset clip "
+                     "without --pad, or expressions back to back): the onset frame stands for neutral")
+    return records, notes
 
 
-def _render_item(item: Item, src: Source, tracks, frames: _Frames, opts: QuizOptions, root: Path) -> dict:
+def _render_item(item: Item, src, tracks, frames, opts: QuizOptions, root: Path) -> dict:
     cand = item.candidate
-    session = src.session
-    fps = session.fps
-    n = session.n_frames
-    where = f"{session.root} segment {cand.segment_id}"
+    fps = src.fps
+    n = src.n_frames
+    where = f"{src.where} segment {cand.segment_id}"
     neutral = neutral_frame(cand, src.segments, np.asarray(tracks.face_present), fps)
     pad = int(round(opts.pad_s * fps))
     first, last = max(0, cand.onset - pad), min(n - 1, cand.offset + pad)
     span = sorted({neutral, *range(first, last + 1)})
-    if opts.view == "face":
+    if src.cropped:
+        if opts.view != "face":
+            raise AnnotatorError(where, "the dataset's clips are cropped to the face; --view face+body needs a "
+                                        "dataset built without --crop")
+        crop = media.resize(src.width, src.height)
+    elif opts.view == "face":
         crop = media.face_crop(tracks.face_landmarks, span, where)
     else:
-        meta = session.meta["video"]
-        crop = media.body_crop(tracks.face_landmarks, tracks.pose_landmarks, span,
-                               int(meta["width"]), int(meta["height"]), where)
+        crop = media.body_crop(tracks.face_landmarks, tracks.pose_landmarks, span, src.width, src.height, where)
     stem = f"item-{item.number:03d}"
+    at = src.frame0  # the answer key gives the source video's frame numbers
     rec = {
         "number": item.number, "emotion": cand.emotion, "aus": list(cand.aus), "notes": cand.notes,
         "subject": cand.subject, "session": cand.session, "coder": cand.coder, "segment": cand.segment_id,
-        "onset": cand.onset, "apex": cand.apex, "offset": cand.offset, "neutral_frame": neutral,
+        "onset": cand.onset + at, "apex": cand.apex + at, "offset": cand.offset + at, "neutral_frame": neutral + at,
         "duration_ms": item.duration_ms, "repeat": item.repeat, "fps": fps,
     }
     clip_path = root / "items" / f"{stem}.mp4"
     if opts.stage == "video":
         pictures = [crop.apply(f) for f in frames.get(list(range(first, last + 1)))]
         media.write_mp4(clip_path, pictures, fps)
-        rec.update(clip=f"items/{stem}.mp4", clip_frames=[first, last])
+        rec.update(clip=f"items/{stem}.mp4", clip_frames=[first + at, last + at])
     else:
         neutral_pic, apex_pic = (crop.apply(f) for f in frames.get([neutral, cand.apex]))
         (root / "media" / f"{stem}-apex.jpg").write_bytes(media.jpeg_bytes(apex_pic))
@@ -275,7 +297,7 @@ def _choices(opts: QuizOptions) -> list[dict]:
     return [{"key": str(i + 1), "emotion": e} for i, e in enumerate(names)]
 
 
-def _write_page(path: Path, records: list[dict], opts: QuizOptions, sources: list[Source]) -> None:
+def _write_page(path: Path, records: list[dict], opts: QuizOptions, sources: list) -> None:
     import jinja2
 
     env = jinja2.Environment(

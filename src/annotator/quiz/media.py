@@ -75,6 +75,11 @@ def face_crop(landmarks: np.ndarray, frames: Iterable[int], where: str) -> Crop:
     return Crop(np.hstack([rot, shift[:, None]]), (FACE_SIZE, FACE_SIZE))
 
 
+def resize(width: int, height: int) -> Crop:
+    """A clip that is a face crop already (a dataset's ``--crop face``), scaled to the quiz's face size."""
+    return Crop(np.array([[width / FACE_SIZE, 0.0, 0.0], [0.0, height / FACE_SIZE, 0.0]]), (FACE_SIZE, FACE_SIZE))
+
+
 def body_crop(
     face: np.ndarray, pose: np.ndarray | None, frames: Iterable[int], width: int, height: int, where: str
 ) -> Crop:

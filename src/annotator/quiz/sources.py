@@ -1,14 +1,17 @@
-"""What ``annotator quiz SOURCE...`` reads: session folders, or projects filtered by consent.
+"""What ``annotator quiz SOURCE...`` reads: session folders, projects or datasets, filtered by consent.
 
 Real faces are personal data.  A project records, per subject, the uses their
-footage may be put to; a quiz takes only the sessions of subjects who agreed to
-``quiz``, and says how many subjects it left out.
+footage may be put to, and a dataset carries that record in its manifest's
+``consent`` column; a quiz takes only the subjects who agreed to ``quiz``, and
+says how many subjects it left out.  A dataset is checked file by file
+(:func:`annotator.dataset.open_dataset`) before anything is read from it.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import AnnotatorError
@@ -17,23 +20,58 @@ from ..errors import AnnotatorError
 QUIZ_USE = "quiz"
 
 
+@dataclass
+class DatasetPart:
+    """A checked dataset, and the subjects of it who consented to ``quiz``."""
+
+    dataset: object  # annotator.dataset.Dataset
+    subjects: frozenset
+
+
+def _dataset_part(source) -> tuple[DatasetPart, list[str]]:
+    from ..dataset import open_dataset
+
+    ds = open_dataset(source)
+    subjects = sorted(set(ds.manifest["subject"].astype(str)))
+    if "consent" not in ds.manifest.columns:
+        raise AnnotatorError(ds.root / "manifest.parquet", "records no consent (made by an older annotator); "
+                                                           "rebuild it with `annotator dataset`")
+    kept = [s for s in subjects if QUIZ_USE in ds.consent(s)]
+    skipped = len(subjects) - len(kept)
+    notes = []
+    if skipped:
+        samples = int((~ds.manifest["subject"].astype(str).isin(kept)).sum())
+        notes.append(f"{ds.root}: skipped {skipped} subject(s) without {QUIZ_USE} consent ({samples} sample(s))")
+    if not kept:
+        raise AnnotatorError(ds.root, f"no subject has {QUIZ_USE} consent in the dataset's manifest; record it "
+                                      f"in the project (`annotator project set PROJECT --subject S --consent "
+                                      f"{QUIZ_USE}`) and build the dataset again")
+    return DatasetPart(ds, frozenset(kept)), notes
+
+
 def quiz_sessions(sources: Sequence[str | os.PathLike]) -> tuple[list, list[str]]:
-    """The sessions behind ``sources`` and notes on what was left out.
+    """The sessions (and dataset parts) behind ``sources``, and notes on what was left out.
 
     A session folder (or a video with one) is taken as it is: whoever names it
     answers for it.  A project contributes only its sessions whose subject
-    consented to ``quiz``.
+    consented to ``quiz``; a dataset only its samples of such subjects.
 
     Raises
     ------
     AnnotatorError
         A source that is neither, or a project with no subject who consented.
     """
+    from ..dataset import is_dataset_dir
     from ..project import Project, is_project_dir
     from ..session import Session
 
     sessions, notes, seen = [], [], set()
     for source in sources:
+        if is_dataset_dir(source):
+            part, more = _dataset_part(source)
+            notes += more
+            sessions.append(part)
+            continue
         if not is_project_dir(source):
             found = [Session.open(source)]
         else:

@@ -13,6 +13,15 @@ metadata is a plain ``str`` attribute, so the file holds no type beyond the
 pipeline's and this class, and :func:`read_model_info` reads it from the
 file's ``schema.json`` without constructing anything.  The weights digest
 catches a file whose arrays were edited after training.
+
+**The prior in the model.** With few examples per class a learnt classifier
+is worse than the EMFACS rules it should improve on, so the model can blend
+the two: ``metadata["prior_blend"] = {"weight": w, "temperature": T}`` makes
+:meth:`EmotionModel.predict_proba` return ``(1 - w) * pipeline + w * rules``
+over the union of their labels (the rules' own seven emotions and ``other``).
+Training chooses ``w`` by cross-validation over subjects
+(:func:`annotator.train.fit.choose_prior_weight`); a model without the key (or
+``w = 0``) is the pipeline alone, as before.
 """
 
 from __future__ import annotations
@@ -70,10 +79,6 @@ class EmotionModel(ClassifierMixin, BaseEstimator):
         return json.loads(self.metadata_json)
 
     @property
-    def classes_(self) -> np.ndarray:
-        return self.pipeline.classes_
-
-    @property
     def n_features_in_(self) -> int:
         return int(self.pipeline.n_features_in_)
 
@@ -82,17 +87,68 @@ class EmotionModel(ClassifierMixin, BaseEstimator):
         """``emotion-<12 hex of the weights digest>``: the ``source`` its proposals carry."""
         return str(self.metadata.get("id", "emotion-unknown"))
 
+    def _blend(self) -> tuple[float, float, tuple[str, ...]]:
+        meta = self.metadata
+        blend = meta.get("prior_blend") or {}
+        return float(blend.get("weight", 0.0)), float(blend.get("temperature", 1.0)), tuple(meta.get("channels", ()))
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """The pipeline's labels, or the blend's (with the rules' labels) when the prior has weight."""
+        weight, _, _ = self._blend()
+        own = self.pipeline.classes_
+        if weight <= 0:
+            return own
+        return blend_labels(own)
+
     def predict_proba(self, X) -> np.ndarray:
-        return self.pipeline.predict_proba(X)
+        weight, temperature, channels = self._blend()
+        if weight <= 0:
+            return self.pipeline.predict_proba(X)
+        return blend_probabilities(self.pipeline.predict_proba(X), self.pipeline.classes_,
+                                   prior_probabilities(X, channels, temperature), weight)
 
     def predict(self, X) -> np.ndarray:
-        return self.pipeline.predict(X)
+        if self._blend()[0] <= 0:
+            return self.pipeline.predict(X)
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
+def prior_probabilities(X, channels: tuple[str, ...], temperature: float) -> np.ndarray:
+    """The EMFACS rules' probabilities ``[K, 8]`` over ``PROPOSAL_LABELS`` for apex patterns ``X``."""
+    from ..features.expression import activations_from_z, emfacs_degrees, emotion_distribution
+
+    X = np.atleast_2d(np.asarray(X, dtype=np.float64))
+    return emotion_distribution(emfacs_degrees(activations_from_z(X, channels)), temperature)
+
+
+def blend_labels(own) -> np.ndarray:
+    """The labels of a blend: the pipeline's and the rules', sorted."""
+    from ..features.expression import PROPOSAL_LABELS
+
+    return np.array(sorted({str(c) for c in own} | set(PROPOSAL_LABELS)), dtype=object)
+
+
+def blend_probabilities(own: np.ndarray, own_classes, prior: np.ndarray, weight: float) -> np.ndarray:
+    """``(1 - weight) * own + weight * prior``, both spread over :func:`blend_labels`."""
+    from ..features.expression import PROPOSAL_LABELS
+
+    labels = list(blend_labels(own_classes))
+    out = np.zeros((len(own), len(labels)))
+    for k, c in enumerate(own_classes):
+        out[:, labels.index(str(c))] += (1.0 - weight) * own[:, k]
+    for k, c in enumerate(PROPOSAL_LABELS):
+        out[:, labels.index(c)] += weight * prior[:, k]
+    return out
 
 
 def make_model(pipeline: Any, metadata: dict[str, Any]) -> EmotionModel:
     """Wrap a fitted ``pipeline`` with ``metadata``, adding its weights digest and id."""
     digest = weights_digest(pipeline)
-    meta = {"format": MODEL_FORMAT, **metadata, "weights_sha256": digest, "id": f"emotion-{digest[:12]}"}
+    ident = digest
+    if (metadata.get("prior_blend") or {}).get("weight"):  # the same weights blended otherwise are another model
+        ident = hashlib.sha256(f"{digest}{json.dumps(metadata['prior_blend'], sort_keys=True)}".encode()).hexdigest()
+    meta = {"format": MODEL_FORMAT, **metadata, "weights_sha256": digest, "id": f"emotion-{ident[:12]}"}
     return EmotionModel(pipeline, json.dumps(meta, sort_keys=True))
 
 

@@ -74,19 +74,33 @@ def _sessions(sources: Sequence, *, say=None) -> list[Session]:
 
 def train(sources: Sequence, out: str | os.PathLike, *, coder: str | None = None, seed: int = 0,
           evaluate: bool = True, force: bool = False, say=None) -> TrainResult:
-    """Train on ``sources`` (sessions, their paths, or projects) and write ``out`` plus its report.
+    """Train on ``sources`` (sessions, their paths, projects, or one dataset) and write ``out`` plus its report.
 
     A project contributes the sessions whose subject consented to ``train``;
-    ``say(message)`` hears which subjects were left out.
+    ``say(message)`` hears which subjects were left out.  A dataset folder
+    (``annotator dataset``'s output) is checked file by file and read as its
+    project would be (:mod:`.from_dataset`); it must be the only source.
 
     Everything is computed before anything is written, and each file is
     written atomically, so a failure leaves no model that looks finished.
     """
+    from ..dataset import is_dataset_dir
+
     out = check_output_path(out, force=force)
     t0 = time.perf_counter()
-    data = gather(_sessions(sources, say=say), coder=coder)
+    datasets = [s for s in sources if not isinstance(s, Session) and is_dataset_dir(s)]
+    extra = None
+    if datasets:
+        if len(sources) > 1:
+            raise AnnotatorError(datasets[0], "a dataset must be the only SOURCE of `annotator train`")
+        from .from_dataset import gather_dataset
+
+        data, record = gather_dataset(datasets[0], coder=coder, say=say)
+        extra = {"dataset": record}
+    else:
+        data = gather(_sessions(sources, say=say), coder=coder)
     evaluation = evaluate_loso(data, seed=seed) if evaluate else None
-    model = train_model(data, seed=seed, evaluation=evaluation)
+    model = train_model(data, seed=seed, evaluation=evaluation, extra=extra)
     seconds = time.perf_counter() - t0
     md, png = write_report(out, model.metadata, evaluation, seconds)
     save_model(model, out)

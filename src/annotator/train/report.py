@@ -60,7 +60,10 @@ def markdown(meta: dict, ev: Evaluation | None, png_name: str, timing: float) ->
         f" rejected proposals {meta['rejected']}",
         f"- subjects ({len(meta['subjects'])}): {', '.join(meta['subjects'])}",
         f"- sessions: {len(meta['sessions'])}; training data sha256 `{meta['data_sha256']}`",
-        f"- spotter calibration: {', '.join(f'{k} {v:.4g}' for k, v in meta['spotter_calibration'].items())}",
+        f"- spotter calibration: {', '.join(f'{k} {v:.4g}' for k, v in meta['spotter_calibration'].items()) or 'none (the prior)'}"
+        + (f" ({meta['spotter_choice']})" if meta.get("spotter_choice") else ""),
+        *([f"- the EMFACS rules blended in at weight {meta['prior_blend']['weight']} (chosen by cross-validation "
+           "over the subjects; 0 is the learnt pipeline alone, 1 the rules alone)"] if meta.get("prior_blend") else []),
         f"- created {meta['created']} by annotator {meta['annotator']}; training took {timing:.2f} s",
         "",
     ]
@@ -72,22 +75,25 @@ def markdown(meta: dict, ev: Evaluation | None, png_name: str, timing: float) ->
         "UF1: mean over classes of F1, TP/FP/FN summed over the folds; UAR: mean per-class recall "
         "(MEGC 2019). Classes without a coder's sample are left out of both means. The composite "
         "is the 7-class prediction mapped to negative/positive/surprise. The prior is the EMFACS "
-        "rules, untrained.", "",
+        "rules, untrained; the model is the learnt pipeline blended with them (the weight chosen "
+        "inside each fold on its training subjects); \"learnt alone\" is the pipeline without the rules.", "",
         "| | UF1 | UAR | accuracy | n |", "|---|---|---|---|---|",
     ]
     for name, s in [("model, 7 emotions", ev.emotion_7), ("model, composite 3", ev.emotion_3),
-                    ("prior, 7 emotions", ev.prior_7), ("prior, composite 3", ev.prior_3)]:
+                    ("prior, 7 emotions", ev.prior_7), ("prior, composite 3", ev.prior_3),
+                    ("learnt alone, 7 emotions", ev.learnt_7)]:
         lines.append(f"| {name} | {_f(s.get('uf1'))} | {_f(s.get('uar'))} | {_f(s.get('accuracy'))} | {s.get('n')} |")
     lines += [
         "", "| spotting (pooled MEGC F1 on held-out subjects) | F1 |", "|---|---|",
         f"| prior thresholds | {_f(ev.spotting_prior_f1)} |",
-        f"| calibrated on the other subjects | {_f(ev.spotting_calibrated_f1)} |",
-        "", "| held-out subject | train | test | emotion accuracy | note |", "|---|---|---|---|---|",
+        f"| calibrated on the other subjects (kept where they confirm it) | {_f(ev.spotting_calibrated_f1)} |",
+        "", "| held-out subject | train | test | emotion accuracy | rules' weight | note |",
+        "|---|---|---|---|---|---|",
     ]
     for fold in ev.folds:
         acc = fold.get("accuracy")
         lines.append(f"| {fold['subject']} | {fold['n_train']} | {fold['n_test']} | {_f(acc)} "
-                     f"| {fold.get('note', '')} |")
+                     f"| {fold.get('prior_weight', '–')} | {fold.get('note', '')} |")
     lines += ["", f"Evaluation took {ev.seconds:.2f} s.", "", f"![confusion matrices]({png_name})", ""]
     return "\n".join(lines)
 
