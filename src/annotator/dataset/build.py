@@ -253,6 +253,10 @@ def _publish(tmp: Path, out: Path) -> None:
                 shutil.rmtree(old)
 
 
+#: The columns of :attr:`AUFeatures.rigid` in a dataset's ``features.parquet``.
+RIGID_COLUMNS = ("rigid_motion", "rigid_shape")
+
+
 def _write_session_features(root: Path, entry, session, au) -> dict:
     """The whole session's AU features (what ``train`` reads from a dataset), and their record in dataset.json."""
     rel = f"sessions/{entry.id}/features.parquet"
@@ -262,6 +266,9 @@ def _write_session_features(root: Path, entry, session, au) -> dict:
     if au.head_angles is not None:
         for k, name in enumerate(("yaw", "pitch", "roll")):
             df[name] = au.head_angles[:, k]
+    if au.rigid is not None:  # the spotter's rigid-motion mask reads them
+        for k, name in enumerate(RIGID_COLUMNS):
+            df[name] = au.rigid[:, k]
     df.to_parquet(path)
     return {"subject": entry.subject, "fps": float(au.fps), "n_frames": int(len(df)), "sha256": session.sha256,
             "source": au.source, "channels": list(au.channels), "features": rel, "features_sha256": sha256_file(path)}

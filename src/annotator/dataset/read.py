@@ -113,6 +113,7 @@ class Dataset:
         import pandas as pd
 
         from ..features import AUFeatures
+        from .build import RIGID_COLUMNS
 
         info = self.sessions.get(session_id)
         if not info or not info.get("features"):
@@ -127,6 +128,7 @@ class Dataset:
             present=df["present"].to_numpy(bool), source=str(info.get("source", "blendshapes")),
             head_speed=df["head_speed"].to_numpy(np.float32), fps=float(info["fps"]),
             head_angles=df[list(angles)].to_numpy(np.float32) if all(a in df for a in angles) else None,
+            rigid=df[list(RIGID_COLUMNS)].to_numpy(np.float32) if all(r in df for r in RIGID_COLUMNS) else None,
         )
 
     def tracks(self, row) -> dict[str, np.ndarray | None]:

@@ -88,9 +88,13 @@ def parse_aus(text: str | Iterable[str | AU]) -> list[AU]:
     return out
 
 
-def format_aus(aus: Iterable[AU | str]) -> str:
-    """The canonical cell: units joined with ``+`` (``1+2+R12C``); ``""`` when there are none."""
-    return "+".join(str(a if isinstance(a, AU) else parse_au(a)) for a in aus)
+def format_aus(aus: str | Iterable[AU | str]) -> str:
+    """The canonical cell: units joined with ``+`` (``1+2+R12C``); ``""`` when there are none.
+
+    ``aus`` is anything :func:`parse_aus` reads: a cell such as ``"6+12"`` (a dataset
+    manifest's) formats as itself.
+    """
+    return "+".join(str(a) for a in parse_aus(aus))
 
 
 def normalize_aus(aus: str | Iterable[str]) -> list[str]:
