@@ -245,12 +245,11 @@ class Spotter(BaseEstimator):
         return 1.0 if f1 is None else float(f1)
 
     # -- evidence ------------------------------------------------------------------
-    def evidence(self, features: AUFeatures) -> tuple[np.ndarray, np.ndarray]:
-        """``(z, e)``: per-channel scaled deviation [T, C] and evidence curve [T]."""
+    def deviations(self, features: AUFeatures) -> np.ndarray:
+        """Each channel's deviation above its baseline in noise units [T, C], before any mask."""
         x = features.values.astype(np.float64)
-        fps = features.fps
         T, C = x.shape
-        window = max(3, int(round(self.baseline_seconds * fps)))
+        window = max(3, int(round(self.baseline_seconds * features.fps)))
         base = rolling_median(x, window)
         dev = x - base
         # The noise of a channel is how far it strays from its baseline at rest:
@@ -263,8 +262,13 @@ class Spotter(BaseEstimator):
         scale = np.maximum(np.nan_to_num(mad * 1.4826, nan=self.noise_floor), self.noise_floor)
         z = dev / scale
         z = np.where(np.isfinite(z), z, 0.0)
-        z = np.clip(z, 0.0, None)
+        return np.clip(z, 0.0, None)
 
+    def evidence(self, features: AUFeatures) -> tuple[np.ndarray, np.ndarray]:
+        """``(z, e)``: per-channel scaled deviation [T, C] and evidence curve [T]."""
+        z = self.deviations(features)
+        fps = features.fps
+        C = z.shape[1]
         channels = features.channels
         col = {name: i for i, name in enumerate(channels)}
         blink_cols = [col[c] for c in channel_names(BLINK_AU)]
@@ -514,11 +518,14 @@ class Spotter(BaseEstimator):
         z_apex, labels, probs = self._read_apexes(z, found, features.channels, classifier)
         # Held means held by the evidence and by the emotion's own units: the later of the two
         # plateau starts (a laugh's lips saturate, a smile's lips still part after its corners
-        # peak), then everything is read again at that apex.
+        # peak), then everything is read again at that apex.  The units are read unmasked:
+        # the masks decide whether a peak counts and what it is, not where each unit holds
+        # (a broad smile's parting lips and press can pass for speech's mouth movements).
+        units = self.deviations(features)
         moved = []
         for k, (onset, apex, offset, peak, prominence) in enumerate(found):
             emotion = labels[int(np.argmax(probs[k]))]
-            better = emotion_apex(undamped, features, onset, apex, offset, emotion,
+            better = emotion_apex(units, features, onset, apex, offset, emotion,
                                   self.hold_fraction, self.hold_units)
             moved.append((onset, apex if better is None else max(apex, better), offset, peak, prominence))
         if moved != found:
