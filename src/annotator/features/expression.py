@@ -66,6 +66,18 @@ BLENDSHAPE_LEVELS: dict[str, tuple[float, float]] = {
 }
 #: Geometry channels are already relative to the video's own neutral mesh.
 GEOMETRY_LEVELS = (0.1, 0.6)
+#: The units each rule of :func:`emfacs_degrees` reads for its emotion: where these peak
+#: and hold is the expression's apex.  Joy is the mouth corners (AU12) with the cheeks
+#: (AU6) and the parted lips and jaw (AU25, AU26) that its rule allows.
+EMOTION_AUS: dict[str, tuple[str, ...]] = {
+    "joy": ("AU6", "AU12", "AU25", "AU26"),
+    "contempt": ("AU12", "AU14"),
+    "disgust": ("AU9", "AU10"),
+    "sadness": ("AU1", "AU4", "AU15", "AU17"),
+    "surprise": ("AU1", "AU2", "AU5", "AU26"),
+    "fear": ("AU1", "AU2", "AU4", "AU5", "AU20"),
+    "anger": ("AU4", "AU5", "AU7", "AU23"),
+}
 
 
 class Activations:

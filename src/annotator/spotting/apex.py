@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..features.aus import CHANNEL_AU, LANDMARK_AUS, AUFeatures, channel_names
+from ..features.expression import EMOTION_AUS
+
 
 def raw_evidence(z: np.ndarray) -> np.ndarray:
     """The evidence before smoothing: per frame, the mean of the two strongest channels of ``z``."""
@@ -29,6 +32,73 @@ def plateau_apex(curve: np.ndarray, onset: int, offset: int, hold_fraction: floa
     tolerance = min(hold_fraction * rise, hold_units)
     height = float(np.median(y[y >= y[top] - hold_fraction * rise]))
     return int(onset + int(np.argmax(y[: top + 1] >= height - tolerance)))
+
+
+#: A level within this of its ceiling (1.0) is pinned there: it stops rising while the face goes on.
+SATURATED = 0.98
+
+
+def saturated(features: AUFeatures, onset: int, offset: int) -> np.ndarray:
+    """Channels [C] whose level reaches its ceiling between ``onset`` and ``offset``.
+
+    Blendshapes and the lip gap (AU25, :func:`~annotator.features.aus.lip_part`)
+    are scores in 0..1; geometry channels and an imported tool's AUs have no
+    ceiling here.  A laugh's lips are fully apart (AU25 at 1.0) frames before
+    its mouth corners peak.
+    """
+    bounded = np.array([features.source == "blendshapes" or CHANNEL_AU.get(c) in LANDMARK_AUS
+                        for c in features.channels]) & (features.source != "external")
+    top = np.nanmax(np.nan_to_num(features.values[onset : offset + 1], nan=0.0), axis=0)
+    return bounded & (top >= SATURATED)
+
+
+#: A unit carries the expression when it has risen, at the evidence's apex, by at least this
+#: fraction of its emotion's strongest unit.
+UNIT_FRACTION = 0.5
+
+
+def emotion_apex(
+    z: np.ndarray, features: AUFeatures, onset: int, apex: int, offset: int, emotion: str,
+    hold_fraction: float = 0.1, hold_units: float = 1.0,
+) -> int | None:
+    """The apex on the plateau of the units that carry ``emotion``, or None (keep ``apex``).
+
+    FACS's apex is where the expression peaks and holds.  The evidence (the
+    two strongest channels of any unit) plateaus as soon as its two strongest
+    channels do, and that can come early: a laugh's lips are pinned at their
+    ceiling (AU25 at 1.0, :func:`saturated`) frames before its mouth corners
+    (AU12) peak, and a smile's corners are within 2 % of their peak, the top
+    two channels, while its lips are still parting.  Once the emotion is
+    known, its units (:data:`EMOTION_AUS`) that are not saturated and have
+    risen at the evidence's ``apex`` by at least ``UNIT_FRACTION`` of the
+    strongest one carry it; the apex is :func:`plateau_apex` of their mean
+    (each unit the mean of its sides, :func:`raw_evidence`), so a unit still
+    rising holds the apex back.  Weak units stay out: their noise would
+    decide the plateau.  The spotter keeps the later of this and the
+    evidence's apex (an overshooting brow raise plateaus lower than its
+    peak, and this alone would come early).  None when the emotion has no rule ("other", a
+    model's own label) or none of its units is tracked, unsaturated and risen.
+    """
+    units = EMOTION_AUS.get(emotion)
+    if not units:
+        return None
+    col = {name: i for i, name in enumerate(features.channels)}
+    pinned = saturated(features, onset, offset)
+    z = np.asarray(z)
+    curves, risen = [], []
+    for au in units:
+        cols = [col[c] for c in channel_names(au) if c in col and not pinned[col[c]]]
+        if not cols:
+            continue
+        curve = raw_evidence(z[:, cols])
+        if not np.isfinite(curve[onset : offset + 1]).all():
+            continue
+        curves.append(curve)
+        risen.append(float(curve[apex] - curve[onset : apex + 1].min()))
+    if not risen or max(risen) <= 0:
+        return None
+    carrying = [c for c, r in zip(curves, risen) if r >= UNIT_FRACTION * max(risen)]
+    return plateau_apex(np.mean(carrying, axis=0), onset, offset, hold_fraction, hold_units)
 
 
 def apex_features(z: np.ndarray, intervals) -> np.ndarray:

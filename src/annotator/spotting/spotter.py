@@ -15,7 +15,10 @@ The pipeline, per video:
    fraction of its height, and its apex is the first frame of the plateau
    (FACS: the peak reached and held) on the unsmoothed evidence;
 5. the apex's AU pattern (:func:`apex_features`) goes through the EMFACS rules
-   of :mod:`annotator.features.expression`.
+   of :mod:`annotator.features.expression`;
+6. the apex moves later if that emotion's own units are still rising there
+   (:func:`~annotator.spotting.apex.emotion_apex`: a laugh's lips are fully
+   apart before its corners peak), and the pattern is read there again.
 
 :class:`Spotter` is a scikit-learn estimator over whole videos: ``X`` is a
 list of :class:`~annotator.features.aus.AUFeatures` (one per video), ``y`` a
@@ -33,7 +36,7 @@ from sklearn.base import BaseEstimator
 from ..features.aus import BLINK_AU, CHANNEL_AU, SPEECH_AUS, AUFeatures, channel_names
 from ..features.expression import PROPOSAL_LABELS, activations_from_z, emfacs_degrees, emotion_distribution
 from ..labels.model import MICRO_MAX_SECONDS, Segment, kind_for, now_iso
-from .apex import apex_features, plateau_apex, raw_evidence
+from .apex import apex_features, emotion_apex, plateau_apex, raw_evidence
 
 SPOTTER_ID = "annotator-spotter"
 SPOTTER_VERSION = "2"
@@ -242,12 +245,11 @@ class Spotter(BaseEstimator):
         return 1.0 if f1 is None else float(f1)
 
     # -- evidence ------------------------------------------------------------------
-    def evidence(self, features: AUFeatures) -> tuple[np.ndarray, np.ndarray]:
-        """``(z, e)``: per-channel scaled deviation [T, C] and evidence curve [T]."""
+    def deviations(self, features: AUFeatures) -> np.ndarray:
+        """Each channel's deviation above its baseline in noise units [T, C], before any mask."""
         x = features.values.astype(np.float64)
-        fps = features.fps
         T, C = x.shape
-        window = max(3, int(round(self.baseline_seconds * fps)))
+        window = max(3, int(round(self.baseline_seconds * features.fps)))
         base = rolling_median(x, window)
         dev = x - base
         # The noise of a channel is how far it strays from its baseline at rest:
@@ -260,8 +262,13 @@ class Spotter(BaseEstimator):
         scale = np.maximum(np.nan_to_num(mad * 1.4826, nan=self.noise_floor), self.noise_floor)
         z = dev / scale
         z = np.where(np.isfinite(z), z, 0.0)
-        z = np.clip(z, 0.0, None)
+        return np.clip(z, 0.0, None)
 
+    def evidence(self, features: AUFeatures) -> tuple[np.ndarray, np.ndarray]:
+        """``(z, e)``: per-channel scaled deviation [T, C] and evidence curve [T]."""
+        z = self.deviations(features)
+        fps = features.fps
+        C = z.shape[1]
         channels = features.channels
         col = {name: i for i, name in enumerate(channels)}
         blink_cols = [col[c] for c in channel_names(BLINK_AU)]
@@ -339,9 +346,13 @@ class Spotter(BaseEstimator):
         otherwise damp the first frames of the plateau, and the apex would
         land where the damping ends.
         """
+        return raw_evidence(self._undamped(features, z))
+
+    def _undamped(self, features: AUFeatures, z: np.ndarray) -> np.ndarray:
+        """``z`` with the head-motion damping undone (see :meth:`apex_curve`)."""
         z = z.copy()
         z[self.turning(features)] /= _TURN_DAMPING
-        return raw_evidence(z)
+        return z
 
     @classmethod
     def talking(cls, z: np.ndarray, channels: tuple[str, ...], fps: float) -> np.ndarray:
@@ -476,6 +487,13 @@ class Spotter(BaseEstimator):
         """Proposals (status ``proposed``) for one video's features."""
         return self.spot_evidence(features, *self.evidence(features))
 
+    def _read_apexes(self, z: np.ndarray, found, channels: tuple[str, ...], classifier=None):
+        """The apex patterns of ``found`` and their emotion labels and probabilities."""
+        z_apex = apex_features(z, [(on, ap, off) for on, ap, off, _, _ in found])
+        if classifier is None:
+            return z_apex, PROPOSAL_LABELS, self.emotion_probabilities(z_apex, channels)
+        return z_apex, tuple(str(c) for c in classifier.classes_), classifier.predict_proba(z_apex)
+
     def spot_evidence(self, features: AUFeatures, z: np.ndarray, e: np.ndarray, classifier=None) -> list[Segment]:
         """Proposals from evidence already computed by :meth:`evidence` (``z``, ``e``).
 
@@ -493,14 +511,26 @@ class Spotter(BaseEstimator):
         """
         fps = features.fps
         stamp = now_iso()
-        found = self.intervals(e, features.present, fps, raw=self.apex_curve(features, z))
+        undamped = self._undamped(features, z)
+        found = self.intervals(e, features.present, fps, raw=raw_evidence(undamped))
         if not found:
             return []
-        z_apex = apex_features(z, [(on, ap, off) for on, ap, off, _, _ in found])
-        if classifier is None:
-            labels, probs = PROPOSAL_LABELS, self.emotion_probabilities(z_apex, features.channels)
-        else:
-            labels, probs = tuple(str(c) for c in classifier.classes_), classifier.predict_proba(z_apex)
+        z_apex, labels, probs = self._read_apexes(z, found, features.channels, classifier)
+        # Held means held by the evidence and by the emotion's own units: the later of the two
+        # plateau starts (a laugh's lips saturate, a smile's lips still part after its corners
+        # peak), then everything is read again at that apex.  The units are read unmasked:
+        # the masks decide whether a peak counts and what it is, not where each unit holds
+        # (a broad smile's parting lips and press can pass for speech's mouth movements).
+        units = self.deviations(features)
+        moved = []
+        for k, (onset, apex, offset, peak, prominence) in enumerate(found):
+            emotion = labels[int(np.argmax(probs[k]))]
+            better = emotion_apex(units, features, onset, apex, offset, emotion,
+                                  self.hold_fraction, self.hold_units)
+            moved.append((onset, apex if better is None else max(apex, better), offset, peak, prominence))
+        if moved != found:
+            found = moved
+            z_apex, labels, probs = self._read_apexes(z, found, features.channels, classifier)
         p_event = self.event_probability(np.array([f[4] for f in found]))
         out = []
         for k, (onset, apex, offset, peak, _) in enumerate(found):
