@@ -414,3 +414,56 @@ def test_the_spotter_calibration_from_one_subject_is_not_trusted(reviewed):
     data = gather(reviewed, coder="alice")
     spotter, why = fit_spotter_checked(data)
     assert "held-out F1" in why  # two subjects: checked on each other, kept or not by the figures
+
+
+# -- one subject: the blend is chosen within the subject's own reviewed events -------------
+def _relabelled(session, coder="alice"):
+    """alice's labels: the planted events, with her own convention that the smile is contempt."""
+    from annotator.labels import load_labels
+
+    labels = session.load_labels(coder, create=True)
+    labels.segments = [t.replace(status="edited" if t.emotion == "joy" else "accepted", source=coder,
+                                 emotion="contempt" if t.emotion == "joy" else t.emotion)
+                       for t in load_labels(SAMPLE_TRUTH).segments]
+    session.save_labels(labels)
+
+
+def test_one_subject_s_corrected_labels_change_the_model_s_answers(sample_session, tmp_path):
+    """One subject, two sessions of corrections: the weight is cross-validated over her event clusters."""
+    from annotator.train import gather, train_model
+    from annotator.train.fit import prior_emotions
+
+    sessions = [subject_copy(sample_session, tmp_path / name, "s01") for name in ("take1", "take2")]
+    for s in sessions:
+        _relabelled(s)
+    data = gather(sessions, coder="alice")
+    assert data.subjects == ["s01"] and len(set(data.within.tolist())) == 10  # five separate events a session
+    model = train_model(data)
+    blend = model.metadata["prior_blend"]
+    assert blend["weight"] < 1.0, blend
+    assert blend["chosen_by"]["over"] == "events within the subject" and blend["chosen_by"]["n"] == 10
+    smile = data.y == "contempt"
+    assert set(prior_emotions(data.X[smile], data.channels)) == {"joy"}  # what the rules alone would say
+    assert set(model.predict(data.X[smile])) == {"contempt"}  # the coder's correction is learnt
+
+
+def test_one_subject_with_too_few_examples_keeps_the_rules_and_says_why(sample_session, tmp_path):
+    from annotator.train import gather, train_model
+
+    session = subject_copy(sample_session, tmp_path / "take1", "s01")
+    _relabelled(session)  # five events of five emotions: one example each
+    model = train_model(gather([session], coder="alice"))
+    blend = model.metadata["prior_blend"]
+    assert blend["weight"] == 1.0
+    assert "fewer than two emotions with two reviewed examples each" in blend["chosen_by"]["reason"]
+    assert "1 session(s): the calibration cannot be checked" in model.metadata["spotter_choice"]
+
+
+def test_event_clusters_keep_neighbours_together():
+    from annotator.labels import Segment
+    from annotator.train.examples import event_clusters
+
+    segs = [Segment(id=str(i), onset=a, apex=a + 2, offset=b) for i, (a, b) in
+            enumerate([(100, 110), (0, 10), (20, 30), (200, 210), (12, 18)])]
+    # at 30 fps events within 15 frames of each other share a cluster, in any order given
+    assert event_clusters(segs, 30.0, "0").tolist() == ["0:1", "0:0", "0:0", "0:2", "0:0"]

@@ -64,6 +64,9 @@ class TrainingSet:
     y: np.ndarray | None = None  # [N] emotions
     groups: np.ndarray | None = None  # [N] subject of each example
     channels: tuple[str, ...] = ()
+    #: [N] the example's cluster of neighbouring events ("<session>:<k>"), for cross-validating
+    #: within a subject (:func:`event_clusters`); None where the times are unknown (a dataset)
+    within: np.ndarray | None = None
 
     @property
     def subjects(self) -> list[str]:
@@ -150,14 +153,37 @@ def emotion_rows(features: AUFeatures, segments: Sequence[Segment], spotter: Spo
     return apex_features(z, intervals), np.array([s.emotion for s in keep], dtype=object)
 
 
+#: Events closer than this (seconds, offset to next onset) share a cluster: their apex features are
+#: read from overlapping stretches of the same smoothed evidence, so one must not test the other.
+NEIGHBOUR_S = 0.5
+
+
+def event_clusters(segments: Sequence[Segment], fps: float, prefix: str = "") -> np.ndarray:
+    """Per segment (in the given order) ``prefix:k``, ``k`` its cluster of neighbouring events in time.
+
+    Sorted by onset, an event starts a new cluster unless it begins within
+    :data:`NEIGHBOUR_S` of the end of the events before it.
+    """
+    gap = NEIGHBOUR_S * (fps if fps and fps > 0 else 30.0)
+    out = np.empty(len(segments), dtype=object)
+    k, end = -1, None
+    for i in sorted(range(len(segments)), key=lambda i: (segments[i].onset, segments[i].offset)):
+        s = segments[i]
+        if end is None or s.onset - end > gap:
+            k += 1
+        end = s.offset if end is None else max(end, s.offset)
+        out[i] = f"{prefix}:{k}"
+    return out
+
+
 def gather(sessions: Sequence[Session], *, coder: str | None = None) -> TrainingSet:
     """Every session's labelled segments and emotion examples, for ``coder`` (or ``"consensus"``)."""
     if not sessions:
         raise AnnotatorError(None, "no sessions to train on")
     out = TrainingSet()
-    xs, ys, gs = [], [], []
+    xs, ys, gs, ws = [], [], [], []
     spotter = Spotter()
-    for session in sessions:
+    for n, session in enumerate(sessions):
         name, segments = session_segments(session, coder)
         for s in segments:
             if s.offset >= session.n_frames:
@@ -173,8 +199,11 @@ def gather(sessions: Sequence[Session], *, coder: str | None = None) -> Training
         xs.append(X)
         ys.append(y)
         gs.append(np.full(len(y), subject, dtype=object))
+        taught = [s for s in segments if s.status != "rejected" and s.emotion in EMOTIONS]  # emotion_rows' rows
+        ws.append(event_clusters(taught, float(session.fps or 0.0), str(n)))
         out.channels = tuple(features.channels)
     out.X = np.concatenate(xs) if xs else np.empty((0, 0))
     out.y = np.concatenate(ys) if ys else np.empty(0, dtype=object)
     out.groups = np.concatenate(gs) if gs else np.empty(0, dtype=object)
+    out.within = np.concatenate(ws) if ws else np.empty(0, dtype=object)
     return out

@@ -8,9 +8,13 @@ With a few examples per class that pipeline is worse than the EMFACS rules it
 should improve on (one example of an emotion teaches nothing; an emotion never
 seen is never predicted), so the model blends it with the rules:
 ``(1 - w) * pipeline + w * rules``, with ``w`` chosen by cross-validation over the
-training subjects (:func:`choose_prior_weight`; ties go to the prior, and with
-fewer than two subjects to validate on, ``w = 1``).  The spotter's calibration is
-kept the same way only where held-out subjects confirm it (:func:`fit_spotter_checked`).
+training subjects (:func:`choose_prior_weight`; ties go to the prior).  With fewer
+than two subjects (the common *Retrain now* on one corrected session) the folds
+are the subject's own clusters of neighbouring events instead
+(:func:`~annotator.train.examples.event_clusters`), when there are at least two
+emotions with two examples each; otherwise ``w = 1``, said in ``chosen_by``.
+The spotter's calibration is kept the same way only where held-out subjects (or,
+for one subject, held-out sessions) confirm it (:func:`fit_spotter_checked`).
 In the LOSO evaluation both choices are made again inside each fold, on the
 training subjects alone.
 
@@ -131,29 +135,51 @@ def blended_predictions(model, constant, X: np.ndarray, channels, weight: float)
     return blend_labels(classes)[probs.argmax(axis=1)]
 
 
-def choose_prior_weight(X: np.ndarray, y: np.ndarray, groups: np.ndarray, channels, seed: int = 0
-                        ) -> tuple[float, dict[str, Any]]:
-    """The blend weight of the rules with the most right answers on held-out subjects.
+def choose_prior_weight(X: np.ndarray, y: np.ndarray, groups: np.ndarray, channels, seed: int = 0,
+                        within: np.ndarray | None = None) -> tuple[float, dict[str, Any]]:
+    """The blend weight of the rules with the most right answers on held-out data.
 
     Grouped folds over ``groups`` (leave-one-subject-out up to :data:`INNER_LOSO`
-    subjects, else :data:`INNER_FOLDS` folds), each weight of :data:`PRIOR_WEIGHTS` scored on the same folds; a tie
-    goes to the larger weight (the prior, which needs no data).  With fewer than two
-    subjects there is nothing to validate on, and the answer is the prior (``1.0``).
+    subjects, else :data:`INNER_FOLDS` folds), each weight of :data:`PRIOR_WEIGHTS`
+    scored on the same folds; a tie goes to the larger weight (the prior, which
+    needs no data).  With fewer than two subjects the folds are ``within``, each
+    example's cluster of neighbouring events in its session (so an event and its
+    neighbour are never on both sides), provided there are at least two such
+    clusters and two emotions with two examples each; otherwise the answer is the
+    prior (``1.0``) and the reason says why.
     """
     from sklearn.model_selection import GroupKFold
 
     subjects = sorted(set(np.asarray(groups, dtype=object).tolist()))
+    protocol = "subjects"
     if len(subjects) < 2:
-        return 1.0, {"reason": f"{len(subjects)} subject(s): nothing to cross-validate on, the rules decide"}
+        ok, why = _within_ready(y, within)
+        if not ok:
+            return 1.0, {"reason": f"{len(subjects)} subject(s), {why}: the rules decide"}
+        groups, protocol = np.asarray(within, dtype=object), "events within the subject"
+    units = len(set(groups.tolist()))
     right = dict.fromkeys(PRIOR_WEIGHTS, 0)
-    folds = GroupKFold(n_splits=len(subjects) if len(subjects) <= INNER_LOSO else INNER_FOLDS)
+    folds = GroupKFold(n_splits=units if units <= INNER_LOSO else INNER_FOLDS)
     for train, test in folds.split(X, y, groups):
         model, constant = _fit_or_constant(X[train], y[train], seed)
         for w in PRIOR_WEIGHTS:
             right[w] += int(np.sum(blended_predictions(model, constant, X[test], channels, w) == y[test]))
     best = max(PRIOR_WEIGHTS, key=lambda w: (right[w], w))
     return best, {"right": {str(w): right[w] for w in PRIOR_WEIGHTS}, "n": int(len(y)),
-                  "folds": int(folds.get_n_splits())}
+                  "folds": int(folds.get_n_splits()), "over": protocol}
+
+
+def _within_ready(y: np.ndarray, within: np.ndarray | None) -> tuple[bool, str]:
+    """Whether one subject's examples can validate the blend: two clusters, two emotions of two examples."""
+    if within is None or len(within) != len(y):
+        return False, "no event times to cross-validate within"
+    counts = {c: int(np.sum(y == c)) for c in set(y.tolist())}
+    enough = sorted(c for c, n in counts.items() if n >= 2)
+    if len(enough) < 2:
+        return False, f"fewer than two emotions with two reviewed examples each ({counts or 'none'})"
+    if len(set(np.asarray(within, dtype=object).tolist())) < 2:
+        return False, "one cluster of neighbouring events"
+    return True, ""
 
 
 def _fit_or_constant(X, y, seed):
@@ -235,7 +261,8 @@ def evaluate_loso(data: TrainingSet, *, seed: int = 0, spotting: bool = True) ->
         else:
             model, constant = _fit_or_constant(data.X[train], data.y[train], seed)
             learnt[test] = constant if model is None else model.predict(data.X[test])
-            weight, _ = choose_prior_weight(data.X[train], data.y[train], data.groups[train], data.channels, seed)
+            weight, _ = choose_prior_weight(data.X[train], data.y[train], data.groups[train], data.channels, seed,
+                                            within=None if data.within is None else data.within[train])
             pred[test] = blended_predictions(model, constant, data.X[test], data.channels, weight)
             fold["prior_weight"] = weight
             if model is None:
@@ -292,15 +319,20 @@ def fit_spotter_checked(data: TrainingSet, index: list[int] | None = None):
 
     Each subject of ``index`` is held out in turn: the calibration from the others
     must find its expressions at least as well (pooled MEGC F1) as the prior, and
-    do better overall; otherwise the prior spotter is kept.  With fewer than two
-    subjects there is nothing to check on, and the prior is kept.
+    do better overall; otherwise the prior spotter is kept.  With one subject its
+    sessions are held out in turn instead; with one session there is nothing to
+    check on (the calibration's threshold is fitted on the whole session, so
+    halves of it would not be independent), and the prior is kept.
     """
     index = list(range(len(data.sessions))) if index is None else list(index)
     by_subject: dict[str, list[int]] = {}
     for i in index:
         by_subject.setdefault(data.sessions[i].subject, []).append(i)
-    if len(by_subject) < 2:
-        return Spotter(), f"{len(by_subject)} subject(s): the calibration cannot be checked, the prior is kept"
+    if len(by_subject) < 2 and len(index) >= 2:
+        by_subject = {str(i): [i] for i in index}  # one subject: each session held out in turn
+    elif len(by_subject) < 2:
+        return Spotter(), (f"{len(by_subject)} subject(s), {len(index)} session(s): the calibration cannot be"
+                           " checked, the prior is kept")
     base = Spotter()
     truths, prior, calibrated = {}, {}, {}
     for held in by_subject.values():
@@ -330,7 +362,7 @@ def train_model(data: TrainingSet, *, seed: int = 0, evaluation: Evaluation | No
     from ..spotting.emotion_model import blend_labels
 
     pipeline = emotion_pipeline(seed).fit(data.X, data.y)
-    weight, why = choose_prior_weight(data.X, data.y, data.groups, data.channels, seed)
+    weight, why = choose_prior_weight(data.X, data.y, data.groups, data.channels, seed, within=data.within)
     spotter, spotter_choice = fit_spotter_checked(data)
     counts = {c: int(np.sum(data.y == c)) for c in classes}
     meta = {
