@@ -31,7 +31,17 @@ Then the training cost: 1,000 examples from 20 subjects, made by jittering the
 real apex features (there are not 1,000 real events offline; this is said in the
 output), through ``evaluate_loso`` and the final fit.
 
+``--within-session`` measures the common case instead: one coder, one subject.
+The crying (sadness) and laughing (joy) clips of the same woman are proposed by
+the prior; the coder reviews the first half of each clip's events (in time) with
+the true emotion, and nothing after; ``annotator.train.retrain`` learns from those
+reviews only (one subject: the blend weight is cross-validated over her clusters of
+neighbouring events, the calibration checked by holding out each session) and
+re-proposes the unreviewed part; the later events are scored before (the prior's
+proposals) and after (the retrained model's).
+
     python benchmarks/bench_retrain.py [--workdir DIR] [--workers 2] [--synthetic 1000]
+    python benchmarks/bench_retrain.py --within-session [--reviewed 0.5] [--seed 0] [--workdir DIR] [--workers 2]
 """
 
 from __future__ import annotations
@@ -232,6 +242,104 @@ def print_table(rows: list[dict]) -> None:
           f"{hits['checked']}; false positives prior {fps['prior']}, before {fps['trained']}, after {fps['checked']}")
 
 
+WITHIN_CLIPS = ("cry_wl", "laugh_wl")  # one woman, sadness then joy (realfootage.EXPRESSION_SOURCE)
+
+
+def review_first_half(session, truth, proposals, fraction: float = 0.5) -> int:
+    """The coder reviews the first ``fraction`` of the events (and the proposals there); returns the split frame."""
+    truth = sorted(truth, key=lambda t: t.onset)
+    split = truth[min(max(1, int(len(truth) * fraction)), len(truth) - 1)].onset
+    early = [t for t in truth if t.onset < split]
+    correct(session, early, [p for p in proposals if p.onset < split])
+    return split
+
+
+def _later_scores(session, truth, proposals, split, model=None) -> dict:
+    """Spotting and emotion on the events from ``split`` on, by the proposals that start there."""
+    from annotator.spotting.metrics import evaluate, match
+    from annotator.train.examples import emotion_rows, session_features
+    from annotator.train.fit import prior_emotions
+
+    later = [t for t in truth if t.onset >= split]
+    props = [p for p in proposals if p.onset >= split and p.status != "rejected"]
+    sc = evaluate({0: later}, {0: props})["all"]
+    right = sum(props[j].emotion == later[i].emotion for i, j, _ in match(later, props))
+    X, y = emotion_rows(session_features(session), later)
+    pred = prior_emotions(X, tuple(session_features(session).channels)) if model is None else model.predict(X)
+    return {"events": len(later), "f1": sc.f1, "hits": sc.hits, "fp": sc.proposals - sc.hits, "right": right,
+            "apex_right": int(np.sum(pred == y)), "truth": [t.emotion for t in later]}
+
+
+def within_session(workdir: Path, workers: int, fraction: float = 0.5, seed: int = 0) -> int:
+    """One subject: review the first half of each clip, retrain, re-propose, score the rest."""
+    from annotator.labels import AUTO_CODER
+    from annotator.spotting.propose import load_emotion_model, propose
+    from annotator.train import retrain
+    from benchmarks import realfootage as rf
+    from benchmarks.bench_realfootage import prepare as prepare_clips
+    from benchmarks.realdata import available
+
+    plans = [rf.event_clip(name, seed) for name in WITHIN_CLIPS]
+    if not all(available(p.source) for p in plans):
+        print(f"needs {plans[0].source} in the real-footage cache: `make realdata`", file=sys.stderr)
+        return 2
+    t0 = time.perf_counter()
+    sessions, before, splits = [], [], []
+    for t in prepare_clips(workdir, plans, workers=workers):
+        session = set_subject(t.session, subject_of(t.clip.plan))
+        for name in (CODER, AUTO_CODER):  # a rerun starts from the prior again
+            session.labels_path(name).unlink(missing_ok=True)
+        proposals = list(propose(session).segments)
+        splits.append(review_first_half(session, t.truth, proposals, fraction))
+        before.append(_later_scores(session, t.truth, proposals, splits[-1]))
+        sessions.append((session, t.truth))
+    print(f"prepared and proposed {len(sessions)} sessions of one subject in {time.perf_counter() - t0:.1f} s")
+    t1 = time.perf_counter()
+    result = retrain([s for s, _ in sessions], workdir / "within-retrained.skops", coder=CODER)
+    print(f"retrained on the reviewed first halves and re-proposed in {time.perf_counter() - t1:.1f} s")
+    meta = result.model.metadata
+    model = load_emotion_model(result.model_path)
+    after = [_later_scores(s, truth, list(s.load_labels(AUTO_CODER).segments), split, model)
+             for (s, truth), split in zip(sessions, splits, strict=True)]
+    blend = meta["prior_blend"]
+    print(f"reviewed examples: {meta['examples']}, {meta['rejected']} rejected proposal(s); blend weight "
+          f"{blend['weight']} chosen by {json.dumps(blend['chosen_by'])}; spotter: {meta['spotter_choice']}\n")
+    print("| session | later (unreviewed) events | spotting F1 before · after | false positives before · after "
+          "| emotion right, proposals that hit, before · after | emotion at the true apex, before · after |")
+    print("|---|---|---|---|---|---|")
+    for (s, _), b, a in zip(sessions, before, after, strict=True):
+        n = b["events"]
+        print(f"| {s.root.name} | {n} ({', '.join(b['truth'])}) | {_f(b['f1'])} · {_f(a['f1'])} | {b['fp']} · {a['fp']} "
+              f"| {b['right']}/{n} · {a['right']}/{n} | {b['apex_right']}/{n} · {a['apex_right']}/{n} |")
+    n = sum(b["events"] for b in before)
+    tot = {k: (sum(b[k] for b in before), sum(a[k] for a in after)) for k in ("right", "apex_right", "hits", "fp")}
+    print(f"\nall later events ({n}): emotion right by the proposals before {tot['right'][0]}/{n}, after "
+          f"{tot['right'][1]}/{n}; at the true apex before {tot['apex_right'][0]}/{n}, after {tot['apex_right'][1]}/{n}; "
+          f"hits before {tot['hits'][0]}, after {tot['hits'][1]}; false positives before {tot['fp'][0]}, "
+          f"after {tot['fp'][1]}")
+    print("emotion right at the true apex of the later events, by blend weight (measured here, not what chose the "
+          f"weight): {weights_on_later(sessions, splits)}")
+    return 0
+
+
+def weights_on_later(sessions, splits) -> str:
+    """What every blend weight of the reviewed-only learner would score on the later events."""
+    from annotator.train import gather
+    from annotator.train.examples import emotion_rows, session_features
+    from annotator.train.fit import PRIOR_WEIGHTS, _fit_or_constant, blended_predictions
+
+    data = gather([s for s, _ in sessions], coder=CODER)
+    model, constant = _fit_or_constant(data.X, data.y, 0)
+    xs, ys = [], []
+    for (s, truth), split in zip(sessions, splits, strict=True):
+        X, y = emotion_rows(session_features(s), [t for t in truth if t.onset >= split])
+        xs.append(X)
+        ys.append(y)
+    X, y = np.concatenate(xs), np.concatenate(ys)
+    return ", ".join(f"w {w}: {int(np.sum(blended_predictions(model, constant, X, data.channels, w) == y))}/{len(y)}"
+                     for w in PRIOR_WEIGHTS)
+
+
 def _f(v) -> str:
     return "–" if v is None else f"{v:.3f}"
 
@@ -242,8 +350,17 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--synthetic", type=int, default=1000, metavar="N",
                         help="examples in the training-cost run (default 1000; the smoke test uses fewer)")
+    parser.add_argument("--within-session", action="store_true",
+                        help="one subject: review the first half of her clips, retrain, score the rest")
+    parser.add_argument("--reviewed", type=float, default=0.5, metavar="F",
+                        help="with --within-session: the fraction of each clip's events reviewed (default 0.5)")
+    parser.add_argument("--seed", type=int, default=0, help="with --within-session: the clips' re-timing seed")
     args = parser.parse_args(argv)
     from annotator.train import gather
+
+    if args.within_session:
+        with tempfile.TemporaryDirectory() as tmp:
+            return within_session(args.workdir or Path(tmp), args.workers, args.reviewed, args.seed)
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = args.workdir or Path(tmp)

@@ -79,9 +79,24 @@ def session_copy(sample_session, tmp_path_factory) -> Path:
     return session.root
 
 
+#: second modes of a script, smoke-tested the same way: (script, arguments, needs)
+MODES: list[tuple[str, list[str], set[str]]] = [
+    ("bench_retrain.py", ["--within-session", "--workdir", "{tmp}", "--workers", "2"], {"realdata"}),
+]
+
+
+@pytest.mark.parametrize(("script", "args", "needs"), MODES, ids=[f"{m[0]}-{m[1][0]}" for m in MODES])
+def test_benchmark_mode_runs(script, args, needs, session_copy, tmp_path):
+    _run(script, args, needs, session_copy, tmp_path)
+
+
 @pytest.mark.parametrize("script", sorted(SCRIPTS))
 def test_benchmark_runs(script, session_copy, tmp_path):
     args, needs = SCRIPTS[script]
+    _run(script, args, needs, session_copy, tmp_path)
+
+
+def _run(script, args, needs, session_copy, tmp_path):
     reason = _missing(needs)
     if reason:
         pytest.skip(f"{script} {reason}")
