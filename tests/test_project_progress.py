@@ -7,20 +7,13 @@ import json
 
 import pytest
 
-from tests.fixtures.project import make_proposed_project, review
+from tests.fixtures.project import make_reviewed_project, review
 
 
 @pytest.fixture
 def project(tmp_path, proposed_sample):
     """Three subjects; alice reviewed all of s1 and two proposals of s2, bob all of s3."""
-    from annotator.session import Session
-
-    project = make_proposed_project(tmp_path, proposed_sample)
-    s1, s2, s3 = (Session.open(e.session) for e in project.sessions)
-    review(s1, "alice")
-    review(s2, "alice", 2, reject=(1,))
-    review(s3, "bob")
-    return project
+    return make_reviewed_project(tmp_path, proposed_sample)
 
 
 def test_progress_and_next_uncoded_follow_the_coders_files(project, capsys):

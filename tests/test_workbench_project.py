@@ -12,7 +12,7 @@ import time
 import pytest
 
 from annotator._qt.project_panel import COLUMNS
-from tests.fixtures.project import make_proposed_project, review
+from tests.fixtures.project import make_reviewed_project, review
 from tests.test_plain_napari import _click
 from tests.test_workbench import _press
 
@@ -22,14 +22,7 @@ pytestmark = pytest.mark.gui
 @pytest.fixture
 def project(tmp_path, proposed_sample):
     """Three subjects; alice reviewed all of s1 and two proposals of s2, bob all of s3."""
-    from annotator.session import Session
-
-    project = make_proposed_project(tmp_path, proposed_sample)
-    s1, s2, s3 = (Session.open(e.session) for e in project.sessions)
-    review(s1, "alice")
-    review(s2, "alice", 2, reject=(1,))
-    review(s3, "bob")
-    return project
+    return make_reviewed_project(tmp_path, proposed_sample)
 
 
 @pytest.fixture

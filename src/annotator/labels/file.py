@@ -142,30 +142,19 @@ def check_segments(segments: list[Segment], frames: int, path: str | os.PathLike
         Naming the first offending segment.
     """
     seen: set[str] = set()
-    for i, seg in enumerate(segments):
-        try:
-            seg.validate()
-        except (TypeError, ValueError) as exc:
-            raise LabelsError(path, f"segments[{i}]: {exc}") from None
-        if seg.offset >= frames:
-            raise LabelsError(
-                path, f"segments[{i}].offset: frame {seg.offset} is past the video's {frames} frames (0-{frames - 1})"
-            )
-        if seg.id in seen:
-            raise LabelsError(path, f"segments: id {seg.id!r} is used more than once")
-        seen.add(seg.id)
-    for i, au in enumerate(intervals):
-        try:
-            au.validate()
-        except (TypeError, ValueError) as exc:
-            raise LabelsError(path, f"au_intervals[{i}]: {exc}") from None
-        if au.offset >= frames:
-            raise LabelsError(
-                path, f"au_intervals[{i}].offset: frame {au.offset} is past the video's {frames} frames (0-{frames - 1})"
-            )
-        if au.id in seen:
-            raise LabelsError(path, f"au_intervals: id {au.id!r} is used more than once")
-        seen.add(au.id)
+    for key, items in (("segments", segments), ("au_intervals", intervals)):
+        for i, item in enumerate(items):
+            try:
+                item.validate()
+            except (TypeError, ValueError) as exc:
+                raise LabelsError(path, f"{key}[{i}]: {exc}") from None
+            if item.offset >= frames:
+                raise LabelsError(
+                    path, f"{key}[{i}].offset: frame {item.offset} is past the video's {frames} frames (0-{frames - 1})"
+                )
+            if item.id in seen:
+                raise LabelsError(path, f"{key}: id {item.id!r} is used more than once")
+            seen.add(item.id)
 
 
 def validate_labels(labels: Labels, path: str | os.PathLike | None = None, *, frames: int | None = None) -> None:
