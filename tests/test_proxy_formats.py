@@ -8,7 +8,6 @@ in a random order, so each read decodes one coded frame with no help from the la
 from __future__ import annotations
 
 import io
-import threading
 
 import av
 import numpy as np
@@ -24,6 +23,7 @@ from annotator.media.proxy import (
     NotExact,
     write_pack,
 )
+from tests.fixtures.videos import read_in_two_threads
 from tests.test_video import _fresh_copy, empty_cache, upright_reference  # noqa: F401 (a fixture)
 
 # Proxies are keyed by content: each test builds in a cache of its own.
@@ -114,24 +114,7 @@ def test_two_threads_read_one_coded_proxy(video_files, tmp_path, fmt):
     spec = _fresh_copy(video_files["hevc_mkv"], tmp_path)
     ref = upright_reference(spec)
     _build(spec, fmt)
-    errors = []
     with open_video(spec.path, cache_frames=1) as v:
         assert v._pack.format == fmt
-
-        def work(seed):
-            try:
-                for i in np.random.default_rng(seed).integers(0, len(v), 60):
-                    if not np.array_equal(v._pack.read(int(i)), ref[int(i)]):
-                        errors.append(int(i))
-                for i, rgb in v.iter_frames(10, 30):
-                    if not np.array_equal(rgb, ref[i]):
-                        errors.append(i)
-            except Exception as exc:  # pragma: no cover - reported below
-                errors.append(exc)
-
-        threads = [threading.Thread(target=work, args=(s,)) for s in (1, 2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        errors = read_in_two_threads(v._pack.read, v.iter_frames, ref, 60, (10, 30))
     assert errors == []

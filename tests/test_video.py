@@ -11,7 +11,6 @@ import hashlib
 import os
 import pickle
 import shutil
-import threading
 
 import av
 import numpy as np
@@ -369,26 +368,8 @@ def test_closing_frees_the_decoder_without_the_cyclic_gc(video_files):
 def test_two_threads(video_files):
     spec = video_files["hevc_mkv"]
     ref = upright_reference(spec)
-    errors = []
     with open_video(spec.path, proxy=False, cache_frames=4) as v:
-
-        def work(seed):
-            rng = np.random.default_rng(seed)
-            try:
-                for i in rng.integers(0, len(v), 40):
-                    if not np.array_equal(v[int(i)], ref[int(i)]):
-                        errors.append(int(i))
-                for i, rgb in v.iter_frames(30, 40):
-                    if not np.array_equal(rgb, ref[i]):
-                        errors.append(i)
-            except Exception as exc:  # pragma: no cover - reported below
-                errors.append(exc)
-
-        threads = [threading.Thread(target=work, args=(s,)) for s in (1, 2)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        errors = fx.read_in_two_threads(v.__getitem__, v.iter_frames, ref, 40, (30, 40))
     assert errors == []
 
 
