@@ -43,8 +43,10 @@ def ensure_session(video: Path = SAMPLE) -> Path:
     session_dir = default_session_dir(video, out)
     if is_session_dir(session_dir):
         session = Session.open(session_dir)
-        if session.sha256 != _sha(video) or not _tracks_readable(session):
-            # the sample was rebuilt, or the tracks are of a layout this code no longer reads: start over
+        moved = Path(session.video_path).resolve() != video.resolve()
+        if moved or session.sha256 != _sha(video) or not _tracks_readable(session):
+            # made from another checkout's sample (which may be gone), the sample was rebuilt,
+            # or the tracks are of a layout this code no longer reads: start over
             import shutil
 
             shutil.rmtree(session_dir)
