@@ -211,6 +211,36 @@ def test_eaf_writes_one_tier_per_au_and_reads_them_back(coded, schema, tmp_path)
     assert eve.segments[0].aus == ["6", "12"]
 
 
+def test_an_eaf_coder_with_only_au_tiers_is_read_as_intervals_without_segments(coded, schema, tmp_path):  # noqa: F811
+    """A FACS coder who marked AU lanes in ELAN and no emotion tier is a coder, not a broken file."""
+    import pympi
+
+    session = coded
+    out = tmp_path / "clip.eaf"
+    assert main(["export", "eaf", str(session.root), "-o", str(out)]) == 0
+    eaf = pympi.Elan.Eaf(str(out))
+    for tier in list(eaf.get_tier_names()):
+        if not tier.startswith("alice:AU "):
+            eaf.remove_tier(tier)
+    au_only = tmp_path / "au_only.eaf"
+    eaf.to_file(str(au_only))
+    valid(schema, au_only)
+    (rec,) = load_file(au_only, timing=session_timing(session))
+    assert rec.coder == "alice" and rec.segments == []
+    assert sorted((a.au, a.onset, a.offset, a.intensity) for a in rec.au_intervals) == [
+        ("12", 3, 9, "C"), ("12", 20, 24, "E"), ("R4", 5, 6, "")]
+    assert main(["import", "eaf", str(au_only), "--into", str(session.root), "--coder", "facs"]) == 0
+    facs = session.load_labels("facs")
+    assert facs.segments == [] and len(facs.au_intervals) == 3
+    # a coder with segment tiers but no emotion tier is still refused, in one line
+    eaf = pympi.Elan.Eaf(str(out))
+    eaf.remove_tier("alice:emotion")
+    broken = tmp_path / "no_emotion.eaf"
+    eaf.to_file(str(broken))
+    assert main(["import", "eaf", str(broken), "--into", str(session.root), "--coder", "y"]) == 2
+    assert not session.has_labels("y")
+
+
 def test_a_bad_intensity_in_an_eaf_is_one_line(coded, tmp_path, capsys):
     session = coded
     out = tmp_path / "clip.eaf"

@@ -193,9 +193,10 @@ class Eaf(BaseFormat):
             raise FormatError(path, "has no '<coder>:emotion' tier (not written by annotator, or renamed)")
         out = []
         for coder, tiers in coders.items():
-            if "emotion" not in tiers:
+            au_only = all(kind.startswith(AU_TIER) for kind in tiers)  # a coder who marked AU lanes only
+            if "emotion" not in tiers and not au_only:
                 raise FormatError(path, f"TIER {coder}:emotion is missing (the coder's other tiers are present)")
-            params = eaf.get_parameters_for_tier(tiers["emotion"])
+            params = eaf.get_parameters_for_tier(tiers.get("emotion") or min(tiers.values()))
             subject = props.get("subject") or params.get("PARTICIPANT") or ""
             rec = Record(subject, video, params.get("ANNOTATOR") or coder, fps, sha256=props.get("sha256"),
                          frames=frames, timing=timing, media=media or None)
@@ -213,7 +214,7 @@ class Eaf(BaseFormat):
         for a in eaf.get_annotation_data_for_tier(tiers["phase"]) if "phase" in tiers else []:
             if a[2] == "apex-offset":
                 phase_ends[a[1]] = a[0]
-        aligned = eaf.tiers[tiers["emotion"]][0]
+        aligned = eaf.tiers[tiers["emotion"]][0] if "emotion" in tiers else {}
         for aid, (ts1, ts2, value, _svg) in sorted(aligned.items(), key=lambda kv: eaf.timeslots.get(kv[1][0]) or 0):
             where = f"ANNOTATION {aid} on TIER {tiers['emotion']}"
             start, end = eaf.timeslots.get(ts1), eaf.timeslots.get(ts2)
