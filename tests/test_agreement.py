@@ -98,3 +98,41 @@ def test_agree_and_merge_commands(tmp_path, capsys):
     assert "pass --force" in capsys.readouterr().err
     assert main(["agree", str(session.root), "--coders", "alice,zed"]) == 2
     assert "coder 'zed' has no labels" in capsys.readouterr().err
+
+
+def test_action_units_by_hand(tmp_path, capsys):
+    """The FACS agreement ratio on matched segments' AUs, and each AU lane's kappas, worked by hand."""
+    from annotator.labels import AUInterval
+
+    a = [Segment(onset=0, apex=2, offset=9, emotion="joy", aus=["6", "12"]),
+         Segment(onset=20, apex=22, offset=29, emotion="sadness", aus=["1", "4", "15"]),
+         Segment(onset=40, apex=42, offset=45, emotion="anger")]
+    b = [Segment(onset=1, apex=3, offset=9, emotion="joy", aus=["R12B"]),  # side counts, intensity does not
+         Segment(onset=20, apex=25, offset=31, emotion="sadness", aus=["1", "4C", "17"]),
+         Segment(onset=40, apex=41, offset=45, emotion="anger")]
+    ia = [AUInterval("12", 0, 9, "C"), AUInterval("12", 30, 39, "B"), AUInterval("4", 20, 29, "")]
+    ib = [AUInterval("12", 0, 9, "D"), AUInterval("12", 30, 39, "B"), AUInterval("R4", 20, 29, "A")]
+    (p,) = compare({"a": a, "b": b}, n_frames=60, intervals={"a": ia, "b": ib}).pairs
+    # {6, 12} vs {R12}: 0 of 3; {1, 4, 15} vs {1, 4, 17}: 2·2/6; the anger pair has no AUs and is left out
+    assert p.au_ratio == pytest.approx((0 + 4 / 6) / 2)
+    # lane 12: both mark the same 20 frames of 60 → κ 1; intensities C/D on 10 frames, B/B on 10:
+    # linear weights over A..E, checked against scikit-learn
+    assert p.au_lanes["12"]["kappa"] == pytest.approx(1.0) and p.au_lanes["12"]["frames_both"] == 20
+    assert p.au_lanes["12"]["intensity_kappa"] == pytest.approx(
+        cohen_kappa_score(["C"] * 10 + ["B"] * 10, ["D"] * 10 + ["B"] * 10, weights="linear", labels=list("ABCDE")))
+    # lane 4 (a) and lane R4 (b) are different lanes: each is all-absent on one side
+    assert p.au_lanes["4"]["kappa"] == pytest.approx(0.0) and p.au_lanes["R4"]["frames_both"] == 0
+    assert p.au_lanes["4"]["intensity_kappa"] is None  # no frame both coders scored
+    # the same through the command line, from the coders' files
+    session, _ = make_session(tmp_path / "w")
+    for name, spans, lanes in (("alice", a, ia), ("bob", b, ib)):
+        labels = add_labels(session, name, [dict(onset=s.onset, apex=s.apex, offset=s.offset, emotion=s.emotion,
+                                                 aus=s.aus) for s in spans])
+        labels.au_intervals = lanes
+        session.save_labels(labels)
+    assert main(["agree", str(session.root), "--coders", "alice,bob", "--json"]) == 0
+    (report,) = json.loads(capsys.readouterr().out)
+    assert report["pairs"][0]["au_agreement_ratio"] == pytest.approx(1 / 3)
+    assert report["pairs"][0]["au_lanes"]["12"]["kappa"] == pytest.approx(1.0)
+    assert main(["agree", str(session.root), "--coders", "alice,bob"]) == 0
+    assert "AUs: agreement ratio 0.333 on matched segments; lanes: 4 κ 0.000" in capsys.readouterr().out

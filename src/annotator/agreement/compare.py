@@ -8,7 +8,10 @@ the video's own timestamps), Cohen's kappa on the emotion
 Frame-level kappa labels every frame of the video with the emotion of the
 segment covering it, or ``none``.  With three or more coders, Fleiss' kappa
 (:func:`statsmodels.stats.inter_rater.fleiss_kappa`) covers the segments every
-coder marked, and every frame.
+coder marked, and every frame.  Action units are compared as well
+(:mod:`annotator.agreement.aus`): the FACS agreement ratio on matched segments'
+AUs, and per AU lane a frame-level kappa of presence and a weighted kappa of
+the intensity.
 
 A kappa is ``None`` where it is undefined: no matched pairs, or every label the
 same on both sides (chance agreement is then 1).
@@ -24,8 +27,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..labels import EMOTION_LABELS, Segment
+from ..labels import EMOTION_LABELS, AUInterval, Segment
 from ..spotting.metrics import IOU_THRESHOLD, match
+from .aus import lane_agreement, mean_agreement_ratio
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..session import Session
@@ -100,6 +104,8 @@ class PairAgreement:
     emotion_kappa: float | None
     frame_kappa: float | None
     onset_bias_frames: float | None  # mean (b.onset − a.onset) over matched pairs
+    au_ratio: float | None = None  # FACS agreement ratio of the matched segments' AUs
+    au_lanes: dict[str, dict] = field(default_factory=dict)  # per AU lane: presence κ, intensity κ (weighted)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -108,6 +114,7 @@ class PairAgreement:
             "mean_abs_frames": self.mean_abs_frames, "mean_abs_ms": self.mean_abs_ms,
             "emotion_kappa": self.emotion_kappa, "frame_kappa": self.frame_kappa,
             "onset_bias_frames": self.onset_bias_frames,
+            "au_agreement_ratio": self.au_ratio, "au_lanes": self.au_lanes,
         }
 
 
@@ -149,6 +156,11 @@ class Agreement:
                 f"({f(m['onset'], 1)}/{f(m['apex'], 1)}/{f(m['offset'], 1)} ms); "
                 f"emotion κ {f(p.emotion_kappa)}, frame κ {f(p.frame_kappa)}"
             )
+            if p.au_ratio is not None or p.au_lanes:
+                lanes = "; ".join(f"{lane} κ {f(v['kappa'])} (intensity κw {f(v['intensity_kappa'])})"
+                                  for lane, v in p.au_lanes.items())
+                lines.append(f"    AUs: agreement ratio {f(p.au_ratio)} on matched segments"
+                             + (f"; lanes: {lanes}" if lanes else ""))
         if len(self.coders) >= 3:
             lines.append(f"  Fleiss κ: emotion {f(self.fleiss_emotion)}, frames {f(self.fleiss_frames)}")
         lines.append("  onset bias (frames, vs the others): " + ", ".join(
@@ -159,7 +171,8 @@ class Agreement:
         return "\n".join(lines)
 
 
-def _pair(a: str, b: str, sa: list[Segment], sb: list[Segment], n_frames: int, ms: np.ndarray | None) -> PairAgreement:
+def _pair(a: str, b: str, sa: list[Segment], sb: list[Segment], n_frames: int, ms: np.ndarray | None,
+          ia: Sequence[AUInterval] = (), ib: Sequence[AUInterval] = ()) -> PairAgreement:
     pairs = match(sa, sb)
     matched = [(sa[i], sb[j], iou) for i, j, iou in pairs]
     used_a, used_b = {i for i, _, _ in pairs}, {j for _, j, _ in pairs}
@@ -183,10 +196,12 @@ def _pair(a: str, b: str, sa: list[Segment], sb: list[Segment], n_frames: int, m
         a, b, matched, [s for i, s in enumerate(sa) if i not in used_a], [s for j, s in enumerate(sb) if j not in used_b],
         abs_frames, abs_ms, _kappa([x.emotion for x, _, _ in matched], [y.emotion for _, y, _ in matched]),
         _kappa(frame_codes(sa, n_frames), frame_codes(sb, n_frames)), bias,
+        mean_agreement_ratio([(x, y) for x, y, _ in matched]), lane_agreement(ia, ib, n_frames),
     )
 
 
-def compare(segments: Mapping[str, Sequence[Segment]], n_frames: int, *, ms: np.ndarray | None = None) -> Agreement:
+def compare(segments: Mapping[str, Sequence[Segment]], n_frames: int, *, ms: np.ndarray | None = None,
+            intervals: Mapping[str, Sequence[AUInterval]] | None = None) -> Agreement:
     """Agreement of the coders in ``segments`` (``{coder: segments}``) on one video.
 
     Parameters
@@ -198,13 +213,17 @@ def compare(segments: Mapping[str, Sequence[Segment]], n_frames: int, *, ms: np.
     ms : ndarray, optional
         Frame start times in ms plus the end of the last frame
         (:meth:`annotator.formats.Timing.ms`), for differences in ms.
+    intervals : mapping, optional
+        Each coder's AU-lane intervals, for the lanes' agreement.
     """
     coders = list(segments)
     if len(coders) < 2:
         raise ValueError(f"agreement needs at least two coders, got {len(coders)}")
     segs = {c: sorted((s for s in segments[c] if s.status != "rejected"), key=lambda s: (s.onset, s.offset, s.id))
             for c in coders}
-    pairs = [_pair(a, b, segs[a], segs[b], n_frames, ms) for a, b in itertools.combinations(coders, 2)]
+    lanes = intervals or {}
+    pairs = [_pair(a, b, segs[a], segs[b], n_frames, ms, lanes.get(a, ()), lanes.get(b, ()))
+             for a, b in itertools.combinations(coders, 2)]
     out = Agreement(coders, n_frames, pairs)
     # onset bias: a coder's mean onset minus its partners', over all its matched pairs
     diffs: dict[str, list[int]] = {c: [] for c in coders}
@@ -250,5 +269,6 @@ def session_agreement(session: "Session", coders: Sequence[str] | None = None) -
     for name in names:
         if not session.has_labels(name):
             raise AnnotatorError(session.labels_path(name), f"coder {name!r} has no labels in this session")
-    segments = {name: session.load_labels(name).segments for name in names}
-    return compare(segments, session.n_frames, ms=session_timing(session).ms())
+    labels = {name: session.load_labels(name) for name in names}
+    return compare({n: lab.segments for n, lab in labels.items()}, session.n_frames, ms=session_timing(session).ms(),
+                   intervals={n: lab.au_intervals for n, lab in labels.items()})

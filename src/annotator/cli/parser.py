@@ -152,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("formats", help="list the installed formats: direction, suffix, frames, emotions")
     p.set_defaults(func=cmd_formats)
 
-    p = sub.add_parser("agree", help="agreement between coders: matches, Δframes, kappas, onset bias")
+    p = sub.add_parser("agree", help="agreement between coders: matches, Δframes, kappas, onset bias, AUs (FACS ratio, lane kappas)")
     p.add_argument("sessions", nargs="+", metavar="SESSION")
     p.add_argument("--coders", default=None, metavar="A,B,...", help="the coders to compare (default: all)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
