@@ -115,8 +115,9 @@ def test_open_next_uncoded_switches_session_without_losing_edits(alice, project,
     _press(viewer, "U")
     _press(viewer, "Enter")
     assert Session.open(s3.session).has_labels("alice")
-    # again: wraps round to s2, still not finished
-    _click(qtbot, dock.project_panel.next_button)
+    # again, from the keyboard: wraps round to s2, still not finished
+    assert dock.project_panel.next_button.text() == "Open next uncoded session (Shift-N)"
+    _press(viewer, "Shift-N")
     assert dock.session.root == s2.session
     assert _lock_is_free(Session.open(s3.session), "alice")
 

@@ -52,6 +52,7 @@ def action_handlers(dock) -> dict[str, Callable[[], None]]:
         "redo": lambda: seg.undo(redo=True),
         "help": dock.show_help,
         "retrain_now": dock.retrain_now,
+        "next_session": lambda: dock.project_panel.open_next(),  # the panel is made after the bindings
         "au_lane": lanes.choose_lane,
         "toggle_au_lanes": lanes.toggle,
         "au_begin": lanes.begin,

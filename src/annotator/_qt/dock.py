@@ -105,7 +105,7 @@ class WorkbenchDock(QWidget):
         self.coder_panel = CoderPanel(self.say)
         self.coder_panel.chosen.connect(self.switch_coder)
         self.coder_panel.show_session(self.coder, self.compare, [])
-        self.project_panel = ProjectPanel(self.say)
+        self.project_panel = ProjectPanel(self.say, _keys_of(self.shortcuts, "next_session"))
         self.project_panel.openRequested.connect(self.switch_session)
         self.retrainer = RetrainPanel(_keys_of(self.shortcuts, "retrain_now"))
         self.retrainer.button.clicked.connect(self.retrain_now)

@@ -42,11 +42,13 @@ class ProjectPanel(QGroupBox):
     ----------
     say : callable
         Shows a one-line message.
+    keys : str
+        The keys of *Open next uncoded session*, for its label (``"Shift-N"``).
     """
 
     openRequested = Signal(str)
 
-    def __init__(self, say: Callable[[str], None], parent=None):
+    def __init__(self, say: Callable[[str], None], keys: str = "", parent=None):
         super().__init__("Project", parent)
         self._say = say
         self.project = None
@@ -63,7 +65,7 @@ class ProjectPanel(QGroupBox):
         self.tree.setMaximumHeight(150)
         self.tree.setToolTip("Double-click (or Enter on) a session to open it")
         self.tree.itemActivated.connect(self._activated)
-        self.next_button = QPushButton("Open next uncoded session")
+        self.next_button = QPushButton("Open next uncoded session" + (f" ({keys})" if keys else ""))
         self.next_button.setToolTip("The next session (in project order) with proposals you have not reviewed")
         self.next_button.clicked.connect(self.open_next)
         self.refresh_button = QPushButton("Refresh")

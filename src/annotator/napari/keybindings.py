@@ -54,6 +54,8 @@ DEFAULT_SHORTCUTS: tuple[ShortcutSpec, ...] = (
     ShortcutSpec(("U",), "next_unreviewed", "Next unreviewed proposal, most uncertain first (again: skip)",
                  "Navigate"),
     ShortcutSpec(("Shift-U",), "previous_unreviewed", "Previous unreviewed proposal in the same order", "Navigate"),
+    ShortcutSpec(("Shift-N",), "next_session", "Open the next session of the project you have not coded",
+                 "Navigate"),
     ShortcutSpec(("Escape",), "clear_current", "No current segment: keys act on the one under the cursor",
                  "Navigate"),
     ShortcutSpec(("J",), "next_adjudication", "Next consensus segment that needs a decision", "Compare"),
