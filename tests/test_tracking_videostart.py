@@ -146,3 +146,17 @@ def test_the_proposals_at_the_start_come_from_the_face_not_the_lead_in(starts):
     assert len(with_context) == len(tracked)
     for (on_a, _, off_a, emo_a), (on_b, _, off_b, emo_b) in zip(tracked, with_context):
         assert abs(on_a - on_b) <= 1 and abs(off_a - off_b) <= 1 and emo_a == emo_b, (tracked, with_context)
+
+
+def test_the_start_is_the_same_for_any_workers_and_block_size(starts, tmp_path, monkeypatch):
+    """16-frame blocks, 1 and 2 workers: identical arrays, and block 0 (the held lead-in) equals the one-block track."""
+    from benchmarks.realdata import locate
+
+    monkeypatch.setenv("ANNOTATOR_CHUNK_FRAMES", "16")
+    one, two = (load_tracks(track_videos([locate(CLIP)], out_dir=tmp_path / f"w{w}", pose=False, workers=w,
+                                         progress=False)[0]) for w in (1, 2))
+    assert one.attrs["chunk_frames"] == 16
+    for name in ("face_present", "face_score", "face_landmarks", "face_blendshapes", "face_matrix"):
+        np.testing.assert_array_equal(getattr(one, name), getattr(two, name))
+    np.testing.assert_array_equal(one.face_blendshapes[:16], starts.steady.face_blendshapes[:16])
+    np.testing.assert_array_equal(one.face_landmarks[:16], starts.steady.face_landmarks[:16])
