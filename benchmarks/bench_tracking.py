@@ -20,8 +20,12 @@ for starts in the middle of a real clip, the largest blendshape and landmark
 differences over the first 10 frames between a fresh tracker warmed up on the
 ``w`` frames before and a steady track from the clip's start, beside the
 track's own frame-to-frame change; then, for the video's start, no warm-up
-against replaying frames forward or reversed, or holding the first frame (what
-tracking does).
+against replaying frames forward or reversed, holding the first frame (what
+tracking does), reversed frames then a hold, and tracking the first frames
+backwards; last, the "history spread": the same frames tracked with real
+context from the other side (the clip played backwards), how much the
+landmarker's output depends on its history at all.  A warm-up length longer
+than the earliest start is skipped (it would need frames before frame 0).
 
 Usage::
 
@@ -41,6 +45,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -145,51 +150,94 @@ def same_tracks(a: Path, b: Path) -> bool:
 
 
 # -- the warm-up study ---------------------------------------------------------------------------
+#: Warm-up lengths the study compares at a start in the middle of a clip.
+STUDY_WARMUPS = (0, 2, 4, 8, 12, 16, 24)
+
+
 def warmup_study(video: Path, starts=(24, 40, 56, 72, 88), k: int = 10) -> None:
-    """Print how far a fresh Face Landmarker is from a steady one, by warm-up length."""
+    """Print how far a fresh Face Landmarker is from a steady one, by warm-up length and lead-in.
+
+    The steady reference is one forward track of the whole clip (after a 32-frame
+    reversed lead-in), so at every start it has real history.  "History spread"
+    tracks the same clip time-reversed from its end: at the same frames that track
+    has as much real context, only from the other side, so its distance from the
+    forward track is how much the landmarker's output depends on its history at
+    all, the floor no lead-in can go below.
+    """
     from annotator.media import open_video
     from annotator.tracking.face import FaceBackend, FaceTracker
+    from annotator.tracking.worker import WARMUP_FRAMES
 
     backend = FaceBackend.resolve()
     with open_video(video) as v:
         frames = [rgb for _, rgb in v.iter_frames(0, len(v))]
         ms = np.round(np.asarray(v.timestamps) * 1000).astype(np.int64)
-    if max(starts) + max(k, 24) >= len(frames):
-        raise SystemExit(f"{video}: {len(frames)} frames; the starts must leave 24 frames after each (--starts)")
+    lead, W = 32, WARMUP_FRAMES
+    after = max(k, 8 + 1) + W  # the frames after a start that the lead-ins below use
+    if min(starts) < 1 or max(starts) + after > len(frames) or len(frames) <= lead:
+        raise SystemExit(f"{video}: {len(frames)} frames; each start needs a frame before it and {after} "
+                         f"from it on, and the clip more than {lead} (--starts)")
 
-    def run(seq):  # [(frame, ms)] -> (blendshapes, landmarks) per entry
+    def run(seq):  # [(frame, ms)] -> (blendshapes, landmarks) per entry; NaN where no face
         with FaceTracker(backend) as face:
             out = [face.process(frames[i], int(t)) for i, t in seq]
-        return np.array([r.blendshapes for r in out]), np.array([r.landmarks for r in out])
+        blend = np.array([r.blendshapes if r.present else np.full(r.blendshapes.shape, np.nan) for r in out])
+        lms = np.array([r.landmarks if r.present else np.full(r.landmarks.shape, np.nan) for r in out])
+        return blend, lms
 
-    lead = 32
+    warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)  # frames without a face
     ref_b, ref_l = (a[lead:] for a in run([(j, -ms[j]) for j in range(lead, 0, -1)] + [(i, ms[i]) for i in range(len(frames))]))
     step_b = np.nanmax(np.abs(np.diff(ref_b, axis=0)), axis=1)
     step_l = np.nanmax(np.abs(np.diff(ref_l, axis=0)).reshape(len(ref_l) - 1, -1), axis=1)
-    print(f"steady track's frame-to-frame change: blendshapes median {np.median(step_b):.3f}, landmarks median {np.median(step_l):.2f} px")
+    print(f"steady track's frame-to-frame change: blendshapes median {np.nanmedian(step_b):.3f} "
+          f"(90th percentile {np.nanpercentile(step_b, 90):.3f}), landmarks median {np.nanmedian(step_l):.2f} px")
 
-    def errors(make_lead):
+    def errors(track):  # track(s) -> (blendshapes, landmarks) of frames s..s+k-1
         eb, el = [], []
         for s in starts:
-            pre = make_lead(s)
-            b, lms = (a[len(pre):] for a in run(pre + [(i, ms[i]) for i in range(s, s + k)]))
+            b, lms = track(s)
             eb.append(np.nanmax(np.abs(b - ref_b[s : s + k]), axis=1))
             el.append(np.nanmax(np.abs(lms - ref_l[s : s + k]).reshape(k, -1), axis=1))
-        mean_b, mean_l = float(np.mean(eb)), float(np.mean(el))
-        eb, el = np.max(eb, axis=0), np.max(el, axis=0)
-        return (f"blendshapes max {eb.max():.3f} (frame 0: {eb[0]:.2f}, mean {mean_b:.3f}), "
-                f"landmarks max {el.max():.2f} px (mean {mean_l:.2f})")
+        mean_b, mean_l = float(np.nanmean(eb)), float(np.nanmean(el))
+        eb, el = np.nanmax(eb, axis=0), np.nanmax(el, axis=0)
+        return (f"blendshapes max {np.nanmax(eb):.3f} (frame 0: {eb[0]:.2f}, mean {mean_b:.3f}), "
+                f"landmarks max {np.nanmax(el):.2f} px (mean {mean_l:.2f})")
+
+    def fresh(make_lead):  # a fresh tracker: the lead-in, then frames s..s+k-1
+        def track(s):
+            pre = make_lead(s)
+            return tuple(a[len(pre):] for a in run(pre + [(i, ms[i]) for i in range(s, s + k)]))
+        return track
 
     print(f"a fresh tracker at frames {starts}, warmed up on the w frames before (first {k} frames):")
-    for w in (0, 2, 4, 8, 12, 16, 24):
-        print(f"  w={w:2d}: " + errors(lambda s, w=w: [(i, ms[i]) for i in range(s - w, s)]))
+    for w in STUDY_WARMUPS:
+        if w > min(starts):  # frames before 0 do not exist (negative indices would wrap round to the end)
+            print(f"  w={w:2d}: skipped, start {min(starts)} has only {min(starts)} frames before it")
+            continue
+        print(f"  w={w:2d}: " + errors(fresh(lambda s, w=w: [(i, ms[i]) for i in range(s - w, s)])))
+
+    def mirrored(s, j):  # the time of the lead-in's entry j frames before s: s's time minus (t[s+j] - t[s])
+        return ms[s] - (ms[s + j] - ms[s])
+
     print("at a video's start (no frames before it):")
-    print("  none:          " + errors(lambda s: []))
-    for w in (8, 16):
-        print(f"  forward w={w:2d}: " + errors(lambda s, w=w: [(s + j, ms[s] - (ms[s + w] - ms[s + j])) for j in range(w)]))
-        print(f"  reverse w={w:2d}: " + errors(lambda s, w=w: [(s + j, ms[s] - (ms[s + j] - ms[s])) for j in range(w, 0, -1)]))
+    print("  none:             " + errors(fresh(lambda s: [])))
+    for w in (8, W):
+        print(f"  forward   w={w:2d}:  " + errors(fresh(lambda s, w=w: [(s + j, ms[s] - (ms[s + w] - ms[s + j])) for j in range(w)])))
+        print(f"  reverse   w={w:2d}:  " + errors(fresh(lambda s, w=w: [(s + j, mirrored(s, j)) for j in range(w, 0, -1)])))
     # what tracking does (annotator.tracking.worker): frame 0 held at the reversed lead-in's times
-    print("  held   w=16: " + errors(lambda s: [(s, ms[s] - (ms[s + j] - ms[s])) for j in range(16, 0, -1)]))
+    for w in (8, W):
+        print(f"  held      w={w:2d}:  " + errors(fresh(lambda s, w=w: [(s, mirrored(s, j)) for j in range(w, 0, -1)])))
+    print(f"  reverse {W} + held 8: " + errors(fresh(
+        lambda s: [(s + j, mirrored(s, j + 8)) for j in range(W, 0, -1)] + [(s, mirrored(s, j)) for j in range(8, 0, -1)])))
+
+    def backward(s):  # frames s..s+k-1 tracked time-reversed, after W frames of warm-up on the frames after them
+        b, lms = run([(i, -ms[i]) for i in range(s + k + W - 1, s - 1, -1)])
+        return b[W:][::-1], lms[W:][::-1]
+
+    print(f"  backward w={W:2d}:   " + errors(backward))
+    back_b, back_l = (a[::-1] for a in run([(i, -ms[i]) for i in range(len(frames) - 1, -1, -1)]))
+    print("history spread (the whole clip tracked time-reversed, against the forward track):")
+    print("  at the same frames: " + errors(lambda s: (back_b[s : s + k], back_l[s : s + k])))
 
 
 # -- (c) memory ------------------------------------------------------------------------------

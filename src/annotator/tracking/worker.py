@@ -15,9 +15,11 @@ outputs.  The video's start has no frames before it: there the warm-up holds
 frame 0 for ``W`` frames (at the mirrored timestamps ``-t`` of frames ``W..1``,
 so times keep increasing into frame 0).  The detectors then meet frame 0 with
 their region of interest settled on it and no motion in their filters.  On
-real talking heads this halves the first frames' jump against a steady track
-(benchmarks/bench_tracking.py --start-study; the reversed frames ``W..1`` used
-before carried the wrong velocity into frame 0).  Every block thus sees the
+real clips this comes closest to a steady track of the same frames of every
+lead-in measured (benchmarks/bench_tracking.py --warmup-study, docs/benchmarks.md
+"The video's start"; the reversed frames ``W..1`` used before carried the wrong
+velocity into frame 0).  What remains is the steady track's own history: the
+same frames tracked with real context from the other side differ from it more.  Every block thus sees the
 same *virtual timeline* (the held lead-in, then the video), and a block's
 result depends only on the video, never on the task it ran in.
 
