@@ -316,11 +316,9 @@ def raw_clip_rows(fer: FerModel, workdir: Path, *, workers: int = 1) -> list[lis
     if not video.exists():
         shutil.copyfile(locate(CRY_LAUGH), video)
     session_dir = workdir / (video.stem + ".annot")
-    try:
-        tracks = load_tracks(Session.open(session_dir))
-    except Exception:  # not tracked yet (or left incomplete): track it
+    if not (session_dir / "session.json").exists() or not load_tracks(Session.open(session_dir)).complete:
         track_videos([video], out_dir=workdir, pose=False, workers=workers, progress=False)
-        tracks = load_tracks(Session.open(session_dir))
+    tracks = load_tracks(Session.open(session_dir))
     probs = frame_emotions(features_from_tracks(tracks)).to_numpy()
     labels = tuple(FRAME_EMOTIONS)
     ours, theirs, fused = [], [], [[] for _ in POOLS]
