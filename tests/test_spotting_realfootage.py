@@ -8,6 +8,7 @@ tracked with the real models and proposed exactly as ``annotator propose`` does.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from annotator.labels import load_labels
@@ -57,12 +58,12 @@ def emotions(tmp_path_factory):
     root = tmp_path_factory.mktemp("emotionclips")
     clips = [make_emotion_clip(root, name) for name in ("cry_wl", "laugh_wl", "smile_sf")]
     sessions = track_videos([c.video for c in clips], workers=2, progress=False, pose=False)
-    return {c.plan.events[0].expression: (c, load_labels(c.truth).segments, propose(s).segments)
+    return {c.plan.events[0].expression: (c, load_labels(c.truth).segments, propose(s).segments, s)
             for c, s in zip(clips, sessions)}
 
 
 def _matched(clip_truth_proposals):
-    _, truth, proposals = clip_truth_proposals
+    _, truth, proposals, _ = clip_truth_proposals
     (event,) = truth
     best = max(proposals, key=lambda p: interval_iou((p.onset, p.offset), (event.onset, event.offset)), default=None)
     assert best is not None, "no proposal at all"
@@ -90,6 +91,43 @@ def test_the_open_mouth_laugh_is_not_disgust(emotions):
 
     numbers = {unit.number for unit in parse_aus(best.aus)}
     assert 10 not in numbers and 12 in numbers, best.aus
+
+
+@pytest.mark.parametrize("expression", ["cry_wl", "laugh_wl", "smile_sf"])
+def test_a_real_smile_or_laugh_is_not_speech(emotions, expression):
+    # the broad smile parted the lips and pressed them for its whole length, and its relaxing
+    # chin twitched twice after it: three mouth movements within 1.5 s, read as talking, which
+    # zeroed the smile's own mouth channels (frames 32-91 of this clip before the fix)
+    from annotator.spotting.propose import features_from_tracks
+    from annotator.spotting.spotter import Spotter
+    from annotator.tracking.store import load_tracks
+
+    features = features_from_tracks(load_tracks(emotions[expression][3]))
+    spotter = Spotter()
+    talking = spotter.talking(spotter.deviations(features), features.channels, features.fps)
+    assert not talking.any(), np.flatnonzero(talking)
+
+
+@pytest.fixture(scope="module")
+def laughs(tmp_path_factory):
+    from benchmarks.realdata import available, realdata_dir
+    from benchmarks.realfootage import EXPRESSION_SOURCE, emotion_fixture_plan, render
+
+    if not available(EXPRESSION_SOURCE["laugh_wl"]):
+        pytest.skip(f"real footage missing in {realdata_dir()}; run `make realdata`")
+    root = tmp_path_factory.mktemp("laughs")
+    clips = [render(emotion_fixture_plan("laugh_wl", seed, "micro"), root) for seed in (0, 1)]
+    sessions = track_videos([c.video for c in clips], workers=2, progress=False, pose=False)
+    return [(c, load_labels(c.truth).segments, propose(s).segments, s) for c, s in zip(clips, sessions)]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_apex_of_a_real_micro_laugh_is_on_its_plateau(laughs, seed):
+    # the onset's last frame is held for 3 frames and the landmarker creeps up over it; the
+    # plateau's tolerance is a fraction of the laugh's rise from its valley (seed 1 was 2 late)
+    event, best = _matched(laughs[seed])
+    assert best.emotion == "joy", best.emotion_scores
+    assert abs(best.apex - event.apex) <= 1, ((best.onset, best.apex, best.offset), (event.onset, event.apex))
 
 
 def test_no_seam_on_the_whole_crying_clip(tmp_path):

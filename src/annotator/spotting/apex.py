@@ -19,19 +19,41 @@ def plateau_apex(curve: np.ndarray, onset: int, offset: int, hold_fraction: floa
     """The first frame of the peak's plateau between ``onset`` and ``offset`` (FACS's apex).
 
     The plateau's height is the median of the frames within ``hold_fraction``
-    of the rise below the maximum (a median, because the maximum itself is
-    the plateau's highest noise excursion).  The apex is the first frame from
-    the onset that comes within ``min(hold_fraction * rise, hold_units)`` of
-    that height: the fraction keeps a small peak's tolerance small, the cap
-    in noise units keeps a big peak's slow ramp from counting as its plateau,
-    where a 90 %-of-peak rule lands early.
+    of the interval's rise below the maximum (a median, because the maximum
+    itself is the plateau's highest noise excursion).  The apex is the first
+    frame from the onset that comes within ``min(hold_fraction * rise,
+    hold_units)`` of that height: the fraction keeps a small peak's tolerance
+    small, the cap in noise units keeps a big peak's slow ramp from counting
+    as its plateau, where a 90 %-of-peak rule lands early.
+
+    A creeping plateau: the onset is where the *smoothed* evidence leaves its
+    valley, and on a fast real onset the unsmoothed curve is most of the way
+    up by then (3.8 of 7.5 on a re-timed laugh), so that tolerance can shrink
+    to a fraction of a noise unit, while the Face Landmarker's output still
+    creeps up over a held apex (the same frame repeated: +0.85, +0.38, +0.16
+    units as it settles).  Its apex came 2 frames late.  So a frame also counts
+    when it is within ``hold_fraction`` of the rise from the valley before the
+    onset (looking back as far as the rise is long; at most ``hold_units``)
+    *and* is a knee, where the rise slows (its next step is smaller than the
+    one into it): a creep decelerates from the knee on, a real onset that is
+    still speeding up has not reached its peak (a real macro laugh's corners,
+    +0.29 then +0.45, stay before the apex).
     """
-    y = np.asarray(curve[onset : offset + 1], dtype=np.float64)
+    c = np.asarray(curve, dtype=np.float64)
+    y = c[onset : offset + 1]
     top = int(np.argmax(y))
     rise = y[top] - y[: top + 1].min()
+    valley = float(np.min(c[max(0, onset - max(1, top)) : onset + 1]))
     tolerance = min(hold_fraction * rise, hold_units)
+    knee_tolerance = min(hold_fraction * max(rise, y[top] - valley), hold_units)
     height = float(np.median(y[y >= y[top] - hold_fraction * rise]))
-    return int(onset + int(np.argmax(y[: top + 1] >= height - tolerance)))
+    for k in range(top + 1):
+        frame = onset + k
+        if y[k] >= height - tolerance:
+            return frame
+        if y[k] >= height - knee_tolerance and 0 < frame < len(c) - 1 and c[frame + 1] - c[frame] < c[frame] - c[frame - 1]:
+            return frame
+    return onset + top
 
 
 #: A level within this of its ceiling (1.0) is pinned there: it stops rising while the face goes on.

@@ -47,6 +47,8 @@ _EYE_AUS = ("AU5", "AU6", "AU7")
 #: Lip actions of speech's consonants (AU17 chin raiser, mouthShrugLower; AU23 press; the pucker,
 #: AU18, is in SPEECH_AUS): they count as mouth movements of speech, masked while it lasts.
 LIP_AUS = ("AU17", "AU23")
+#: Level, in noise units, above which a mouth unit counts as moving (:meth:`Spotter.talking`).
+_MOVING = 3.0
 #: Factor on the evidence of frames with head motion (:meth:`Spotter.turning`).
 _TURN_DAMPING = 0.2
 
@@ -362,18 +364,31 @@ class Spotter(BaseEstimator):
         pressing, puckering or shrugging (:data:`LIP_AUS`), whichever comes: speech
         alternates them, and on real talking (carphone) a word's lip press with a brow
         flash otherwise reached the threshold between two jaw openings.
+
+        A mouth movement made while both lip corners are pulled (AU12 on both
+        sides above the same level: a smile or a laugh) is the smile's, not a
+        syllable's, and does not count.  A broad smile parts the lips and
+        presses their corners for as long as it lasts, and its relaxing chin
+        twitched twice after it (re-timed real smile, seed 1): three movements
+        within 1.5 s, read as talking, which zeroed the smile's own mouth
+        channels.  Speech's corners stay down (carphone: AU12 under 1.6 units).
         """
         col = {name: i for i, name in enumerate(channels)}
         jaw = [col[c] for au in SPEECH_AUS for c in channel_names(au)]
         lips = [col[c] for au in LIP_AUS for c in channel_names(au)]
-        return cls._oscillating(z[:, jaw].max(axis=1), fps) | cls._oscillating(z[:, jaw + lips].max(axis=1), fps)
+        smiling = z[:, [col[c] for c in channel_names("AU12")]].min(axis=1) > _MOVING
+        return (cls._oscillating(z[:, jaw].max(axis=1), fps, smiling)
+                | cls._oscillating(z[:, jaw + lips].max(axis=1), fps, smiling))
 
     @staticmethod
-    def _oscillating(signal: np.ndarray, fps: float) -> np.ndarray:
-        """Frames within a second of three or more mouth openings in a row (speech)."""
+    def _oscillating(signal: np.ndarray, fps: float, smiling: np.ndarray | None = None) -> np.ndarray:
+        """Frames within a second of three or more mouth openings in a row (speech).
+
+        An opening that overlaps a ``smiling`` frame is not counted.
+        """
         T = len(signal)
-        active = signal > 3.0
-        starts = [s for s, _ in _runs(active)]
+        active = signal > _MOVING
+        starts = [s for s, e in _runs(active) if smiling is None or not smiling[s:e].any()]
         out = np.zeros(T, dtype=bool)
         span = int(round(1.5 * fps))
         for i in range(len(starts) - 2):
