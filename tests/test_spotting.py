@@ -645,3 +645,28 @@ def test_apex_on_a_creeping_plateau_of_a_real_laugh():
     # a big peak's slow ramp still does not count as its plateau (the cap in noise units)
     ramp = np.concatenate([np.zeros(5), np.linspace(0.0, 30.0, 16), np.full(8, 30.0), np.zeros(5)])
     assert plateau_apex(ramp, 5, 28, *hold) == 20
+
+
+def test_apex_of_a_real_brow_raise_that_overshoots():
+    """The raw evidence of a real macro surprise (carphone re-timed, seeds 1 and 4, frames 25-44 and 82-101).
+
+    Truth: the apex frame is held from index 11.  The Face Landmarker's output
+    peaks there (34.0) and settles over the repeated frame (32.6, 31.3, then
+    30.9), so the plateau's height is the settled level and index 9 (29.7) is
+    within its tolerance while the curve still rises 3.2 and then 4.3 units:
+    the apex came 2 frames early.  Index 9 has not reached its peak and held;
+    index 10 (+1.2 next) has.
+    """
+    from annotator.spotting.apex import plateau_apex
+
+    spotter = Spotter()
+    hold = (spotter.hold_fraction, spotter.hold_units)
+    seed1 = np.array([0.8, 0.76, 0.92, 0.56, 0.84, 1.01, 2.2, 12.75, 25.54, 29.69, 32.85, 34.0, 32.56, 31.33,
+                      30.97, 30.91, 30.9, 30.84, 30.83, 30.8, 30.84, 32.61, 30.68, 27.65, 20.58, 7.9, 3.75, 2.07])
+    seed4 = np.array([1.13, 0.61, 2.12, 1.6, 1.51, 1.2, 2.01, 12.55, 24.51, 28.44, 31.52, 32.73, 31.27, 30.13,
+                      29.82, 29.77, 29.74, 29.68, 29.72, 29.66, 29.74, 31.51, 29.55, 26.57, 19.84, 7.95, 3.92, 2.34])
+    for curve in (seed1, seed4):
+        assert abs(plateau_apex(curve, 6, 25, *hold) - 11) <= 1, plateau_apex(curve, 6, 25, *hold)
+    # a noisy plateau: one frame higher just after the plateau starts is an excursion, not a rise
+    spike = np.array([0.0, 0.0, 15.0, 30.0, 32.0, 30.0, 30.3, 29.8, 30.1, 30.0, 30.2, 0.0])
+    assert plateau_apex(spike, 2, 11, *hold) == 3

@@ -38,6 +38,14 @@ def plateau_apex(curve: np.ndarray, onset: int, offset: int, hold_fraction: floa
     one into it): a creep decelerates from the knee on, a real onset that is
     still speeding up has not reached its peak (a real macro laugh's corners,
     +0.29 then +0.45, stay before the apex).
+
+    An overshoot: a fast real brow raise's output peaks on the first held
+    frame and settles lower over the repeated frame (34.0, 32.6, 31.3, then
+    30.9), so the height is the settled level, which the rising curve crosses
+    2 frames before the peak (29.7, then +3.2 and +4.3 units).  A frame from
+    which the curve still rises by more than the knee's tolerance in *each* of
+    the next two frames has not reached its peak and held, so it is passed
+    over; one higher frame after it is a noise excursion and does not count.
     """
     c = np.asarray(curve, dtype=np.float64)
     y = c[onset : offset + 1]
@@ -49,9 +57,12 @@ def plateau_apex(curve: np.ndarray, onset: int, offset: int, hold_fraction: floa
     height = float(np.median(y[y >= y[top] - hold_fraction * rise]))
     for k in range(top + 1):
         frame = onset + k
+        step = c[frame + 1] - c[frame] if frame < len(c) - 1 else 0.0
+        if step > knee_tolerance and frame < len(c) - 2 and c[frame + 2] - c[frame] > knee_tolerance:
+            continue  # still rising: not held yet
         if y[k] >= height - tolerance:
             return frame
-        if y[k] >= height - knee_tolerance and 0 < frame < len(c) - 1 and c[frame + 1] - c[frame] < c[frame] - c[frame - 1]:
+        if y[k] >= height - knee_tolerance and 0 < frame < len(c) - 1 and step < c[frame] - c[frame - 1]:
             return frame
     return onset + top
 
