@@ -36,6 +36,7 @@ import numpy as np
 from ..errors import AnnotatorError
 from ..features.aus import FEATURE_VERSION
 from ..labels import EMOTIONS
+from ..spotting.calibrate import counted
 from ..spotting.emotion_model import EmotionModel, make_model
 from ..spotting.spotter import SPOTTER_ID, SPOTTER_VERSION, Spotter
 from .examples import TrainingSet
@@ -300,8 +301,8 @@ def spotting_loso(data: TrainingSet) -> tuple[float | None, float | None]:
         for i in held:
             s = data.sessions[i]
             truths[i] = s.positives
-            prior[i] = base.spot(s.features)
-            calibrated[i] = spotter.spot(s.features)
+            prior[i] = _scored(s, base.spot(s.features))
+            calibrated[i] = _scored(s, spotter.spot(s.features))
     return _pooled_f1(truths, prior), _pooled_f1(truths, calibrated)
 
 
@@ -311,7 +312,13 @@ def fit_spotter(data: TrainingSet, index: list[int] | None = None) -> Spotter:
     spotter = Spotter()
     if not index:
         return spotter
-    return spotter.fit([data.sessions[i].features for i in index], [data.sessions[i].segments for i in index])
+    return spotter.fit([data.sessions[i].features for i in index], [data.sessions[i].segments for i in index],
+                       [data.sessions[i].reviewed for i in index])
+
+
+def _scored(s, proposals):
+    """The proposals of session examples ``s`` that its coder's review can judge (:func:`counted`)."""
+    return counted(s.positives, proposals, s.reviewed)
 
 
 def fit_spotter_checked(data: TrainingSet, index: list[int] | None = None):
@@ -339,7 +346,8 @@ def fit_spotter_checked(data: TrainingSet, index: list[int] | None = None):
         spotter = fit_spotter(data, [i for i in index if i not in held])
         for i in held:
             s = data.sessions[i]
-            truths[i], prior[i], calibrated[i] = s.positives, base.spot(s.features), spotter.spot(s.features)
+            truths[i] = s.positives
+            prior[i], calibrated[i] = _scored(s, base.spot(s.features)), _scored(s, spotter.spot(s.features))
     f0, f1 = _pooled_f1(truths, prior), _pooled_f1(truths, calibrated)
     if f0 is None or f1 is None or f1 <= f0:
         return base, f"held-out F1 {f1} calibrated vs {f0} prior: the prior is kept"
