@@ -302,6 +302,9 @@ def test_the_calibration_ignores_the_unreviewed_stretch_of_a_partly_reviewed_ses
     # reviewed to the end: the whole session is evidence again
     review(partial)
     assert gather([partial], coder="alice").sessions[0].reviewed is None
+    # the consensus's segments are new ones: its decisions are the coders'
+    review(partial, "bob")
+    assert gather([partial], coder="consensus").sessions[0].reviewed is None
 
 
 def test_the_calibration_reads_emotions_at_the_apex_the_proposals_carry(sample_session):

@@ -129,19 +129,24 @@ def session_segments(session: Session, coder: str | None) -> tuple[str, list[Seg
     return coder, session.load_labels(coder).segments
 
 
-def reviewed_part(session: Session, segments: Sequence[Segment], n_frames: int) -> np.ndarray | None:
-    """The frames of ``session`` that ``segments`` (one coder's) have reviewed; None when all of them.
+def reviewed_part(session: Session, segments: Sequence[Segment], n_frames: int,
+                  coder: str | None = None) -> np.ndarray | None:
+    """The frames of ``session`` that ``segments`` (``coder``'s) have reviewed; None when all of them.
 
     Judged against the session's proposals (``auto.json``; a damaged one counts
-    as none), by :func:`~annotator.spotting.calibrate.reviewed_frames`.
+    as none), by :func:`~annotator.spotting.calibrate.reviewed_frames`.  The
+    consensus's segments are new ones, so for it the decisions are every coder's.
     """
-    proposals: list[Segment] = []
-    if session.has_labels(AUTO_CODER):
+    def own(name: str) -> list[Segment]:
         try:
-            proposals = session.load_labels(AUTO_CODER).segments
-        except AnnotatorError:
-            proposals = []
-    return reviewed_frames(n_frames, list(segments), proposals)
+            return session.load_labels(name).segments if session.has_labels(name) else []
+        except AnnotatorError:  # a damaged file decides nothing
+            return []
+
+    decisions = list(segments)
+    if coder == CONSENSUS:
+        decisions += [s for name in _human_coders(session) if name != CONSENSUS for s in own(name)]
+    return reviewed_frames(n_frames, decisions, own(AUTO_CODER))
 
 
 def session_features(session: Session) -> AUFeatures:
@@ -214,7 +219,7 @@ def gather(sessions: Sequence[Session], *, coder: str | None = None) -> Training
         subject = session.subject or session.name
         out.sessions.append(SessionExamples(session, subject, name, features, list(segments),
                                             _labels_digest(segments),
-                                            reviewed_part(session, segments, len(features.present))))
+                                            reviewed_part(session, segments, len(features.present), name)))
         X, y = emotion_rows(features, segments, spotter)
         xs.append(X)
         ys.append(y)
