@@ -40,7 +40,16 @@ neighbouring events, the calibration checked by holding out each session) and
 re-proposes the unreviewed part; the later events are scored before (the prior's
 proposals) and after (the retrained model's).
 
+``--faint`` asks where the prior has room to improve: every subject's faint clip
+(:func:`benchmarks.realfootage.faint_clip`: four events a quarter of the way up,
+which the prior's threshold often misses and the coder draws) with carphone's
+head-motion and speech clips and the moving stills as hard negatives.  Each subject
+is held out in turn as above; besides F1 it reports the false positives per clip
+category (the negatives must stay at 0) and how well each spotter's confidence
+ranks its held-out proposals (AUC, hit against false).
+
     python benchmarks/bench_retrain.py [--workdir DIR] [--workers 2] [--synthetic 1000]
+    python benchmarks/bench_retrain.py --faint [--seed 0] [--workdir DIR] [--workers 2]
     python benchmarks/bench_retrain.py --within-session [--reviewed 0.5] [--seed 0] [--workdir DIR] [--workers 2]
 """
 
@@ -87,66 +96,87 @@ def set_subject(session, subject: str):
 
 
 def correct(session, truth, proposals):
-    """The simulated coder's file: accept/edit hits with the true emotion, reject the rest, draw misses."""
-    from annotator.spotting.metrics import match
+    """The simulated coder's file (:func:`benchmarks.simulated_coder.review`): hits kept, the rest rejected, misses drawn."""
+    from benchmarks.simulated_coder import review
 
-    labels = session.new_labels(CODER)
-    pairs = {j: i for i, j, _ in match(truth, proposals)}
-    for j, p in enumerate(proposals):
-        if j in pairs:
-            t = truth[pairs[j]]
-            status = "accepted" if p.emotion == t.emotion else "edited"
-            labels.segments.append(p.replace(emotion=t.emotion, status=status, source=CODER))
-        else:
-            labels.segments.append(p.replace(status="rejected", source=CODER))
-    hit = set(pairs.values())
-    labels.segments += [t.replace(id=f"drawn-{i}", status="accepted", source=CODER)
-                        for i, t in enumerate(truth) if i not in hit]
-    session.save_labels(labels)
-    return labels
+    return review(session, truth, proposals, CODER)
 
 
-def prepare(workdir: Path, workers: int):
-    """Every session with its truth, reviewed by the simulated coder."""
+def faint_plans(seed: int = 0) -> list:
+    """``--faint``: the faint clips of every subject that has them, and the hard negatives.
+
+    The negatives are carphone's head-motion and two speech clips and the real
+    stills moving, at seed 0 whatever ``seed`` (the faint clips' re-timing) is:
+    they hold no event, so the seed would only change which baseline frames play.
+    """
+    from benchmarks import realfootage as rf
+    from benchmarks.realdata import available
+
+    plans = [p for p in rf.faint_suite(seed) if available(p.source)]
+    plans += [rf.motion_clip(0), rf.speech_clip("talk_1", 0), rf.speech_clip("talk_2", 0)]
+    return plans + [rf.still_clip(s, 0) for s in rf.STILLS if available(s)] + [rf.still_clip(rf.ASTRONAUT, 0)]
+
+
+def prepare(workdir: Path, workers: int, plans=None):
+    """Every session with its truth and clip category, reviewed by the simulated coder.
+
+    ``plans`` None: the default footage (below) and the bundled sample; otherwise those clips only.
+    """
     from annotator.labels import load_labels
     from annotator.session import Session
-    from annotator.spotting.propose import propose
     from annotator.tracking.run import track_videos
     from benchmarks import realfootage as rf
     from benchmarks.bench_realfootage import prepare as prepare_clips
     from benchmarks.realdata import available
     from tests.fixtures.sample import SAMPLE_TRUTH, SAMPLE_VIDEO
 
-    plans = [rf.event_clip("surprise_a", 0), rf.event_clip("surprise_b", 0), rf.mixed_clip(0)]
-    # Re-timed events of more people and emotions, where realfootage has them (the crying and
-    # laughing woman, the smiling man); only clips whose source footage is here.
-    suite = getattr(rf, "emotion_suite", None)
-    if suite is not None:
-        plans += [p for p in suite(0) if available(p.source)]
-    plans += [rf.still_clip(s, 0) for s in rf.STILLS if available(s)] + [rf.still_clip(rf.ASTRONAUT, 0)]
+    sample = plans is None
+    if plans is None:
+        plans = [rf.event_clip("surprise_a", 0), rf.event_clip("surprise_b", 0), rf.mixed_clip(0)]
+        # Re-timed events of more people and emotions, where realfootage has them (the crying and
+        # laughing woman, the smiling man); only clips whose source footage is here.
+        suite = getattr(rf, "emotion_suite", None)
+        if suite is not None:
+            plans += [p for p in suite(0) if available(p.source)]
+        plans += [rf.still_clip(s, 0) for s in rf.STILLS if available(s)] + [rf.still_clip(rf.ASTRONAUT, 0)]
     out = []
     for t in prepare_clips(workdir, plans, workers=workers):
         session = set_subject(t.session, subject_of(t.clip.plan))
-        out.append((session, t.truth))
+        out.append((session, t.truth, t.clip.plan.category))
+    if not sample:
+        return _reviewed(out)
     sample_dir = workdir / "sample"
     sample_dir.mkdir(parents=True, exist_ok=True)
     video = sample_dir / SAMPLE_VIDEO.name
     if not video.exists():
         shutil.copyfile(SAMPLE_VIDEO, video)
     (session,) = track_videos([video], out_dir=None, pose=False, workers=workers, progress=False)
-    out.append((set_subject(Session.open(session.root), "astronaut"), load_labels(SAMPLE_TRUTH).segments))
-    reviewed = []
-    for session, truth in out:
+    out.append((set_subject(Session.open(session.root), "astronaut"), load_labels(SAMPLE_TRUTH).segments, "sample"))
+    return _reviewed(out)
+
+
+def _reviewed(out):
+    """The prior proposes afresh (a rerun starts from it again) and the simulated coder reviews it all."""
+    from annotator.labels import AUTO_CODER
+    from annotator.spotting.propose import propose
+
+    for session, truth, _ in out:
+        for name in (CODER, AUTO_CODER):
+            session.labels_path(name).unlink(missing_ok=True)
         labels = propose(session)  # the prior's proposals, what the coder reviews
         correct(session, truth, list(labels.segments))
-        reviewed.append((session, truth))
-    return reviewed
+    return out
 
 
-def fold(data, truths, held: str, seed: int = 0) -> dict:
-    """Train on every subject but ``held``; score prior and trained on ``held``."""
+def fold(data, truths, held: str, seed: int = 0, categories=None) -> dict:
+    """Train on every subject but ``held``; score prior and trained on ``held``.
+
+    Besides the scores, ``row["ranked"]`` holds per spotter (prior, trained, checked)
+    each held-out proposal's ``(confidence, hit)``, and ``row["fp_by"]`` the false
+    positives per clip category (``categories[i]`` of session ``i``).
+    """
     from annotator.features.expression import PROPOSAL_LABELS
-    from annotator.spotting.metrics import evaluate
+    from annotator.spotting.metrics import evaluate, match
     from annotator.spotting.spotter import Spotter
     from annotator.train.examples import emotion_rows
     from annotator.train.fit import (
@@ -185,6 +215,15 @@ def fold(data, truths, held: str, seed: int = 0) -> dict:
     row["fp_prior"], row["fp_trained"], row["fp_checked"] = (s0.proposals - s0.hits, s1.proposals - s1.hits,
                                                              s2.proposals - s2.hits)
     row["hits_prior"], row["hits_trained"], row["hits_checked"] = s0.hits, s1.hits, s2.hits
+    row["ranked"], row["fp_by"] = {}, {}
+    for key, props in (("prior", p0), ("trained", p1), ("checked", p2)):
+        ranked, fp_by = [], {}
+        for i in test_idx:
+            hit = {j for _, j, _ in match(t[i], props[i])}
+            ranked += [(p.confidence, j in hit) for j, p in enumerate(props[i])]
+            cat = categories[i] if categories else "all"
+            fp_by[cat] = fp_by.get(cat, 0) + len(props[i]) - len(hit)
+        row["ranked"][key], row["fp_by"][key] = ranked, fp_by
     row["threshold"] = round(float(calibrated._param("threshold")), 2)
     row["threshold_checked"] = round(float(checked._param("threshold")), 2)
     row["prior_weight"] = weight
@@ -240,6 +279,47 @@ def print_table(rows: list[dict]) -> None:
     fps = {k: sum(r[f"fp_{k}"] for r in rows) for k in ("prior", "trained", "checked")}
     print(f"spotting on held-out subjects, all folds: hits prior {hits['prior']}, before {hits['trained']}, after "
           f"{hits['checked']}; false positives prior {fps['prior']}, before {fps['trained']}, after {fps['checked']}")
+
+
+def print_negatives_and_ranking(rows: list[dict]) -> None:
+    """False positives per clip category, and how well each spotter's confidence ranks its held-out proposals."""
+    from sklearn.metrics import roc_auc_score
+
+    names = {"prior": "prior", "trained": "before", "checked": "after"}
+    cats = sorted({c for r in rows for c in r["fp_by"]["prior"]})
+    fp = {k: {c: sum(r["fp_by"][k].get(c, 0) for r in rows) for c in cats} for k in names}
+    print("false positives on held-out subjects by clip category, prior · before · after: "
+          + "; ".join(f"{c} {fp['prior'][c]} · {fp['trained'][c]} · {fp['checked'][c]}" for c in cats))
+    parts = []
+    for key, name in names.items():
+        ranked = [x for r in rows for x in r["ranked"][key]]
+        hits = [h for _, h in ranked]
+        auc = roc_auc_score(hits, [c for c, _ in ranked]) if 0 < sum(hits) < len(hits) else None
+        parts.append(f"{name} {_f(auc)} ({sum(hits)} hits, {len(hits) - sum(hits)} false)")
+    print("confidence AUC, hit vs false proposal, pooled over held-out subjects (– when one kind is absent): "
+          + "; ".join(parts))
+
+
+def faint_run(workdir: Path, workers: int, seed: int = 0) -> int:
+    """``--faint``: LOSO over the real subjects, with faint events the prior misses and hard negatives."""
+    from annotator.train import gather
+    from annotator.train.fit import fit_spotter_checked
+
+    t0 = time.perf_counter()
+    reviewed = prepare(workdir, workers, faint_plans(seed))
+    print(f"prepared {len(reviewed)} sessions (faint clips seed {seed}) in {time.perf_counter() - t0:.1f} s")
+    data = gather([s for s, _, _ in reviewed], coder=CODER)
+    truths = [t for _, t, _ in reviewed]
+    categories = [c for _, _, c in reviewed]
+    drawn = sum(1 for s in data.sessions for x in s.segments if x.id.startswith("drawn-"))
+    print(f"corrected labels: {len(data.y)} emotion examples, {drawn} missed events drawn by the coder, "
+          f"{data.n_rejected} rejected proposals, subjects {', '.join(data.subjects)}\n")
+    rows = [fold(data, truths, held, categories=categories) for held in data.subjects]
+    print_table(rows)
+    print_negatives_and_ranking(rows)
+    _, why = fit_spotter_checked(data)
+    print(f"\ncalibration on every subject (what `annotator train` would ship): {why}")
+    return 0
 
 
 WITHIN_CLIPS = ("cry_wl", "laugh_wl")  # one woman, sadness then joy (realfootage.EXPRESSION_SOURCE)
@@ -354,26 +434,33 @@ def main(argv=None) -> int:
                         help="one subject: review the first half of her clips, retrain, score the rest")
     parser.add_argument("--reviewed", type=float, default=0.5, metavar="F",
                         help="with --within-session: the fraction of each clip's events reviewed (default 0.5)")
-    parser.add_argument("--seed", type=int, default=0, help="with --within-session: the clips' re-timing seed")
+    parser.add_argument("--faint", action="store_true",
+                        help="LOSO on faint events the prior misses (realfootage.faint_clip) and hard negatives")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="with --within-session or --faint: the clips' re-timing seed")
     args = parser.parse_args(argv)
     from annotator.train import gather
 
     if args.within_session:
         with tempfile.TemporaryDirectory() as tmp:
             return within_session(args.workdir or Path(tmp), args.workers, args.reviewed, args.seed)
+    if args.faint:
+        with tempfile.TemporaryDirectory() as tmp:
+            return faint_run(args.workdir or Path(tmp), args.workers, args.seed)
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = args.workdir or Path(tmp)
         t0 = time.perf_counter()
         reviewed = prepare(workdir, args.workers)
         print(f"prepared {len(reviewed)} sessions in {time.perf_counter() - t0:.1f} s")
-        data = gather([s for s, _ in reviewed], coder=CODER)
-        truths = [t for _, t in reviewed]
+        data = gather([s for s, _, _ in reviewed], coder=CODER)
+        truths = [t for _, t, _ in reviewed]
         print(f"corrected labels: {len(data.y)} emotion examples "
               f"({', '.join(f'{c} {int(np.sum(data.y == c))}' for c in sorted(set(data.y.tolist())))}), "
               f"{data.n_rejected} rejected proposals, subjects {', '.join(data.subjects)}\n")
-        rows = [fold(data, truths, held) for held in data.subjects]
+        rows = [fold(data, truths, held, categories=[c for _, _, c in reviewed]) for held in data.subjects]
         print_table(rows)
+        print_negatives_and_ranking(rows)
         timing = synthetic_timing(data, n=args.synthetic)
         print(f"\ntraining cost, {timing['n']} SYNTHETIC examples (real apex features jittered by 0.3 σ) from "
               f"{timing['subjects']} subjects: LOSO {timing['loso_s']:.2f} s, final fit {timing['fit_s']:.2f} s "

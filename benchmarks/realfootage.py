@@ -73,7 +73,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -103,6 +103,8 @@ class Expression:
         The onset sub-sampled for a micro-expression (ends next to the apex).
     partial_onset, partial_apex
         A partial onset and where it stops (the subtle variant).
+    faint_onset, faint_apex
+        A smaller one, 20-30 % of the way from the baseline to the apex (the faint variant).
     """
 
     name: str
@@ -116,6 +118,10 @@ class Expression:
     aus: tuple[str, ...]
     partial_aus: tuple[str, ...]
     what: str
+    #: An even smaller partial onset (the ``faint`` variant of :func:`faint_clip`): about a quarter
+    #: of the way up; empty where the source has none.
+    faint_onset: tuple[int, ...] = ()
+    faint_apex: int | None = None
 
 
 BASELINES: dict[str, tuple[int, int]] = {"A": (46, 52), "B": (105, 109)}
@@ -164,6 +170,17 @@ EXPRESSIONS.update({
 EXPRESSION_SOURCE: dict[str, str] = {"cry_wl": CRY_LAUGH, "laugh_wl": CRY_LAUGH, "smile_sf": SMILE_CLIP}
 #: Source videos (everything else is a still).
 VIDEOS: tuple[str, ...] = (CARPHONE, CRY_LAUGH, SMILE_CLIP)
+#: The faint variant (:func:`faint_clip`): the first onset frame(s) only, then that frame held.  It
+#: reaches about a quarter of the way from the baseline frame to the apex (frames counted), half
+#: of what ``subtle`` reaches.  ``surprise_b`` has none: its subtle onset is already one frame.
+FAINT: dict[str, tuple[tuple[int, ...], int]] = {
+    "surprise_a": ((53,), 54),  # 2 of the 7 steps from 52 to 59 (subtle: 4)
+    "cry_wl": ((), 15),  # 1 of 4 (subtle: 2)
+    "laugh_wl": ((247,), 248),  # 2 of 9 (subtle: 3)
+    "smile_sf": ((17,), 18),  # 2 of 9 (subtle: 3)
+}
+for _name, (_onset, _apex) in FAINT.items():
+    EXPRESSIONS[_name] = replace(EXPRESSIONS[_name], faint_onset=_onset, faint_apex=_apex)
 
 
 def emotion_suite(seed: int = 0) -> list["Plan"]:
@@ -174,6 +191,8 @@ def emotion_suite(seed: int = 0) -> list["Plan"]:
 #: Apex hold (plateau length, frames) per variant.
 HOLD = {"micro": 3, "macro": 10, "subtle": 4}
 VARIANTS = tuple(HOLD)
+#: The faint variant's hold (only :func:`faint_clip` plays it; the other clips are unchanged).
+FAINT_HOLD = 4
 MOTIONS = ("roll", "drift", "zoom", "mixed")
 
 
@@ -273,15 +292,18 @@ class Builder:
             raise ValueError(f"{name} starts from baseline {expr.baseline}, not this clip's")
         if self.plan.frames and self.plan.frames[-1] != self.top:
             self.neutral(1)
+        if variant == "faint" and expr.faint_apex is None:
+            raise ValueError(f"{name} has no faint variant")
         onset, apex = {"micro": (expr.micro_onset, expr.apex), "macro": (expr.onset, expr.apex),
-                       "subtle": (expr.partial_onset, expr.partial_apex)}[variant]
-        frames = list(onset) + [apex] * HOLD[variant] + list(reversed(onset))
+                       "subtle": (expr.partial_onset, expr.partial_apex),
+                       "faint": (expr.faint_onset, expr.faint_apex)}[variant]
+        frames = list(onset) + [apex] * {**HOLD, "faint": FAINT_HOLD}[variant] + list(reversed(onset))
         start = len(self.plan)
         k = len(self.plan.events) + 1
         self.plan.events.append(Event(
             id=f"truth-{k:02d}-{name}-{variant}", expression=name, variant=variant, onset=start,
             apex=start + len(onset), offset=start + len(frames) - 1, emotion=expr.emotion,
-            aus=expr.partial_aus if variant == "subtle" else expr.aus, source_apex=apex,
+            aus=expr.partial_aus if variant in ("subtle", "faint") else expr.aus, source_apex=apex,
         ))
         self._add(frames, span="event")
         return self
@@ -374,6 +396,32 @@ def event_clip(expression: str, seed: int = 0, length: int = 470) -> Plan:
         b.neutral_to(slot).event(expression, variant)
     b.neutral_to(length)
     return plan
+
+
+def faint_clip(expression: str, seed: int = 0, length: int = 470) -> Plan:
+    """Seven events of one expression, four of them faint (:data:`FAINT`), one subtle, one micro, one macro.
+
+    The prior's threshold misses most faint events; a coder draws them, and that is
+    what a calibration from other subjects' corrections can learn from (issue 13.6).
+    A clip of its own (its own random stream), so every other clip stays as it was.
+    """
+    name = f"faint_{expression}_s{seed}"
+    rng = _rng(seed, name)
+    plan = Plan(name, "events", EXPRESSION_SOURCE.get(expression, CARPHONE))
+    b = Builder(plan, EXPRESSIONS[expression].baseline, rng)
+    kinds = [str(v) for v in rng.permutation(["faint", "faint", "faint", "faint", "subtle", "micro", "macro"])]
+    slots = [24 + int(rng.integers(0, 8)), 85 + int(rng.integers(0, 8)), 145 + int(rng.integers(0, 8)),
+             205 + int(rng.integers(0, 8)), 265 + int(rng.integers(0, 8)), 325 + int(rng.integers(0, 8)),
+             385 + int(rng.integers(0, 8))]
+    for slot, variant in zip(slots, kinds):
+        b.neutral_to(slot).event(expression, variant)
+    b.neutral_to(length)
+    return plan
+
+
+def faint_suite(seed: int = 0) -> list[Plan]:
+    """A :func:`faint_clip` of every expression that has a faint variant."""
+    return [faint_clip(name, seed) for name in FAINT]
 
 
 def mixed_clip(seed: int = 0, length: int = 470) -> Plan:

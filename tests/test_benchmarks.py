@@ -42,7 +42,7 @@ SCRIPTS: dict[str, tuple[list[str], set[str]]] = {
     "realdata.py": (["check"], {"realdata"}),
 }
 #: modules that are libraries of the scripts above, not scripts
-HELPERS = {"__init__.py", "realfootage.py"}
+HELPERS = {"__init__.py", "realfootage.py", "simulated_coder.py"}
 
 
 def test_every_script_is_smoke_tested():
@@ -82,6 +82,7 @@ def session_copy(sample_session, tmp_path_factory) -> Path:
 #: second modes of a script, smoke-tested the same way: (script, arguments, needs)
 MODES: list[tuple[str, list[str], set[str]]] = [
     ("bench_retrain.py", ["--within-session", "--workdir", "{tmp}", "--workers", "2"], {"realdata"}),
+    ("bench_retrain.py", ["--faint", "--workdir", "{tmp}", "--workers", "2"], {"realdata"}),
 ]
 
 

@@ -202,3 +202,25 @@ def test_emotion_clip_frames_are_the_source_frames_bit_for_bit(tmp_path, express
         assert len(video) == len(clip.plan) and abs(video.fps - rate) < 1e-6
         for i, rgb in video.iter_frames():
             assert np.array_equal(rgb, source[clip.plan.frames[i]]), f"clip frame {i}"
+
+
+def test_faint_events_play_a_quarter_of_the_onset_and_leave_the_other_clips_alone():
+    """The faint variant (issue 13.6) is a clip of its own: every other clip is frame for frame as before."""
+    from benchmarks.realfootage import FAINT, FAINT_HOLD, event_clip, faint_clip, faint_suite
+
+    for name, (onset, apex) in FAINT.items():
+        expr = EXPRESSIONS[name]
+        steps = len(expr.onset) + 1  # baseline top -> apex
+        assert 0.2 <= (len(onset) + 1) / steps <= 0.3, name
+        assert (len(onset) + 1) < len(expr.partial_onset) + 1, f"{name}: fainter than subtle"
+        plan = faint_clip(name, 0)
+        faint = [e for e in plan.events if e.variant == "faint"]
+        assert len(faint) == 4 and len(plan.events) == 7 and len(plan) == 470
+        for e in faint:
+            assert plan.frames[e.onset : e.apex] == list(onset)
+            assert plan.frames[e.apex : e.apex + FAINT_HOLD] == [apex] * FAINT_HOLD
+            assert plan.frames[e.offset + 1] == BASELINES[expr.baseline][1]
+    assert [p.name for p in faint_suite(1)] == [f"faint_{n}_s1" for n in FAINT]
+    # the faint fields are new defaults: the standard clips keep their frames and events
+    assert all(e.variant in HOLD for p in standard_suite(0, stills=False) for e in p.events)
+    assert "faint" not in {e.variant for s in (0, 1) for e in event_clip("surprise_a", s).events}

@@ -35,29 +35,15 @@ def one_line(err: str) -> str:
 def review(session, coder="alice", *, only=None):
     """``coder`` reviews the session's proposals against the planted truth (the first ``only`` of them)."""
     from annotator.labels import AUTO_CODER, load_labels
-    from annotator.spotting.metrics import match
     from annotator.spotting.propose import propose
+    from benchmarks.simulated_coder import review as simulated_review
 
     if not session.has_labels(AUTO_CODER):
         propose(session)
     proposals = session.load_labels(AUTO_CODER).sorted()
     truth = load_labels(SAMPLE_TRUTH).segments
-    pairs = {j: i for i, j, _ in match(truth, proposals)}
-    labels = session.load_labels(coder, create=True)
     todo = proposals if only is None else proposals[:only]
-    for j, p in enumerate(todo):
-        if j in pairs:
-            t = truth[pairs[j]]
-            status = "accepted" if p.emotion == t.emotion else "edited"
-            labels.segments.append(p.replace(emotion=t.emotion, status=status, source=coder))
-        else:
-            labels.segments.append(p.replace(status="rejected", source=coder))
-    if only is None:
-        hit = set(pairs.values())
-        labels.segments += [t.replace(id=f"drawn-{i}", status="accepted", source=coder)
-                            for i, t in enumerate(truth) if i not in hit]
-    session.save_labels(labels)
-    return labels
+    return simulated_review(session, truth, todo, coder, draw_missed=only is None)
 
 
 def subject_copy(sample_session, folder, subject):
@@ -284,6 +270,89 @@ def test_retrain_keeps_reviewed_proposals_and_reproposes_the_rest(reviewed, samp
     assert fresh and all(p.source.endswith("+" + result.model.model_id) for p in fresh)
     assert partial.load_labels("alice").segments  # the coder's file is not touched
     assert result.model.metadata["rejected"] >= 0 and "s03" in result.model.metadata["subjects"]
+
+
+def test_the_calibration_ignores_the_unreviewed_stretch_of_a_partly_reviewed_session(sample_session, tmp_path):
+    """Only the reviewed part of a session is evidence: correct proposals past it are no false positives."""
+    from annotator.labels import AUTO_CODER
+    from annotator.spotting.calibrate import counted
+    from annotator.spotting.spotter import Spotter
+    from annotator.train import gather
+    from annotator.train.fit import fit_spotter
+
+    partial = subject_copy(sample_session, tmp_path / "s03", "s03")
+    review(partial, only=2)  # alice stopped after two proposals, both planted events
+    proposals = partial.load_labels(AUTO_CODER).sorted()
+    decisions = partial.load_labels("alice").segments
+    assert len(proposals) >= 4 and {s.status for s in decisions} <= {"accepted", "edited"}
+    (s,) = gather([partial], coder="alice").sessions
+    mask = s.reviewed
+    last = max(d.offset for d in decisions)
+    assert mask is not None and mask[: proposals[0].onset].all() and not mask[last + 1 :].any()
+    for p in proposals[2:]:  # undecided: their frames are not reviewed
+        assert not mask[p.onset : p.offset + 1].any()
+    # the prior proposes every planted event; the undecided ones neither hit nor count as false
+    assert counted(s.positives, proposals, mask) == proposals[:2]
+
+    fitted = fit_spotter(gather([partial], coder="alice"))
+    assert fitted.train_f1_ == 1.0  # 2 hits of 2 counted proposals at the chosen threshold
+    blind = Spotter().fit([s.features], [s.segments])  # the whole session taken as reviewed
+    assert blind.train_f1_ < 1.0, "without the mask the unreviewed events were false positives"
+
+    # reviewed to the end: the whole session is evidence again
+    review(partial)
+    assert gather([partial], coder="alice").sessions[0].reviewed is None
+    # the consensus's segments are new ones: its decisions are the coders'
+    review(partial, "bob")
+    assert gather([partial], coder="consensus").sessions[0].reviewed is None
+
+
+def test_the_calibration_reads_emotions_at_the_apex_the_proposals_carry(sample_session):
+    """``settle_apexes`` is the one place the final apex is chosen: the proposals and the calibration use it."""
+    from annotator.spotting.spotter import Spotter
+    from annotator.train.examples import session_features
+
+    features = session_features(sample_session)
+    spotter = Spotter()
+    z, e = spotter.evidence(features)
+    found = spotter.intervals(e, features.present, features.fps, raw=spotter.apex_curve(features, z))
+    settled = spotter.settle_apexes(features, z, found)[0]
+    proposals = spotter.spot(features)
+    assert [(p.onset, p.apex, p.offset) for p in proposals] == [(on, ap, off) for on, ap, off, _, _ in settled]
+    assert all(b[1] >= a[1] for a, b in zip(found, settled, strict=True))  # the later of the two plateaus
+
+
+def test_proposals_of_the_old_spotter_version_keep_their_reviews_when_proposed_again(sample_session, tmp_path):
+    """Apexes moved (the emotion's own plateau), so the same tracks give other proposals: version 3.
+
+    A session proposed by version 2 and half reviewed, proposed again: the reviewed
+    proposals stay as they were (old ids, old source), the rest are version 3's, and
+    no event is offered twice.
+    """
+    from annotator.io import atomic_write_json
+    from annotator.labels import AUTO_CODER
+    from annotator.spotting.metrics import IOU_THRESHOLD, interval_iou
+    from annotator.spotting.propose import proposal_id, propose
+    from annotator.spotting.spotter import SPOTTER_ID, SPOTTER_VERSION
+
+    assert SPOTTER_VERSION == "3"
+    session = subject_copy(sample_session, tmp_path / "s01", "s01")
+    labels = propose(session)
+    assert {p.source for p in labels.segments} == {f"{SPOTTER_ID}/3"}
+    old = f"{SPOTTER_ID}/2"
+    for p in labels.segments:  # as version 2 wrote it
+        p.source, p.id = old, proposal_id(session.sha256, old, p.onset, p.apex, p.offset)
+    atomic_write_json(session.labels_path(AUTO_CODER), labels.to_dict())
+    review(session, only=2)
+    reviewed = {s.id: s for s in session.load_labels(AUTO_CODER).sorted()[:2]}
+
+    after = propose(session).segments
+    by_id = {p.id: p for p in after}
+    assert all(by_id[i].to_dict() == p.to_dict() for i, p in reviewed.items())
+    fresh = [p for p in after if p.id not in reviewed]
+    assert fresh and all(p.source == f"{SPOTTER_ID}/3" for p in fresh)
+    for p in fresh:
+        assert all(interval_iou((p.onset, p.offset), (k.onset, k.offset)) < IOU_THRESHOLD for k in reviewed.values())
 
 
 def test_gather_counts_rejections_and_emotion_changes(reviewed):

@@ -176,11 +176,12 @@ def test_retrain_now_runs_in_the_background_and_keeps_reviewed_segments(coder, q
     from qtpy.QtCore import QTimer
 
     from annotator.labels import AUTO_CODER
+    from annotator.spotting.spotter import SPOTTER_ID, SPOTTER_VERSION
 
     viewer, dock = coder
     session = dock.session
     assert dock.project_panel.isHidden()  # in no project
-    assert "annotator-spotter/2 (prototype prior)" in dock.retrainer.proposer.text()
+    assert f"{SPOTTER_ID}/{SPOTTER_VERSION} (prototype prior)" in dock.retrainer.proposer.text()
     _review_in_the_workbench(viewer, dock, ["Enter", "2", "X"])  # accept, relabel to surprise, reject
     reviewed = {s.id for s in dock.editor.labels.segments}
     assert len(reviewed) == 3
@@ -215,7 +216,7 @@ def test_retrain_now_runs_in_the_background_and_keeps_reviewed_segments(coder, q
         if seg["id"] in reviewed:
             assert json.dumps(seg, sort_keys=True) == json.dumps(before[seg["id"]], sort_keys=True)
     fresh = [s for s in after if s.id not in reviewed]
-    assert fresh and all(s.source == f"annotator-spotter/2+{model_id}" for s in fresh)
+    assert fresh and all(s.source == f"{SPOTTER_ID}/{SPOTTER_VERSION}+{model_id}" for s in fresh)
     # the workbench shows the new proposals, and says whose they are
     assert {s.id for s in dock.editor.unreviewed()} == {s.id for s in fresh}
     assert f"model {model_id}" in dock.retrainer.proposer.text()

@@ -9,7 +9,13 @@ the data cannot say:
 * the event probability behind each proposal's confidence: a logistic
   regression of "hit a truth interval" on ``log(prominence / threshold)``;
 * the emotion temperature: the one that minimises the negative log
-  likelihood of the truth emotions of the hits (temperature scaling).
+  likelihood of the truth emotions of the hits (temperature scaling), read
+  at the apex the proposals carry (:meth:`~.spotter.Spotter.settle_apexes`).
+
+Only the reviewed part of a video is evidence (:func:`reviewed_frames`): a
+proposal there that matches no truth is a false positive; one in the
+unreviewed stretch of a partly reviewed session is neither a hit nor a false
+positive, because nobody has said yet whether it is right.
 """
 
 from __future__ import annotations
@@ -32,20 +38,71 @@ def _segments(found) -> list[Segment]:
     return [Segment(onset=on, apex=ap, offset=off) for on, ap, off, _, _ in found]
 
 
-def calibrate(spotter: Any, X: list, y: list[list[Segment]]) -> dict[str, float]:
+def reviewed_frames(n_frames: int, decisions: list[Segment], proposals: list[Segment]) -> np.ndarray | None:
+    """The frames [T] of a session whose every proposal a coder has decided on; None when all of them.
+
+    ``decisions`` are the coder's segments (accepted, edited and rejected copies
+    of proposals keep the proposal's id; drawn ones are new), ``proposals`` the
+    session's proposals (``auto.json``) the coder was shown.
+
+    * Every proposal decided on (or none made): the whole session is reviewed
+      (None), and a proposal the coder never saw there would have been rejected
+      or drawn, so a calibrated one that matches nothing is a false positive.
+    * Partly reviewed: the reviewed part runs from the first frame to the end of
+      the coder's last decision in time (a coder works through the video, drawing
+      missed events on the way), less the frames of each proposal still
+      undecided there (skipped, or left for later).  Past that, nothing is known.
+    """
+    decided = {s.id for s in decisions}
+    open_ = [p for p in proposals if p.id not in decided]
+    if not open_:
+        return None
+    mask = np.zeros(n_frames, dtype=bool)
+    if decisions:
+        mask[: min(n_frames, max(s.offset for s in decisions) + 1)] = True
+    for p in open_:
+        mask[max(0, p.onset) : p.offset + 1] = False
+    return mask
+
+
+def counted(truth: list[Segment], proposals: list[Segment], reviewed: np.ndarray | None) -> list[Segment]:
+    """The proposals that are evidence: each that matches a truth segment, and the others in the reviewed part.
+
+    A proposal counts as reviewed by its apex frame (``reviewed`` from
+    :func:`reviewed_frames`; None keeps every proposal).
+    """
+    if reviewed is None:
+        return list(proposals)
+    hit = {j for _, j, _ in match(truth, proposals)}
+    last = len(reviewed) - 1
+    return [p for j, p in enumerate(proposals) if j in hit or (last >= 0 and reviewed[min(max(p.apex, 0), last)])]
+
+
+def calibrate(spotter: Any, X: list, y: list[list[Segment]], reviewed: list | None = None) -> dict[str, float]:
     """The fitted attributes of ``spotter`` (a :class:`~.spotter.Spotter`) for videos ``X`` with truths ``y``.
 
     ``X`` is a list of :class:`~annotator.features.aus.AUFeatures`; the spotter
-    is passed in (not imported) so this module stays below it.
+    is passed in (not imported) so this module stays below it.  ``reviewed``
+    gives per video the frames that are evidence (:func:`reviewed_frames`; None:
+    all of every video).
     """
     truths = [[s for s in segs if s.status != "rejected"] for segs in y]
+    reviewed = [None] * len(X) if reviewed is None else list(reviewed)
     evidence = []
     for f in X:
         z, e = spotter.evidence(f)
         evidence.append((f, z, e, spotter.apex_curve(f, z)))
 
     def run(threshold):
-        return [spotter.intervals(e, f.present, f.fps, raw=raw, threshold=threshold) for f, _, e, raw in evidence]
+        out = []
+        for (f, _, e, raw), t, mask in zip(evidence, truths, reviewed):
+            found = spotter.intervals(e, f.present, f.fps, raw=raw, threshold=threshold)
+            if mask is not None and found:
+                segs = _segments(found)
+                keep = {id(s) for s in counted(t, segs, mask)}
+                found = [p for p, s in zip(found, segs) if id(s) in keep]
+            out.append(found)
+        return out
 
     def f1(found) -> float:
         hits = sum(len(match(t, _segments(p))) for t, p in zip(truths, found))
@@ -64,6 +121,8 @@ def calibrate(spotter: Any, X: list, y: list[list[Segment]]) -> dict[str, float]
     # hits and misses at the chosen threshold, for the confidence and the temperature
     ratios, hit, patterns, targets = [], [], [], []
     for (f, z, _, _), t, found in zip(evidence, truths, best_found):
+        if found:  # the apexes the proposals carry, where the emotion patterns are read
+            found = spotter.settle_apexes(f, z, found)[0]
         pairs = {j: i for i, j, _ in match(t, _segments(found))}
         for j, (on, ap, off, _, prominence) in enumerate(found):
             ratios.append(np.log(max(prominence, 1e-9) / best_threshold))

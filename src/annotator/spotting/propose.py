@@ -181,7 +181,7 @@ def model_source(clf, model: str | os.PathLike) -> str:
 
 
 def describe_proposer(segments) -> str:
-    """Which spotter and model made these proposals, for a status line: ``"annotator-spotter/2 + emotion-ab12…"``.
+    """Which spotter and model made these proposals, for a status line: ``"annotator-spotter/3 + emotion-ab12…"``.
 
     The prototype prior (no model) says so; proposals from several runs list each.
     """

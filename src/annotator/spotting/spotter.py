@@ -39,7 +39,9 @@ from ..labels.model import MICRO_MAX_SECONDS, Segment, kind_for, now_iso
 from .apex import apex_features, emotion_apex, plateau_apex, raw_evidence
 
 SPOTTER_ID = "annotator-spotter"
-SPOTTER_VERSION = "2"
+#: Bumped whenever the same tracks can give different proposals (their ids hash the source):
+#: 3, the apex moved to the later of the evidence's and the emotion's own plateau.
+SPOTTER_VERSION = "3"
 
 __all__ = ["PROPOSAL_LABELS", "Spotter", "apex_features", "plateau_apex", "raw_evidence", "rolling_median"]
 
@@ -212,7 +214,7 @@ class Spotter(BaseEstimator):
         return tags
 
     # -- the estimator API ----------------------------------------------------------
-    def fit(self, X, y):
+    def fit(self, X, y, reviewed=None):
         """Calibrate on labelled videos.
 
         Parameters
@@ -221,6 +223,12 @@ class Spotter(BaseEstimator):
             One per video.
         y : list of list of Segment
             Each video's truth (rejected segments are ignored).
+        reviewed : list of (bool array [T] or None), optional
+            Per video, the frames a coder has reviewed
+            (:func:`annotator.spotting.calibrate.reviewed_frames`); None (the
+            default, or for one video) means all of it.  A proposal whose apex
+            lies outside is neither a hit nor a false positive, unless it
+            matches a truth segment.
 
         Returns
         -------
@@ -229,7 +237,9 @@ class Spotter(BaseEstimator):
         from .calibrate import calibrate
 
         X, y = _check_xy(X, y)
-        for name, value in calibrate(self, X, y).items():
+        if reviewed is not None and len(reviewed) != len(X):
+            raise ValueError(f"X has {len(X)} videos but reviewed has {len(reviewed)} masks")
+        for name, value in calibrate(self, X, y, reviewed).items():
             setattr(self, name, value)
         return self
 
@@ -509,6 +519,30 @@ class Spotter(BaseEstimator):
             return z_apex, PROPOSAL_LABELS, self.emotion_probabilities(z_apex, channels)
         return z_apex, tuple(str(c) for c in classifier.classes_), classifier.predict_proba(z_apex)
 
+    def settle_apexes(self, features: AUFeatures, z: np.ndarray, found, classifier=None):
+        """``(found, z_apex, labels, probs)``: the intervals of :meth:`intervals` with their final apexes.
+
+        Held means held by the evidence and by the emotion's own units: the later of the two
+        plateau starts (a laugh's lips saturate, a smile's lips still part after its corners
+        peak, :func:`~annotator.spotting.apex.emotion_apex`), then everything is read again at
+        that apex.  The units are read unmasked: the masks decide whether a peak counts and
+        what it is, not where each unit holds (a broad smile's parting lips and press can pass
+        for speech's mouth movements).  The proposals carry these apexes, and the calibration
+        reads its emotion patterns at them.
+        """
+        z_apex, labels, probs = self._read_apexes(z, found, features.channels, classifier)
+        units = self.deviations(features)
+        moved = []
+        for k, (onset, apex, offset, peak, prominence) in enumerate(found):
+            emotion = labels[int(np.argmax(probs[k]))]
+            better = emotion_apex(units, features, onset, apex, offset, emotion,
+                                  self.hold_fraction, self.hold_units)
+            moved.append((onset, apex if better is None else max(apex, better), offset, peak, prominence))
+        if moved != list(found):
+            found = moved
+            z_apex, labels, probs = self._read_apexes(z, found, features.channels, classifier)
+        return list(found), z_apex, labels, probs
+
     def spot_evidence(self, features: AUFeatures, z: np.ndarray, e: np.ndarray, classifier=None) -> list[Segment]:
         """Proposals from evidence already computed by :meth:`evidence` (``z``, ``e``).
 
@@ -530,22 +564,7 @@ class Spotter(BaseEstimator):
         found = self.intervals(e, features.present, fps, raw=raw_evidence(undamped))
         if not found:
             return []
-        z_apex, labels, probs = self._read_apexes(z, found, features.channels, classifier)
-        # Held means held by the evidence and by the emotion's own units: the later of the two
-        # plateau starts (a laugh's lips saturate, a smile's lips still part after its corners
-        # peak), then everything is read again at that apex.  The units are read unmasked:
-        # the masks decide whether a peak counts and what it is, not where each unit holds
-        # (a broad smile's parting lips and press can pass for speech's mouth movements).
-        units = self.deviations(features)
-        moved = []
-        for k, (onset, apex, offset, peak, prominence) in enumerate(found):
-            emotion = labels[int(np.argmax(probs[k]))]
-            better = emotion_apex(units, features, onset, apex, offset, emotion,
-                                  self.hold_fraction, self.hold_units)
-            moved.append((onset, apex if better is None else max(apex, better), offset, peak, prominence))
-        if moved != found:
-            found = moved
-            z_apex, labels, probs = self._read_apexes(z, found, features.channels, classifier)
+        found, z_apex, labels, probs = self.settle_apexes(features, z, found, classifier)
         p_event = self.event_probability(np.array([f[4] for f in found]))
         out = []
         for k, (onset, apex, offset, peak, _) in enumerate(found):

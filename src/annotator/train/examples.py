@@ -29,6 +29,7 @@ from ..errors import AnnotatorError
 from ..features import AUFeatures, features_from_tracks
 from ..labels import AUTO_CODER, EMOTIONS, Segment
 from ..session import Session
+from ..spotting.calibrate import reviewed_frames
 from ..spotting.spotter import Spotter, apex_features
 
 #: ``--coder consensus``: the consensus of every coder of a session.
@@ -45,6 +46,9 @@ class SessionExamples:
     features: AUFeatures
     segments: list[Segment]  # the coder's segments, rejected ones included
     labels_sha256: str
+    #: frames [T] that are evidence for the spotter calibration, None when the whole session is
+    #: reviewed (:func:`annotator.spotting.calibrate.reviewed_frames`)
+    reviewed: np.ndarray | None = None
 
     @property
     def positives(self) -> list[Segment]:
@@ -125,6 +129,26 @@ def session_segments(session: Session, coder: str | None) -> tuple[str, list[Seg
     return coder, session.load_labels(coder).segments
 
 
+def reviewed_part(session: Session, segments: Sequence[Segment], n_frames: int,
+                  coder: str | None = None) -> np.ndarray | None:
+    """The frames of ``session`` that ``segments`` (``coder``'s) have reviewed; None when all of them.
+
+    Judged against the session's proposals (``auto.json``; a damaged one counts
+    as none), by :func:`~annotator.spotting.calibrate.reviewed_frames`.  The
+    consensus's segments are new ones, so for it the decisions are every coder's.
+    """
+    def own(name: str) -> list[Segment]:
+        try:
+            return session.load_labels(name).segments if session.has_labels(name) else []
+        except AnnotatorError:  # a damaged file decides nothing
+            return []
+
+    decisions = list(segments)
+    if coder == CONSENSUS:
+        decisions += [s for name in _human_coders(session) if name != CONSENSUS for s in own(name)]
+    return reviewed_frames(n_frames, decisions, own(AUTO_CODER))
+
+
 def session_features(session: Session) -> AUFeatures:
     """The AU features of a session's complete tracks (incomplete ones are refused)."""
     from ..tracking.store import load_tracks
@@ -194,7 +218,8 @@ def gather(sessions: Sequence[Session], *, coder: str | None = None) -> Training
         features = session_features(session)
         subject = session.subject or session.name
         out.sessions.append(SessionExamples(session, subject, name, features, list(segments),
-                                            _labels_digest(segments)))
+                                            _labels_digest(segments),
+                                            reviewed_part(session, segments, len(features.present), name)))
         X, y = emotion_rows(features, segments, spotter)
         xs.append(X)
         ys.append(y)
