@@ -12,12 +12,14 @@ that skips something) we restart one keyframe earlier.
 from __future__ import annotations
 
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 
 import av
 import av.error
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from ..errors import VideoError
 from .index import NOPTS, VideoIndex, open_container
@@ -29,13 +31,23 @@ RGB_THREADS = 2
 MAX_STEP_BACK = 3
 
 
+#: One swscale context per thread (:func:`to_rgb`); a context is not thread-safe.
+_RGB = threading.local()
+
+
 def to_rgb(frame: av.VideoFrame, rotation: int) -> np.ndarray:
     """A decoded frame as a C-contiguous H×W×3 uint8 RGB array, rotated upright.
 
     This is *the* conversion: the proxy, random access and sequential iteration
-    all use it, so every path returns the same bits.
+    all use it, so every path returns the same bits.  Each thread keeps one
+    swscale context: ``frame.reformat`` would make a new one for every frame, and
+    with it a new pool of ``RGB_THREADS`` threads (~0.3 ms of CPU at 720p, 40 % of
+    the conversion); a kept context gives the very same bits.
     """
-    rgb = frame.reformat(format="rgb24", threads=RGB_THREADS).to_ndarray()
+    reformatter = getattr(_RGB, "reformatter", None)
+    if reformatter is None:
+        reformatter = _RGB.reformatter = VideoReformatter()
+    rgb = reformatter.reformat(frame, format="rgb24", threads=RGB_THREADS).to_ndarray()
     if rotation:
         # The display matrix rotates counter-clockwise by ``rotation`` degrees, as
         # np.rot90 does for positive k on an image with rows going down.
