@@ -14,6 +14,8 @@ frames, then measures in one run, on this machine:
   for like: blocks of 24 random reads against blocks of 24 frames of the sequential
   decode, in a random order each round, each ratio to the same round's sequential
   block; and, as before, one read at a time between the other formats' reads;
+* MagicYUV's settings one at a time (slices, decoder threads, prediction), in
+  blocks against the sequential decode;
 * why the earlier FFV1 probe was slow: FFV1 decoded as it did (a new frame-threaded
   decoder per packet, ``bgr0``, range coder) against one kept decoder on the
   decoder's own yuv planes;
@@ -371,6 +373,68 @@ def ffv1_causes(video: Path, frames: int, repeats: int, rng) -> list[tuple[str, 
     return rows
 
 
+def magicyuv_knobs(video: Path, frames: int, rounds: int, rng) -> list[tuple[str, str, str]]:
+    """MagicYUV's settings, one at a time: slices, decoder threads, prediction.
+
+    Each variant codes the first ``frames`` frames and reads them in blocks of 24
+    random reads (decode + ``to_rgb``), against 24-frame sequential blocks, in a
+    random order each round, as :func:`random_blocks` does.
+    """
+    from fractions import Fraction
+
+    from annotator.media.decoder import to_rgb
+
+    with av.open(str(video)) as c:
+        src = [f for _, f in zip(range(frames), c.decode(video=0))]
+    f0 = src[0]
+
+    def coded(pred, slices):
+        enc = av.CodecContext.create("magicyuv", "w")
+        enc.width, enc.height, enc.pix_fmt = f0.width, f0.height, f0.format.name
+        enc.time_base, enc.gop_size, enc.thread_count = Fraction(1, 30), 1, 1
+        enc.options = {"pred": pred, "slices": str(slices)}
+        out = []
+        for k, frame in enumerate(src):
+            frame.pts = k
+            out += list(enc.encode(frame))
+        return out
+
+    variants = []
+    for pred, slices, threads in [("gradient", 4, 2), ("gradient", 4, 1), ("gradient", 8, 2), ("gradient", 16, 2),
+                                  ("gradient", 16, 1), ("left", 4, 2), ("median", 4, 2)]:
+        packets = coded(pred, slices)
+        ctx = av.CodecContext.create("magicyuv", "r")
+        ctx.width, ctx.height = f0.width, f0.height
+        ctx.thread_type, ctx.thread_count = "SLICE", threads
+        variants.append((f"pred {pred}, {slices} slices, {threads} decoder thread{'s' * (threads > 1)}", packets, ctx))
+    run = min(24, len(src) - 2)
+    runs = seq_runs(video, run)
+    next(runs)
+    seq, cost = [], [[] for _ in variants]
+    for _ in range(rounds):
+        for k in rng.permutation(len(variants) + 1):
+            if k == len(variants):
+                seq.append(next(runs))
+                continue
+            _, packets, ctx = variants[k]
+            idx = rng.integers(0, len(packets), size=run)
+            wall, cpu = _timed2(lambda ctx=ctx, packets=packets, idx=idx: [
+                to_rgb(ctx.decode(packets[int(i)])[0], 0) is None for i in idx])
+            cost[k].append((wall / run, cpu / run))
+    runs.close()
+    seq = np.asarray(seq)
+    unit, unit_cpu = np.median(seq, axis=0)
+    rows = [("magicyuv: sequential decode+rgb", f"{unit * 1e3:.2f} ms/frame wall, {unit_cpu * 1e3:.2f} ms CPU", "1.00×")]
+    for (name, packets, _), c in zip(variants, cost):
+        c = np.asarray(c)
+        paired = np.median(c / seq, axis=0)
+        rows.append((f"magicyuv: {name}",
+                     f"{np.median(c[:, 0]) * 1e3:.2f} ms wall, {np.median(c[:, 1]) * 1e3:.2f} ms CPU, "
+                     f"{sum(p.size for p in packets) / len(packets) / 1e6:.3f} MB/frame",
+                     f"{paired[0]:.2f}× wall, {paired[1]:.2f}× CPU"))
+    return rows
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--video", type=Path, help="measure this file instead of a generated one")
@@ -399,6 +463,7 @@ def main(argv=None) -> int:
 
         rows += compare_formats(video, tmp, rng, args.repeats)
         rows += ffv1_causes(video, min(args.frames, 60), args.repeats, rng)
+        rows += magicyuv_knobs(video, min(args.frames, 90), max(3, args.repeats // 3), rng)
         if args.formats_only:
             return _print(rows)
 
