@@ -374,30 +374,6 @@ def test_two_threads(video_files):
 
 
 
-def _convert_in_forked_child(frame, expected, result):
-    result.put(bool(np.array_equal(decoder_mod.to_rgb(frame, 0), expected)))
-
-
-def test_rgb_conversion_works_in_a_forked_child(video_files):
-    """to_rgb keeps one swscale context per thread; one with worker threads would hang a
-    forked child (it has none of the parent's threads), so the kept context has none."""
-    import multiprocessing
-
-    spec = video_files["h264_cfr_mp4"]
-    with av.open(str(spec.path)) as c:
-        frame = next(c.decode(video=0))
-    expected = decoder_mod.to_rgb(frame, 0)  # the parent's context now exists
-    ctx = multiprocessing.get_context("fork")
-    result = ctx.Queue()
-    child = ctx.Process(target=_convert_in_forked_child, args=(frame, expected, result))
-    child.start()
-    child.join(60)
-    if child.is_alive():
-        child.kill()
-        pytest.fail("to_rgb hung in a forked child")
-    assert child.exitcode == 0 and result.get(timeout=5) is True
-
-
 # --------------------------------------------------------------------------- proxy
 
 
