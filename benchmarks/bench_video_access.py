@@ -9,10 +9,13 @@ frames, then measures in one run, on this machine:
 * building the proxy, and its disk cost per frame;
 * ±1 steps and random jumps with the proxy, and without it (seek path);
 * every proxy format side by side (LZ4 RGB, MagicYUV, FFV1, lossless x264): size,
-  build, sequential read and random read, the random reads timed between short
-  runs of the sequential decode (24 frames) so that a load that changes during the
-  run changes both, in wall and in CPU time; and every frame of every format
-  compared with the source decode;
+  build, sequential read and random read, in wall and in CPU time, and every frame
+  of every format compared with the source decode.  Random reads are measured like
+  for like: blocks of 24 random reads against blocks of 24 frames of the sequential
+  decode, in a random order each round, each ratio to the same round's sequential
+  block; and, as before, one read at a time between the other formats' reads;
+* MagicYUV's settings one at a time (slices, decoder threads, prediction), in
+  blocks against the sequential decode;
 * why the earlier FFV1 probe was slow: FFV1 decoded as it did (a new frame-threaded
   decoder per packet, ``bgr0``, range coder) against one kept decoder on the
   decoder's own yuv planes;
@@ -212,42 +215,87 @@ def compare_formats(video: Path, tmp: Path, rng, repeats: int) -> list[tuple[str
                 got = pack.read(i)
                 seq_read[fmt] += time.perf_counter() - t
                 differ[fmt] += not np.array_equal(got, rgb)
-    # Random reads, each round after a short run of the sequential decode.  Wall time
-    # says what a user waits on an idle machine; CPU time (all threads of this
-    # process) stays put when other jobs share the cores.
-    runs = seq_runs(video, min(24, n - 2))
-    next(runs)  # warm-up
-    seq, rand = [], {fmt: [] for fmt in FORMATS}
-    for k, i in enumerate(rng.integers(0, n, size=repeats * 2)):
-        if k % 2 == 0:
-            seq.append(next(runs))
-        for fmt in rng.permutation(FORMATS):
-            rand[fmt].append(_timed2(lambda fmt=fmt, i=i: packs[fmt].read(int(i))))
-    runs.close()
-    unit, unit_cpu = np.median(np.asarray(seq), axis=0)
+    # Random reads, measured two ways.  Wall time says what a user waits on an idle
+    # machine; CPU time (all threads of this process) stays put when other jobs share
+    # the cores.
+    run = min(24, n - 2)
+    blocks, seq_blocks = random_blocks(video, packs, n, rng, max(3, repeats // 3), run)
+    seq, single = random_singles(video, packs, n, rng, repeats, run)
+    unit, unit_cpu = np.median(np.asarray(seq_blocks), axis=0)
+    unit1, unit1_cpu = np.median(np.asarray(seq), axis=0)
     lz4_size = packs[LZ4].path.stat().st_size
-    lz4_rand = float(np.median(np.asarray(rand[LZ4])[:, 0]))
     rows.append(("formats: sequential decode+rgb", f"{unit * 1e3:.2f} ms/frame wall, {unit_cpu * 1e3:.2f} ms CPU "
-                 "(medians of runs between reads)", "1.00×"))
+                 f"(blocks of {run}; {unit1 * 1e3:.2f} / {unit1_cpu * 1e3:.2f} between single reads)", "1.00×"))
     for fmt, pack in packs.items():
         size = pack.path.stat().st_size
-        costs = np.asarray(rand[fmt])
-        med, p95 = q(costs[:, 0])
-        med_cpu = float(np.median(costs[:, 1]))
         rows.append((
             f"format {fmt}",
             f"{size / n / 1e6:.3f} MB/frame, {lz4_size / size:.2f}× smaller than LZ4 (raw {raw / size * n:.1f}×), "
             f"exact {n - differ[fmt]}/{n}",
             f"build {builds[fmt] / unit:.2f}×, sequential read {seq_read[fmt] / n / unit:.2f}×",
         ))
+        b = np.asarray(blocks[fmt])  # per round: wall, CPU per read, and the p95 read
+        paired = b[:, :2] / np.asarray(seq_blocks)
         rows.append((
-            f"format {fmt}: random",
-            f"{med * 1e3:.2f} / {p95 * 1e3:.2f} ms wall, {med_cpu * 1e3:.2f} ms CPU",
-            f"{med / unit:.2f}× / {p95 / unit:.2f}× wall, {med_cpu / unit_cpu:.2f}× CPU (goal ≤1×); "
-            f"{med / lz4_rand:.2f}× LZ4's",
+            f"format {fmt}: random, blocks of {run}",
+            f"{np.median(b[:, 0]) * 1e3:.2f} ms wall (p95 read {np.median(b[:, 2]) * 1e3:.2f}), "
+            f"{np.median(b[:, 1]) * 1e3:.2f} ms CPU",
+            f"{np.median(paired[:, 0]):.2f}× wall, {np.median(paired[:, 1]):.2f}× CPU (goal ≤1×; medians of "
+            f"{len(b)} rounds, each to its own sequential block)",
+        ))
+        c = np.asarray(single[fmt])
+        rows.append((
+            f"format {fmt}: random, one read between others",
+            f"{np.median(c[:, 0]) * 1e3:.2f} ms wall, {np.median(c[:, 1]) * 1e3:.2f} ms CPU",
+            f"{np.median(c[:, 0]) / unit1:.2f}× wall, {np.median(c[:, 1]) / unit1_cpu:.2f}× CPU",
         ))
         pack.close()
     return rows
+
+
+def random_blocks(video: Path, packs, n: int, rng, rounds: int, run: int):
+    """Like for like: each round runs, in a random order, one block of ``run`` frames
+    of the sequential decode and, per format, one block of ``run`` random reads.
+
+    Returns, per format and round, (wall, CPU) per read and the round's p95 read,
+    and per round the sequential block's (wall, CPU) per frame.  Each format's
+    decoder, tables and buffers are as warm after its first read as the sequential
+    decoder is after its first frames, and each block meets the same load.
+    """
+    runs = seq_runs(video, run)
+    next(runs)  # warm-up
+    seq, out = [], {fmt: [] for fmt in packs}
+    for _ in range(rounds):
+        for what in rng.permutation(["seq", *packs]):
+            if what == "seq":
+                seq.append(next(runs))
+                continue
+            pack, reads = packs[what], []
+            wall, cpu = time.perf_counter(), time.process_time()
+            for i in rng.integers(0, n, size=run):
+                t = time.perf_counter()
+                pack.read(int(i))
+                reads.append(time.perf_counter() - t)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            out[what].append((wall / run, cpu / run, float(np.percentile(reads, 95))))
+    runs.close()
+    return out, seq
+
+
+def random_singles(video: Path, packs, n: int, rng, repeats: int, run: int):
+    """The earlier measure: one read of each format in turn, a sequential run every
+    second round, so each read follows the other formats' work (their decoders'
+    threads, tables and frames through the caches)."""
+    runs = seq_runs(video, run)
+    next(runs)
+    seq, out = [], {fmt: [] for fmt in packs}
+    for k, i in enumerate(rng.integers(0, n, size=repeats * 2)):
+        if k % 2 == 0:
+            seq.append(next(runs))
+        for fmt in rng.permutation(list(packs)):
+            out[fmt].append(_timed2(lambda fmt=fmt, i=i: packs[fmt].read(int(i))))
+    runs.close()
+    return seq, out
 
 
 def ffv1_causes(video: Path, frames: int, repeats: int, rng) -> list[tuple[str, str, str]]:
@@ -325,6 +373,68 @@ def ffv1_causes(video: Path, frames: int, repeats: int, rng) -> list[tuple[str, 
     return rows
 
 
+def magicyuv_knobs(video: Path, frames: int, rounds: int, rng) -> list[tuple[str, str, str]]:
+    """MagicYUV's settings, one at a time: slices, decoder threads, prediction.
+
+    Each variant codes the first ``frames`` frames and reads them in blocks of 24
+    random reads (decode + ``to_rgb``), against 24-frame sequential blocks, in a
+    random order each round, as :func:`random_blocks` does.
+    """
+    from fractions import Fraction
+
+    from annotator.media.decoder import to_rgb
+
+    with av.open(str(video)) as c:
+        src = [f for _, f in zip(range(frames), c.decode(video=0))]
+    f0 = src[0]
+
+    def coded(pred, slices):
+        enc = av.CodecContext.create("magicyuv", "w")
+        enc.width, enc.height, enc.pix_fmt = f0.width, f0.height, f0.format.name
+        enc.time_base, enc.gop_size, enc.thread_count = Fraction(1, 30), 1, 1
+        enc.options = {"pred": pred, "slices": str(slices)}
+        out = []
+        for k, frame in enumerate(src):
+            frame.pts = k
+            out += list(enc.encode(frame))
+        return out
+
+    variants = []
+    for pred, slices, threads in [("gradient", 4, 2), ("gradient", 4, 1), ("gradient", 8, 2), ("gradient", 16, 2),
+                                  ("gradient", 16, 1), ("left", 4, 2), ("median", 4, 2)]:
+        packets = coded(pred, slices)
+        ctx = av.CodecContext.create("magicyuv", "r")
+        ctx.width, ctx.height = f0.width, f0.height
+        ctx.thread_type, ctx.thread_count = "SLICE", threads
+        variants.append((f"pred {pred}, {slices} slices, {threads} decoder thread{'s' * (threads > 1)}", packets, ctx))
+    run = min(24, len(src) - 2)
+    runs = seq_runs(video, run)
+    next(runs)
+    seq, cost = [], [[] for _ in variants]
+    for _ in range(rounds):
+        for k in rng.permutation(len(variants) + 1):
+            if k == len(variants):
+                seq.append(next(runs))
+                continue
+            _, packets, ctx = variants[k]
+            idx = rng.integers(0, len(packets), size=run)
+            wall, cpu = _timed2(lambda ctx=ctx, packets=packets, idx=idx: [
+                to_rgb(ctx.decode(packets[int(i)])[0], 0) is None for i in idx])
+            cost[k].append((wall / run, cpu / run))
+    runs.close()
+    seq = np.asarray(seq)
+    unit, unit_cpu = np.median(seq, axis=0)
+    rows = [("magicyuv: sequential decode+rgb", f"{unit * 1e3:.2f} ms/frame wall, {unit_cpu * 1e3:.2f} ms CPU", "1.00×")]
+    for (name, packets, _), c in zip(variants, cost):
+        c = np.asarray(c)
+        paired = np.median(c / seq, axis=0)
+        rows.append((f"magicyuv: {name}",
+                     f"{np.median(c[:, 0]) * 1e3:.2f} ms wall, {np.median(c[:, 1]) * 1e3:.2f} ms CPU, "
+                     f"{sum(p.size for p in packets) / len(packets) / 1e6:.3f} MB/frame",
+                     f"{paired[0]:.2f}× wall, {paired[1]:.2f}× CPU"))
+    return rows
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--video", type=Path, help="measure this file instead of a generated one")
@@ -353,6 +463,7 @@ def main(argv=None) -> int:
 
         rows += compare_formats(video, tmp, rng, args.repeats)
         rows += ffv1_causes(video, min(args.frames, 60), args.repeats, rng)
+        rows += magicyuv_knobs(video, min(args.frames, 90), max(3, args.repeats // 3), rng)
         if args.formats_only:
             return _print(rows)
 

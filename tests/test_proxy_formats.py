@@ -8,6 +8,8 @@ in a random order, so each read decodes one coded frame with no help from the la
 from __future__ import annotations
 
 import io
+import os
+import re
 
 import av
 import numpy as np
@@ -21,6 +23,7 @@ from annotator.media.proxy import (
     INDEX_NAME,
     LZ4,
     NotExact,
+    read_packet,
     write_pack,
 )
 from tests.fixtures.videos import read_in_two_threads
@@ -118,3 +121,20 @@ def test_two_threads_read_one_coded_proxy(video_files, tmp_path, fmt):
         assert v._pack.format == fmt
         errors = read_in_two_threads(v._pack.read, v.iter_frames, ref, 60, (10, 30))
     assert errors == []
+
+
+def test_a_coded_read_is_the_file_bytes_and_a_cut_file_is_named(video_files, tmp_path):
+    """One read = the frame's bytes straight into a packet of FFmpeg's own (padded);
+    a proxy cut short under an open reader fails on one line naming the file."""
+    spec = _fresh_copy(video_files["h264_cfr_mp4"], tmp_path)
+    path = _build(spec)
+    data = path.read_bytes()
+    with open_video(spec.path) as v:
+        pack, ref = v._pack, upright_reference(spec)
+        lo, hi = int(pack.offsets[3]), int(pack.offsets[4])
+        assert bytes(read_packet(pack._fd, lo, hi - lo, pack.path)) == data[lo:hi]
+        assert np.array_equal(pack.read(3), ref[3])
+        os.truncate(path, int(pack.offsets[-1]) - 10)
+        with pytest.raises(OSError, match=re.escape(str(path)) + ".*truncated"):
+            pack.read(len(v) - 1)
+        assert np.array_equal(pack.read(0), ref[0])  # frames before the cut still read

@@ -94,6 +94,8 @@ def proxy_dir_for(sha256: str) -> Path:
     return proxy_root() / sha256[:32]
 
 
+#: Threads of the kept decoder of a coded proxy (slice threads: one frame at a time).
+DECODE_THREADS = 2
 #: Frames allowed in flight between the decoding thread and the writer.
 MAX_IN_FLIGHT = 6
 #: Coding workers during a build; each runs single-threaded.
@@ -136,16 +138,32 @@ class _Meta:
         ctx.width, ctx.height = self.width, self.height
         if self.extradata:
             ctx.extradata = self.extradata
-        ctx.thread_type, ctx.thread_count = "SLICE", 2
+        ctx.thread_type, ctx.thread_count = "SLICE", DECODE_THREADS
         return ctx
 
-    def rgb(self, ctx: av.CodecContext, blob: bytes) -> np.ndarray:
-        frames = ctx.decode(av.Packet(blob))
+    def rgb(self, ctx: av.CodecContext, packet: av.Packet) -> np.ndarray:
+        """The RGB array of one coded frame; ``packet`` must be padded (see :func:`read_packet`)."""
+        frames = ctx.decode(packet)
         if len(frames) != 1:
             raise NotExact(f"a packet gave {len(frames)} frames")
         frame = frames[0]
         frame.colorspace, frame.color_range = self.colorspace, self.color_range
         return to_rgb(frame, self.rotation)
+
+
+def read_packet(fd: int, offset: int, size: int, path: Path) -> av.Packet:
+    """``size`` bytes at ``offset`` of ``fd``, read straight into a new packet.
+
+    ``av.Packet(size)`` is FFmpeg's own allocation, with the zeroed padding its
+    bitstream readers may read past the end (``av.Packet(bytes)`` wraps the bytes
+    object as it is, without padding), and the kernel copies the bytes into it
+    once, with no ``bytes`` object in between.
+    """
+    packet = av.Packet(size)
+    got = os.preadv(fd, [packet], offset)
+    if got != size:
+        raise OSError(f"{path}: proxy truncated (frame at byte {offset}: read {got} of {size} bytes)")
+    return packet
 
 
 class FramePack:
@@ -208,15 +226,14 @@ class FramePack:
     def read(self, i: int) -> np.ndarray:
         """Frame ``i`` as a new writable H×W×3 uint8 array."""
         start, stop = int(self.offsets[i]), int(self.offsets[i + 1])
-        buf = os.pread(self._fd, stop - start, start)
         if self.meta is None:
             out = np.empty(self.shape, np.uint8)
-            _LZ4.decode(buf, out=out)
+            _LZ4.decode(os.pread(self._fd, stop - start, start), out=out)
             return out
         ctx = getattr(self._local, "ctx", None)
         if ctx is None:
             ctx = self._local.ctx = self.meta.decoder()
-        return self.meta.rgb(ctx, buf)
+        return self.meta.rgb(ctx, read_packet(self._fd, start, stop - start, self.path))
 
     def close(self) -> None:
         if self._fd >= 0:
@@ -282,7 +299,7 @@ class _Coder:
             if len(packets) != 1:
                 raise NotExact(f"the encoder gave {len(packets)} packets for a frame")
             blob = bytes(packets[0])
-            same = np.array_equal(self.meta.rgb(dec, blob), rgb)
+            same = np.array_equal(self.meta.rgb(dec, packets[0]), rgb)  # the encoder's packet is padded
         except av.FFmpegError as exc:  # a frame this codec refuses: the caller stores RGB
             raise NotExact(f"{self.fmt}: {exc}") from None
         if not same:

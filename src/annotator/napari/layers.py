@@ -12,10 +12,13 @@ if TYPE_CHECKING:  # pragma: no cover
 LayerData = tuple[Any, dict[str, Any], str]
 
 #: Videos up to this many raw RGB bytes get a proxy when opened in napari, so
-#: stepping backwards and jumping cost less than a sequential decode.  The
-#: proxy (MagicYUV) costs a fifth to a tenth of the raw size on disk; longer videos use the exact
-#: seek path (a slower jump) instead of filling the disk unasked.
-PROXY_MAX_RAW_BYTES = 4 * 1024**3
+#: stepping backwards and jumping cost about a sequential decode.  The proxy
+#: (MagicYUV) costs a fifth to a tenth of the raw size on disk, so 12 GiB of raw
+#: frames (2.4 min of 720p, 1 min of 1080p) take ~1.2-2.4 GB, about what the 4 GiB
+#: limit allowed with LZ4 RGB (1.4× smaller than raw); sources MagicYUV cannot
+#: code (10-bit) still get LZ4 RGB.  Longer videos use the exact seek path (a
+#: slower jump) instead of filling the disk unasked.
+PROXY_MAX_RAW_BYTES = 12 * 1024**3
 
 
 def _build_proxy_in_background(video) -> None:
