@@ -22,6 +22,7 @@ from annotator import cli
 from annotator.tracking.face import BLENDSHAPE_NAMES, LANDMARKER_BACKEND, LEGACY_BACKEND
 from annotator.tracking.run import TrackingWarning, landmarker_timestamps, plan_runs, track_videos
 from annotator.tracking.store import load_tracks, tracks_complete
+from tests.fixtures.videos import write_rgb_frames
 
 CHUNK = 16
 SIZE = 256
@@ -38,19 +39,7 @@ def astronaut_frame(dx: int = 0, dy: int = 0) -> np.ndarray:
 
 
 def write_video(path: Path, frames, fps: int = 30) -> Path:
-    import av
-
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=fps)
-        stream.width, stream.height = SIZE, SIZE
-        stream.pix_fmt = "yuv420p"
-        stream.options = {"crf": "18", "g": "24", "preset": "veryfast"}
-        for rgb in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return path
+    return write_rgb_frames(path, frames, fps=fps, options={"crf": "18", "g": "24"})
 
 
 def face_frames(n: int):
@@ -600,22 +589,6 @@ def test_no_seams_at_block_starts_on_real_footage(carphone, tmp_path, monkeypatc
     np.testing.assert_array_equal(blocks.face_blendshapes[:24], unbroken.face_blendshapes[:24])
 
 
-def _write_real(path: Path, frames: list[np.ndarray]) -> Path:
-    import av
-
-    h, w = frames[0].shape[:2]
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=30)
-        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-        stream.options = {"crf": "12", "preset": "veryfast"}
-        for rgb in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return path
-
-
 @pytest.mark.slow
 def test_isolated_face_detections_are_marked_absent(carphone, tmp_path, monkeypatch):
     from scipy.ndimage import gaussian_filter
@@ -628,7 +601,7 @@ def test_isolated_face_detections_are_marked_absent(carphone, tmp_path, monkeypa
     # with single real frames and short runs of them in between.
     face_at = set(range(30)) | {40} | {47, 48} | set(range(70, 74))
     frames = [real[i] if i in face_at else gaussian_filter(real[i], sigma=(14, 14, 0)) for i in range(80)]
-    video = _write_real(tmp_path / "leaves.mp4", frames)
+    video = write_rgb_frames(tmp_path / "leaves.mp4", frames)
     monkeypatch.setenv("ANNOTATOR_CHUNK_FRAMES", "24")  # 47-48 and 70-73 cross block edges
     (session,) = track_videos([video], out_dir=tmp_path / "keep", pose=False, workers=2, progress=False, min_face_run=1)
     raw = load_tracks(session)

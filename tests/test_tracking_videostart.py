@@ -21,6 +21,7 @@ import pytest
 
 from annotator.tracking.run import track_videos
 from annotator.tracking.store import load_tracks
+from tests.fixtures.videos import write_rgb_frames
 
 pytestmark = pytest.mark.slow
 
@@ -28,23 +29,6 @@ CLIP = "single_face.mp4"
 #: Simulated video starts (frames of the clip), and the frames compared after each.
 STARTS = (16, 24, 32, 40)
 K = 10
-
-
-def _write_lossless(path: Path, frames: list[np.ndarray], fps: float) -> Path:
-    """An RGB H.264 file at qp 0: it decodes to exactly ``frames``."""
-    import av
-
-    h, w = frames[0].shape[:2]
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264rgb", rate=round(fps))
-        stream.width, stream.height, stream.pix_fmt = w, h, "rgb24"
-        stream.options = {"qp": "0", "preset": "veryfast"}
-        for rgb in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return path
 
 
 def _decode(path: Path) -> tuple[list[np.ndarray], float]:
@@ -67,8 +51,8 @@ def starts(tmp_path_factory):
     n = len(frames)
     assert fps == 30 and n >= max(STARTS) + 32
     # A cut holds frames s.. up to 32: enough for a full lead-in (the held frame 0 takes the times of frames 1..16).
-    cuts = [_write_lossless(tmp / f"from_{s}.mkv", frames[s : s + 32], fps) for s in STARTS]
-    backwards = _write_lossless(tmp / "backwards.mkv", frames[::-1], fps)
+    cuts = [write_rgb_frames(tmp / f"from_{s}.mkv", frames[s : s + 32], fps=fps, lossless=True) for s in STARTS]
+    backwards = write_rgb_frames(tmp / "backwards.mkv", frames[::-1], fps=fps, lossless=True)
     assert all(np.array_equal(a, b) for a, b in zip(_decode(cuts[-1])[0], frames[STARTS[-1]:]))  # really lossless
 
     steady, back = (load_tracks(s) for s in track_videos([clip, backwards], out_dir=tmp / "whole", pose=False,
