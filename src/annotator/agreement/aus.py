@@ -23,6 +23,7 @@ import numpy as np
 
 from ..labels import AUInterval, Segment
 from ..labels.facs import INTENSITIES, lane_sort_key, parse_aus
+from .kappa import cohen_kappa
 
 
 def agreement_ratio(a: Segment, b: Segment) -> float | None:
@@ -50,19 +51,6 @@ def _lane_frames(intervals: Sequence[AUInterval], lane: str, n_frames: int) -> n
     return out
 
 
-def _cohen(a: np.ndarray, b: np.ndarray, **options) -> float | None:
-    import warnings
-
-    from sklearn.metrics import cohen_kappa_score
-
-    if len(a) == 0 or (len(np.unique(a)) == 1 and (b == a[0]).all()):
-        return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        value = float(cohen_kappa_score(a, b, **options))
-    return None if np.isnan(value) else value
-
-
 def lane_agreement(ia: Sequence[AUInterval], ib: Sequence[AUInterval], n_frames: int) -> dict[str, dict]:
     """Per lane either coder used: ``{"kappa": presence κ, "intensity_kappa": weighted κ, "frames_both": n}``."""
     out: dict[str, dict] = {}
@@ -70,8 +58,8 @@ def lane_agreement(ia: Sequence[AUInterval], ib: Sequence[AUInterval], n_frames:
         fa, fb = _lane_frames(ia, lane, n_frames), _lane_frames(ib, lane, n_frames)
         scored = (fa >= 2) & (fb >= 2)
         out[lane] = {
-            "kappa": _cohen(fa > 0, fb > 0),
-            "intensity_kappa": _cohen(fa[scored], fb[scored], weights="linear", labels=list(range(2, 7))),
+            "kappa": cohen_kappa(fa > 0, fb > 0),
+            "intensity_kappa": cohen_kappa(fa[scored], fb[scored], weights="linear", labels=list(range(2, 7))),
             "frames_both": int(((fa > 0) & (fb > 0)).sum()),
         }
     return out

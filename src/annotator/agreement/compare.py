@@ -30,26 +30,12 @@ import numpy as np
 from ..labels import EMOTION_LABELS, AUInterval, Segment
 from ..spotting.metrics import IOU_THRESHOLD, match
 from .aus import lane_agreement, mean_agreement_ratio
+from .kappa import cohen_kappa
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..session import Session
 
 NONE_LABEL = "none"
-
-
-def _kappa(a: Sequence[str] | np.ndarray, b: Sequence[str] | np.ndarray) -> float | None:
-    from sklearn.metrics import cohen_kappa_score
-
-    a, b = np.asarray(a), np.asarray(b)
-    if len(a) == 0:
-        return None
-    first = a[0]
-    if (a == first).all() and (b == first).all():  # one label everywhere: chance agreement is 1
-        return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        value = float(cohen_kappa_score(a, b))
-    return None if np.isnan(value) else value
 
 
 def _fleiss(rows: Sequence[Sequence[str]] | np.ndarray) -> float | None:
@@ -194,8 +180,8 @@ def _pair(a: str, b: str, sa: list[Segment], sb: list[Segment], n_frames: int, m
     bias = float(np.mean([y.onset - x.onset for x, y, _ in matched])) if matched else None
     return PairAgreement(
         a, b, matched, [s for i, s in enumerate(sa) if i not in used_a], [s for j, s in enumerate(sb) if j not in used_b],
-        abs_frames, abs_ms, _kappa([x.emotion for x, _, _ in matched], [y.emotion for _, y, _ in matched]),
-        _kappa(frame_codes(sa, n_frames), frame_codes(sb, n_frames)), bias,
+        abs_frames, abs_ms, cohen_kappa([x.emotion for x, _, _ in matched], [y.emotion for _, y, _ in matched]),
+        cohen_kappa(frame_codes(sa, n_frames), frame_codes(sb, n_frames)), bias,
         mean_agreement_ratio([(x, y) for x, y, _ in matched]), lane_agreement(ia, ib, n_frames),
     )
 
