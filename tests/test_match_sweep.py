@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from annotator.agreement.compare import _fleiss, _kappa, compare, frame_codes, frame_labels
+from annotator.agreement.compare import _fleiss, compare, frame_codes, frame_labels
+from annotator.agreement.kappa import cohen_kappa
 from annotator.labels import EMOTION_LABELS, Segment
 from annotator.spotting.metrics import match, match_all_pairs
 
@@ -45,7 +46,7 @@ def test_integer_codes_are_the_string_labels(a, b):
     frames = 120
     labels = np.asarray(("none", *EMOTION_LABELS), dtype=object)
     assert list(labels[frame_codes(a, frames)]) == list(frame_labels(a, frames))
-    ka, kb = _kappa(frame_codes(a, frames), frame_codes(b, frames)), _kappa(
+    ka, kb = cohen_kappa(frame_codes(a, frames), frame_codes(b, frames)), cohen_kappa(
         list(frame_labels(a, frames)), list(frame_labels(b, frames)))
     assert (ka is None) == (kb is None)
     if ka is not None:
@@ -73,4 +74,4 @@ def test_hour_of_agreement_is_unchanged_by_the_sweep():
     assert len(report.matched) > 40
     assert [(x.id, y.id) for x, y, _ in report.matched] == [(a[i].id, b[j].id) for i, j, _ in match_all_pairs(a, b)]
     assert report.frame_kappa == pytest.approx(
-        _kappa(list(frame_labels(a, frames)), list(frame_labels(b, frames))), abs=1e-12)
+        cohen_kappa(list(frame_labels(a, frames)), list(frame_labels(b, frames))), abs=1e-12)
