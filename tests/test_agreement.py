@@ -98,6 +98,9 @@ def test_agree_and_merge_commands(tmp_path, capsys):
     assert "pass --force" in capsys.readouterr().err
     assert main(["agree", str(session.root), "--coders", "alice,zed"]) == 2
     assert "coder 'zed' has no labels" in capsys.readouterr().err
+    assert main(["agree", str(session.root), "--coders", "alice,alice"]) == 2  # one coder, named twice
+    err = capsys.readouterr().err
+    assert "agreement needs two coders; this session has alice" in err and err.count("\n") == 1
 
 
 def test_action_units_by_hand(tmp_path, capsys):

@@ -211,7 +211,7 @@ def test_eaf_writes_one_tier_per_au_and_reads_them_back(coded, schema, tmp_path)
     assert eve.segments[0].aus == ["6", "12"]
 
 
-def test_an_eaf_coder_with_only_au_tiers_is_read_as_intervals_without_segments(coded, schema, tmp_path):  # noqa: F811
+def test_an_eaf_coder_with_only_au_tiers_is_read_as_intervals_without_segments(coded, schema, tmp_path, capsys):  # noqa: F811
     """A FACS coder who marked AU lanes in ELAN and no emotion tier is a coder, not a broken file."""
     import pympi
 
@@ -230,6 +230,7 @@ def test_an_eaf_coder_with_only_au_tiers_is_read_as_intervals_without_segments(c
     assert sorted((a.au, a.onset, a.offset, a.intensity) for a in rec.au_intervals) == [
         ("12", 3, 9, "C"), ("12", 20, 24, "E"), ("R4", 5, 6, "")]
     assert main(["import", "eaf", str(au_only), "--into", str(session.root), "--coder", "facs"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith(": 0 segments, 3 AU intervals")
     facs = session.load_labels("facs")
     assert facs.segments == [] and len(facs.au_intervals) == 3
     # a coder with segment tiers but no emotion tier is still refused, in one line

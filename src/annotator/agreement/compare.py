@@ -248,7 +248,7 @@ def session_agreement(session: "Session", coders: Sequence[str] | None = None) -
     from ..errors import AnnotatorError
     from ..formats import session_timing
 
-    names = list(coders) if coders else session.coders()
+    names = list(dict.fromkeys(coders)) if coders else session.coders()  # a coder named twice is one coder
     if len(names) < 2:
         raise AnnotatorError(session.root, f"agreement needs two coders; this session has {', '.join(names) or 'none'}"
                                            " (pass --coders A,B)")

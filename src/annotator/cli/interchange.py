@@ -78,7 +78,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise AnnotatorError(dup, "two of the imported files fill the same coder's labels; import them one at a time")
     for path in apply_import(plans):  # nothing is written until every file has been read and checked
         plan = next(p for p in plans if p.path == path)
-        print(f"{path}: {len(plan.labels.segments)} segments{' (replaced)' if plan.replaces else ''}")
+        n_aus = len(plan.labels.au_intervals)
+        lanes = f", {n_aus} AU interval{'s' * (n_aus != 1)}" if n_aus else ""
+        print(f"{path}: {len(plan.labels.segments)} segments{lanes}{' (replaced)' if plan.replaces else ''}")
     if args.subject is not None:
         session.set_subject(args.subject)  # after the import: a refused import changes nothing
     return 0
