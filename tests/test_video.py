@@ -605,4 +605,6 @@ def test_indexing_matches_numpy(video_files):
         assert_indexes_like(v, ref, key)
 
     with v:
+        # found by hypothesis: advanced indices that broadcast to nothing select nothing, unchecked
+        assert_indexes_like(v, ref, (np.array([len(ref)]), np.array([], dtype=np.int64)))
         check()

@@ -150,14 +150,18 @@ def split_time_key(key, shape: Sequence[int]) -> tuple[Sequence[int], tuple, boo
             raise IndexError(f"index {t} is out of bounds for axis 0 with size {n}")
         frames, local, single = [t % n], 0, True
     else:
+        bad = None
         if t.size:
             lo, hi = int(t.min()), int(t.max())
             bad = lo if lo < -n else hi if hi >= n else None
-            if bad is not None:
-                raise IndexError(f"index {bad} is out of bounds for axis 0 with size {n}")
-        norm = np.where(t < 0, t + n, t).astype(np.intp)
-        uniq, inverse = np.unique(norm, return_inverse=True)
-        frames, local = uniq.tolist(), inverse.reshape(t.shape).astype(np.intp)
+        if bad is not None and not _selects_nothing(key, shape):
+            raise IndexError(f"index {bad} is out of bounds for axis 0 with size {n}")
+        if bad is not None:  # numpy checks no bound when the key selects no element
+            frames, local = [], np.zeros(t.shape, dtype=np.intp)
+        else:
+            norm = np.where(t < 0, t + n, t).astype(np.intp)
+            uniq, inverse = np.unique(norm, return_inverse=True)
+            frames, local = uniq.tolist(), inverse.reshape(t.shape).astype(np.intp)
     if t is not None and t is not Ellipsis:
         entries[pos] = local
     local_key = tuple(entries)
@@ -165,6 +169,18 @@ def split_time_key(key, shape: Sequence[int]) -> tuple[Sequence[int], tuple, boo
     stand_in = np.broadcast_to(np.zeros((), np.uint8), (len(frames), *shape[1:]))
     stand_in[local_key]
     return frames, local_key, single
+
+
+def _selects_nothing(key, shape: Sequence[int]) -> bool:
+    """True when numpy takes ``key`` on an array of ``shape`` and selects no element (it then checks no bound).
+
+    Asked of a zero-strided stand-in, only when a time index is out of bounds, so
+    nothing is allocated on the way to an error.
+    """
+    try:
+        return np.broadcast_to(np.zeros((), np.uint8), tuple(shape))[key].size == 0
+    except (IndexError, TypeError, ValueError):
+        return False
 
 
 class FrameSource:
