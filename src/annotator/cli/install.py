@@ -55,7 +55,7 @@ def cmd_cache(args: argparse.Namespace) -> int:
         entries = list_cache()
         for e in entries:
             print(f"{e.kind:5}  {format_size(e.size):>9}  {age(e.last_used):>9}  {e.path}"
-                  + (f"  ({e.source})" if e.source else ""))
+                  + (f"  ({e.source})" if e.source else "") + (f"  [{e.detail}]" if e.detail else ""))
         total = sum(e.size for e in entries)
         n_proxy = sum(e.kind == "proxy" for e in entries)
         print(f"{cache_dir()}: {format_size(total)} in {n_proxy} prox{'y' if n_proxy == 1 else 'ies'} "

@@ -20,8 +20,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from .index import cache_root
-from .proxy import INDEX_NAME, SOURCE_NAME, proxy_root, remove_pack
+from .proxy import INDEX_NAME, LZ4, SOURCE_NAME, SizeEstimate, proxy_root, remove_pack
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ class CacheEntry:
     size: int
     last_used: float
     source: str | None
+    #: A proxy's format and how many times smaller than LZ4 RGB (its sampled frames).
+    detail: str | None = None
 
 
 def _size(directory: Path) -> int:
@@ -65,6 +69,16 @@ def _source(directory: Path) -> str | None:
         return None
 
 
+def _detail(directory: Path) -> str | None:
+    try:
+        with np.load(directory / INDEX_NAME, allow_pickle=False) as z:
+            fmt = str(z["format"]) if "format" in z.files else LZ4
+    except Exception:  # no index, or not one of ours: nothing to say
+        return None
+    estimate = SizeEstimate.read(directory)
+    return fmt if estimate is None or not estimate.coded else f"{fmt}, {estimate.ratio:.1f}× smaller than LZ4 RGB"
+
+
 def list_cache() -> list[CacheEntry]:
     """Every entry, proxies first, each kind most recently used first."""
     out = []
@@ -73,7 +87,8 @@ def list_cache() -> list[CacheEntry]:
             dirs = [d for d in root.iterdir() if d.is_dir()]
         except OSError:
             continue
-        entries = [CacheEntry(kind, d, _size(d), _last_used(d), _source(d) if kind == "proxy" else None)
+        entries = [CacheEntry(kind, d, _size(d), _last_used(d),
+                              *((_source(d), _detail(d)) if kind == "proxy" else (None, None)))
                    for d in dirs]
         out += sorted(entries, key=lambda e: -e.last_used)
     return out

@@ -14,10 +14,16 @@ Layout, in ``cache_dir()/"proxy"/<content key>/`` (:func:`proxy_dir_for`: the fi
         the CPU to decode).  A read
         decodes that one packet and applies :func:`.decoder.to_rgb`, the very
         conversion a sequential decode applies, to the same planes.
-    ``"ffv1"``, ``"x264"``
-        The same with FFV1 (Golomb coder, 4 slices) or lossless H.264 (qp 0,
-        every frame an IDR): smaller still, but slower to decode than the source
-        (``benchmarks/bench_video_access.py`` measures all of them side by side).
+    ``"ffv1"``
+        The same with FFV1 (Golomb coder, 4 slices): 1.2-1.8× smaller than
+        MagicYUV, 2-4× slower to decode.  Built on its own when MagicYUV misses
+        the size goal (:data:`TARGET_RATIO`) on the sampled frames and FFV1 does
+        not: clean or tiny footage (QCIF, clean HEVC), where LZ4 already
+        shrinks RGB 3×.
+    ``"x264"``
+        Lossless H.264 (qp 0, every frame an IDR), on request only: as small as
+        FFV1 and slower still (``benchmarks/bench_video_access.py`` measures every
+        format side by side).
     ``"lz4-rgb"`` (format version 1, still read)
         The upright H×W×3 RGB array compressed with Blosc-LZ4.  Used when the
         decoder's pixel format is one MagicYUV cannot hold (10-bit, 4:1:1, …) or
@@ -26,7 +32,9 @@ Layout, in ``cache_dir()/"proxy"/<content key>/`` (:func:`proxy_dir_for`: the fi
     ``offsets`` (int64, n+1: frame *i* is bytes ``offsets[i]:offsets[i+1]``),
     ``shape`` (H, W, 3 upright), the format version and name, and for a coded
     proxy the codec's extradata, the pixel format, size, colour space and range
-    of the decoder's frames, and the rotation.  Its modification time is refreshed
+    of the decoder's frames, and the rotation; and the sizes of the sampled frames
+    (one in :data:`SAMPLE_EVERY`) as LZ4 RGB, as coded and in the alternative
+    format (:class:`SizeEstimate`).  Its modification time is refreshed
     on each use: ``annotator cache --max-size`` drops the least recently used
     proxies first.
 ``source``
@@ -37,9 +45,10 @@ back and converted, and must equal the RGB array of the sequential decode, else
 the build starts again as ``"lz4-rgb"`` (which stores those arrays themselves).
 
 Sizes (720p bench clip with grain): LZ4 RGB ~1.96 MB a frame, MagicYUV ~0.42 MB
-(4.7× smaller); a MagicYUV read costs 1.2-1.6× the CPU of a sequential decode step
-on 360p-720p H.264, less on QCIF and HEVC, against ~0.5× for LZ4 (see
-docs/benchmarks.md).  The build is one sequential decode with coding and
+(4.7× smaller).  Every format is intra-only, so a random read costs what a read in
+order costs; against the source's own sequential decode, a MagicYUV read costs
+1.2-1.6× its CPU on 360p-720p H.264, less on QCIF and HEVC, against ~0.5× for LZ4,
+and FFV1 2-3× (see docs/benchmarks.md).  The build is one sequential decode with coding and
 checking in two worker threads and writing in a third.
 
 Writing is atomic: frames go to a temporary file that is renamed to
@@ -74,6 +83,19 @@ SOURCE_NAME = "source"
 LZ4 = "lz4-rgb"
 #: What new proxies are written in.
 DEFAULT_FORMAT = "magicyuv"
+
+#: The size goal (issue 17): a proxy at least this many times smaller than LZ4 RGB.
+TARGET_RATIO = 4.0
+#: What the default format gives way to when, on the sampled frames, it falls short of
+#: :data:`TARGET_RATIO` and this format does not (clean or small footage: QCIF, clean
+#: HEVC).  FFV1 is 1.2-1.8× smaller than MagicYUV and 2-4× slower to decode, still one
+#: intra frame a read.  (FFV1 keeps 10-bit planes bit-exactly too, but swscale converts
+#: its decoded frames to other RGB than the source's, up to 21 levels apart, so 10-bit
+#: sources stay LZ4 RGB.)
+ALTERNATIVE = {"magicyuv": "ffv1"}
+#: One frame in this many (the first included) is also sized as LZ4 RGB and in the
+#: alternative format while building, to estimate both ratios (~3 % more build time).
+SAMPLE_EVERY = 30
 
 #: Coded formats: (encoder, decoder, encoder options).  Every frame is coded alone.
 CODECS: dict[str, tuple[str, str, dict[str, str]]] = {
@@ -256,12 +278,65 @@ def remove_pack(directory: Path) -> None:
             pass
 
 
+class SizeEstimate:
+    """Bytes of the sampled frames: as LZ4 RGB, as coded, and in the alternative format."""
+
+    def __init__(self, frames: int = 0, lz4: int = 0, coded: int = 0, alt: int = 0, alt_format: str = ""):
+        self.frames, self.lz4, self.coded, self.alt, self.alt_format = frames, lz4, coded, alt, alt_format
+
+    @property
+    def ratio(self) -> float:
+        """How many times smaller than LZ4 RGB the proxy is (on the sampled frames)."""
+        return self.lz4 / self.coded if self.coded else 0.0
+
+    @property
+    def alt_ratio(self) -> float:
+        return self.lz4 / self.alt if self.alt else 0.0
+
+    def better_format(self) -> str | None:
+        """The alternative format, when the proxy misses :data:`TARGET_RATIO` and it does
+        better by at least a tenth; else ``None``."""
+        if self.alt_format and self.ratio < TARGET_RATIO and self.alt_ratio > 1.1 * self.ratio:
+            return self.alt_format
+        return None
+
+    def fields(self) -> dict[str, np.ndarray]:
+        return {"sample_frames": np.int64(self.frames), "sample_lz4": np.int64(self.lz4),
+                "sample_coded": np.int64(self.coded), "sample_alt": np.int64(self.alt),
+                "sample_alt_format": np.asarray(self.alt_format)}
+
+    @classmethod
+    def read(cls, directory: Path) -> SizeEstimate | None:
+        """The estimate in a proxy's index; ``None`` when it has none (older proxies)."""
+        try:
+            with np.load(directory / INDEX_NAME, allow_pickle=False) as z:
+                return cls(int(z["sample_frames"]), int(z["sample_lz4"]), int(z["sample_coded"]),
+                           int(z["sample_alt"]), str(z["sample_alt_format"]))
+        except Exception:
+            return None
+
+
+def replace_pack(source: Path, directory: Path) -> None:
+    """Move the complete proxy in ``source`` over the one in ``directory``.
+
+    The old index goes first, the new index last, so a reader opening meanwhile finds
+    no proxy (and reads the video) rather than one file of each; a reader that
+    already has the old proxy open keeps reading its unlinked file.
+    """
+    os.unlink(directory / INDEX_NAME)
+    os.replace(source / BIN_NAME, directory / BIN_NAME)
+    os.replace(source / INDEX_NAME, directory / INDEX_NAME)
+
+
 class _Coder:
     """Codes and checks frames on the worker threads, one codec pair per thread."""
 
-    def __init__(self, fmt: str, first: av.VideoFrame | None, rotation: int):
+    def __init__(self, fmt: str, first: av.VideoFrame | None, rotation: int, alt: str | None = None):
         self.fmt = fmt
         self.meta = None if fmt == LZ4 else _Meta.of(fmt, first, rotation)
+        self.alt = alt if alt in CODECS and first is not None and can_code(alt, first) else None
+        self.estimate = SizeEstimate(alt_format=self.alt or "")
+        self._alt_failed = False
         self._local = threading.local()
         self._lock = threading.Lock()
         if self.meta is not None:
@@ -270,15 +345,27 @@ class _Coder:
             except av.FFmpegError as exc:
                 raise NotExact(f"{fmt}: {exc}") from None
 
+    def _encoder(self, fmt: str) -> av.CodecContext:
+        name, _, options = CODECS[fmt]
+        enc = av.CodecContext.create(name, "w")
+        enc.width, enc.height, enc.pix_fmt = self.meta.width, self.meta.height, self.meta.pix_fmt
+        enc.time_base, enc.gop_size, enc.thread_count = Fraction(1, 30), 1, 1
+        enc.options = dict(options)
+        enc.open()
+        return enc
+
+    def _alt_size(self, frame: av.VideoFrame) -> int:
+        """Bytes of ``frame`` in the alternative format (sized only, not kept)."""
+        enc = getattr(self._local, "alt", None)
+        if enc is None:
+            enc = self._local.alt = self._encoder(self.alt)
+        packets = enc.encode(frame)
+        return sum(p.size for p in packets)
+
     def _contexts(self) -> tuple[av.CodecContext, av.CodecContext]:
         pair = getattr(self._local, "pair", None)
         if pair is None:
-            name, _, options = CODECS[self.fmt]
-            enc = av.CodecContext.create(name, "w")
-            enc.width, enc.height, enc.pix_fmt = self.meta.width, self.meta.height, self.meta.pix_fmt
-            enc.time_base, enc.gop_size, enc.thread_count = Fraction(1, 30), 1, 1
-            enc.options = dict(options)
-            enc.open()
+            enc = self._encoder(self.fmt)
             with self._lock:  # the decoder needs the extradata of the first encoder
                 if self.meta.extradata is None and enc.extradata:
                     self.meta.extradata = enc.extradata
@@ -286,8 +373,24 @@ class _Coder:
             self._local.pts = 0
         return pair
 
-    def code(self, rgb: np.ndarray, frame: av.VideoFrame | None) -> bytes:
-        rgb = np.ascontiguousarray(rgb)
+    def code(self, rgb: np.ndarray, frame: av.VideoFrame | None, sample: bool = False) -> bytes:
+        """``frame`` coded (checked against ``rgb``); a ``sample`` is also sized as LZ4 RGB
+        and in the alternative format, for :class:`SizeEstimate`."""
+        blob = self._code(np.ascontiguousarray(rgb), frame)
+        if sample:
+            lz4 = len(blob) if self.meta is None else len(_LZ4.encode(np.ascontiguousarray(rgb)))
+            try:
+                alt = self._alt_size(frame) if self.alt else 0
+            except av.FFmpegError:
+                alt = 0
+            with self._lock:
+                e = self.estimate
+                e.frames, e.lz4, e.coded = e.frames + 1, e.lz4 + lz4, e.coded + len(blob)
+                self._alt_failed |= not alt
+                e.alt = 0 if self._alt_failed else e.alt + alt  # a partial sum would mislead
+        return blob
+
+    def _code(self, rgb: np.ndarray, frame: av.VideoFrame | None) -> bytes:
         if self.meta is None:
             return _LZ4.encode(rgb)
         if (frame.format.name, frame.width, frame.height) != (self.meta.pix_fmt, self.meta.width, self.meta.height):
@@ -316,13 +419,16 @@ def write_pack(
     *,
     fmt: str = DEFAULT_FORMAT,
     rotation: int = 0,
+    sample_every: int = SAMPLE_EVERY,
 ) -> Path:
     """Code ``frames`` into ``directory/proxy.bin`` atomically and return its path.
 
     ``frames`` yields ``(rgb, frame)``: the upright RGB array of the sequential
     decode and the decoder's frame it came from (``None`` is allowed for
     ``"lz4-rgb"``).  When the first frame's pixel format cannot be coded in
-    ``fmt``, the proxy is ``"lz4-rgb"``.  Raises :class:`NotExact` (leaving
+    ``fmt``, the proxy is ``"lz4-rgb"``.
+    One frame in ``sample_every`` is also sized as LZ4 RGB and in the alternative;
+    the index keeps the sums (:meth:`SizeEstimate.read`).  Raises :class:`NotExact` (leaving
     nothing behind) when a coded frame does not convert back to its RGB array;
     the caller then builds again in ``"lz4-rgb"``.
 
@@ -341,6 +447,7 @@ def write_pack(
     blobs: queue.Queue = queue.Queue(maxsize=MAX_IN_FLIGHT)
     failure: list[BaseException] = []
     coder: _Coder | None = None
+    submitted = 0
 
     def writer(fh) -> None:
         try:
@@ -367,8 +474,10 @@ def write_pack(
                 if rgb.shape != tuple(shape):
                     raise ValueError(f"frame of shape {rgb.shape}, expected {shape}")
                 if coder is None:
-                    coder = _Coder(fmt if frame is not None and can_code(fmt, frame) else LZ4, frame, rotation)
-                blobs.put(pool.submit(coder.code, rgb, frame))
+                    chosen = fmt if frame is not None and can_code(fmt, frame) else LZ4
+                    coder = _Coder(chosen, frame, rotation, ALTERNATIVE.get(fmt) if chosen == fmt else None)
+                blobs.put(pool.submit(coder.code, rgb, frame, submitted % sample_every == 0))
+                submitted += 1
         finally:
             blobs.put(None)
             thread.join()
@@ -379,6 +488,8 @@ def write_pack(
     fields = {"version": np.int64(PROXY_VERSION), "offsets": np.asarray(offsets, np.int64),
               "shape": np.asarray(shape), "format": np.asarray(LZ4)}
     meta = None if coder is None else coder.meta
+    if coder is not None:
+        fields.update(coder.estimate.fields())
     if meta is not None:
         fields.update(format=np.asarray(meta.fmt), pix_fmt=np.asarray(meta.pix_fmt),
                       width=np.int64(meta.width), height=np.int64(meta.height),

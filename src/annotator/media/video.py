@@ -21,6 +21,7 @@ Frame counts, rates, sizes and times come from a demux-only index
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -37,7 +38,18 @@ from .frames import FrameSource
 from .images import ImageSequence, is_image_source
 from .index import VideoIndex, cache_root, check_file, video_key
 from .probe import load_or_build_index
-from .proxy import DEFAULT_FORMAT, LZ4, SOURCE_NAME, FramePack, NotExact, proxy_dir_for, write_pack
+from .proxy import (
+    BIN_NAME,
+    DEFAULT_FORMAT,
+    LZ4,
+    SOURCE_NAME,
+    FramePack,
+    NotExact,
+    SizeEstimate,
+    proxy_dir_for,
+    replace_pack,
+    write_pack,
+)
 
 ProxyMode = Literal["auto"] | bool
 
@@ -347,7 +359,7 @@ class VideoSource(FrameSource):
         return None if directory is None else directory / "proxy.bin"
 
     def build_proxy(
-        self, progress: Callable[[int, int], None] | None = None, *, proxy_format: str = DEFAULT_FORMAT
+        self, progress: Callable[[int, int], None] | None = None, *, proxy_format: str | None = None
     ) -> Path:
         """Decode the whole file once into the proxy and return its path.
 
@@ -360,37 +372,68 @@ class VideoSource(FrameSource):
         ----------
         progress : callable, optional
             Called as ``progress(done, total)`` after each frame (again from 0 if a
-            coded frame fails the exactness check and the build restarts as LZ4 RGB).
-        proxy_format : str
-            One of :data:`.proxy.FORMATS`; the default is MagicYUV.
+            coded frame fails the exactness check and the build restarts as LZ4 RGB,
+            or when a second pass builds the alternative format).
+        proxy_format : str, optional
+            One of :data:`.proxy.FORMATS`, used as it is (LZ4 RGB if its frames do
+            not convert back exactly).  By default MagicYUV, and when its sampled
+            frames are less than :data:`.proxy.TARGET_RATIO` times smaller than LZ4
+            RGB and FFV1's are, a second pass builds FFV1 and keeps it if smaller;
+            the MagicYUV proxy serves reads meanwhile.
         """
         self._check_open()
         if self._dir is None:
             raise VideoError(self.path, "no writable cache directory to hold the proxy (set $ANNOTATOR_CACHE)")
-        n = len(self)
         directory = self._proxy_dir(hash_now=True)
         try:
-            for fmt in (proxy_format, LZ4):
-                frames = (item[1:] for item in self._decode_run(0, n, raw=True))
-                try:
-                    path = write_pack(directory, frames, n, self.frame_shape, progress,
-                                      fmt=fmt, rotation=self.rotation)
-                    break
-                except NotExact:  # this decoder's frames do not survive the codec: store RGB
-                    if fmt == LZ4:
-                        raise
+            path = self._write_pack(directory, (proxy_format or DEFAULT_FORMAT, LZ4), progress)
+            self._use_pack(directory)
+            # Short of the size goal where the alternative format is not (clean or tiny
+            # footage): build that one beside it, reading the first meanwhile.
+            better = None if proxy_format else (SizeEstimate.read(directory) or SizeEstimate()).better_format()
+            if better is not None:
+                self._replace_with(directory, better, progress)
         except OSError as exc:
             raise VideoError(self.path, f"cannot write the proxy in {directory} ({exc.strerror or exc})") from None
-        with self._lock:
-            if self._proxy_mode is not False and not self._closed:
-                if self._pack is not None:
-                    self._pack.close()
-                self._pack = FramePack.open(directory, n, self.frame_shape)
         try:  # what `annotator cache` lists as the proxy's video (the last copy that built it)
             atomic_write_text(directory / SOURCE_NAME, os.path.realpath(self.path) + "\n")
         except OSError:
             pass
         return path
+
+
+    def _write_pack(self, directory: Path, formats, progress) -> Path:
+        """One pass of the decoder into ``directory``, in the first of ``formats``
+        whose coded frames convert back exactly."""
+        n = len(self)
+        for fmt in formats:
+            frames = (item[1:] for item in self._decode_run(0, n, raw=True))
+            try:
+                return write_pack(directory, frames, n, self.frame_shape, progress, fmt=fmt, rotation=self.rotation)
+            except NotExact:  # this decoder's frames do not survive the codec: try the next
+                if fmt == formats[-1]:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _use_pack(self, directory: Path) -> None:
+        with self._lock:
+            if self._proxy_mode is not False and not self._closed:
+                if self._pack is not None:
+                    self._pack.close()
+                self._pack = FramePack.open(directory, len(self), self.frame_shape)
+
+    def _replace_with(self, directory: Path, fmt: str, progress) -> None:
+        """Build the proxy again in ``fmt`` (in ``directory/alt``) and keep it if smaller."""
+        alt = directory / "alt"
+        try:
+            self._write_pack(alt, (fmt,), progress)
+            if (alt / BIN_NAME).stat().st_size < (directory / BIN_NAME).stat().st_size:
+                replace_pack(alt, directory)
+                self._use_pack(directory)
+        except NotExact:
+            pass  # the first proxy stays
+        finally:
+            shutil.rmtree(alt, ignore_errors=True)
 
 
 def _cache_dir_for(path: Path) -> Path | None:
