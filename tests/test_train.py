@@ -307,6 +307,25 @@ def test_the_calibration_ignores_the_unreviewed_stretch_of_a_partly_reviewed_ses
     assert gather([partial], coder="consensus").sessions[0].reviewed is None
 
 
+def test_a_threshold_tie_goes_to_the_factor_nearest_the_prior(reviewed):
+    """Each factor scored alone; the fit over all of them keeps the best F1, and among
+    equal ones the factor nearest 1 (the prior), whatever order they are given in."""
+    from annotator.spotting.spotter import Spotter
+    from annotator.train import gather
+
+    s = gather(reviewed[:1], coder="alice").sessions[0]
+    factors = (2.0, 0.5, 1.6, 0.9, 1.25)
+    alone = {k: Spotter(threshold_factors=(k,)).fit([s.features], [s.segments]).train_f1_ for k in factors}
+    best = max(alone.values())
+    tied = [k for k in factors if alone[k] == best]
+    assert len(tied) >= 2, f"no tie to break on the sample: {alone}"
+    expected = min(tied, key=lambda k: abs(np.log(k)))
+    for order in (factors, factors[::-1]):
+        fitted = Spotter(threshold_factors=order).fit([s.features], [s.segments])
+        assert fitted.train_f1_ == best
+        assert fitted.threshold_ == pytest.approx(Spotter().threshold * expected)
+
+
 def test_the_calibration_reads_emotions_at_the_apex_the_proposals_carry(sample_session):
     """``settle_apexes`` is the one place the final apex is chosen: the proposals and the calibration use it."""
     from annotator.spotting.spotter import Spotter

@@ -65,17 +65,22 @@ def reviewed_frames(n_frames: int, decisions: list[Segment], proposals: list[Seg
     return mask
 
 
+def counted_indices(truth: list[Segment], proposals: list[Segment], reviewed: np.ndarray | None) -> list[int]:
+    """Positions in ``proposals`` of those that are evidence (see :func:`counted`)."""
+    if reviewed is None:
+        return list(range(len(proposals)))
+    hit = {j for _, j, _ in match(truth, proposals)}
+    last = len(reviewed) - 1
+    return [j for j, p in enumerate(proposals) if j in hit or (last >= 0 and reviewed[min(max(p.apex, 0), last)])]
+
+
 def counted(truth: list[Segment], proposals: list[Segment], reviewed: np.ndarray | None) -> list[Segment]:
     """The proposals that are evidence: each that matches a truth segment, and the others in the reviewed part.
 
     A proposal counts as reviewed by its apex frame (``reviewed`` from
     :func:`reviewed_frames`; None keeps every proposal).
     """
-    if reviewed is None:
-        return list(proposals)
-    hit = {j for _, j, _ in match(truth, proposals)}
-    last = len(reviewed) - 1
-    return [p for j, p in enumerate(proposals) if j in hit or (last >= 0 and reviewed[min(max(p.apex, 0), last)])]
+    return [proposals[j] for j in counted_indices(truth, proposals, reviewed)]
 
 
 def calibrate(spotter: Any, X: list, y: list[list[Segment]], reviewed: list | None = None) -> dict[str, float]:
@@ -98,9 +103,7 @@ def calibrate(spotter: Any, X: list, y: list[list[Segment]], reviewed: list | No
         for (f, _, e, raw), t, mask in zip(evidence, truths, reviewed):
             found = spotter.intervals(e, f.present, f.fps, raw=raw, threshold=threshold)
             if mask is not None and found:
-                segs = _segments(found)
-                keep = {id(s) for s in counted(t, segs, mask)}
-                found = [p for p, s in zip(found, segs) if id(s) in keep]
+                found = [found[j] for j in counted_indices(t, _segments(found), mask)]
             out.append(found)
         return out
 
