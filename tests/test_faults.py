@@ -614,7 +614,8 @@ def test_permission_denied_is_one_line(shared_dir):
     probe = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
                             "import annotator"], capture_output=True, text=True)
     if probe.returncode != 0:  # e.g. a checkout inside a mode-700 `mktemp -d` folder
-        pytest.skip(f"user nobody cannot import annotator from this checkout: {probe.stderr.strip()[-120:]}")
+        last = (probe.stderr.strip().splitlines() or ["no message"])[-1]
+        pytest.skip(f"user nobody cannot import annotator from this checkout ({last})")
     out = shared_dir / "out"
     out.mkdir(mode=0o755)
     result = _track_into(out, shared_dir / "clip.mp4", env={"ANNOTATOR_CACHE": str(shared_dir / "cache")}, user=65534)
