@@ -7,7 +7,6 @@ Run under a display (``xvfb-run -a pytest -m gui``).
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -188,11 +187,10 @@ def test_retrain_now_runs_in_the_background_and_keeps_reviewed_segments(coder, q
     coder_bytes = session.labels_path("rt").read_bytes()
     before = {s.id: s.to_dict() for s in session.load_labels(AUTO_CODER).segments}
 
-    ticks = []
+    ticks = []  # per turn of the event loop: was the training still running?
     timer = QTimer()
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.timeout.connect(lambda: ticks.append(dock.retrainer.running))
     timer.start(10)
-    t0 = time.perf_counter()
     _press(viewer, "Shift-R")
     assert dock.retrainer.running and not dock.retrainer.button.isEnabled()
     assert dock.retrainer.progress.isVisible() and dock.retrainer.cancel_button.isVisible()
@@ -200,10 +198,10 @@ def test_retrain_now_runs_in_the_background_and_keeps_reviewed_segments(coder, q
     _press(viewer, "Right")  # the coder goes on while it trains
     assert dock.frame == frame + 1
     qtbot.waitUntil(lambda: not dock.retrainer.running, timeout=180_000)
-    took = time.perf_counter() - t0
     timer.stop()
-    during = [t for t in ticks if t < t0 + took]
-    assert len(during) >= 10, f"the event loop ran {len(during)} times in {took:.1f} s of training"
+    # The event loop turned while the model trained (a count, not a rate: how often it
+    # turns in a given time depends on the machine's load).
+    assert sum(ticks) >= 1, f"no turn of the event loop during training ({len(ticks)} in all)"
 
     line = dock.retrainer.line.text()
     assert line.startswith("retrained: model emotion-") and "\n" not in line
