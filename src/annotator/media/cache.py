@@ -73,9 +73,9 @@ def _detail(directory: Path) -> str | None:
     try:
         with np.load(directory / INDEX_NAME, allow_pickle=False) as z:
             fmt = str(z["format"]) if "format" in z.files else LZ4
+            estimate = SizeEstimate.from_index(z)
     except Exception:  # no index, or not one of ours: nothing to say
         return None
-    estimate = SizeEstimate.read(directory)
     return fmt if estimate is None or not estimate.coded else f"{fmt}, {estimate.ratio:.1f}× smaller than LZ4 RGB"
 
 

@@ -313,13 +313,21 @@ class SizeEstimate:
                 "sample_alt_format": np.asarray(self.alt_format)}
 
     @classmethod
+    def from_index(cls, z) -> SizeEstimate | None:
+        """The estimate in an open index (``np.load``); ``None`` when it has none (older proxies)."""
+        try:
+            return cls(int(z["sample_frames"]), int(z["sample_lz4"]), int(z["sample_coded"]),
+                       int(z["sample_alt"]), str(z["sample_alt_format"]))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    @classmethod
     def read(cls, directory: Path) -> SizeEstimate | None:
-        """The estimate in a proxy's index; ``None`` when it has none (older proxies)."""
+        """The estimate in a proxy's index; ``None`` when it has none or cannot be read."""
         try:
             with np.load(directory / INDEX_NAME, allow_pickle=False) as z:
-                return cls(int(z["sample_frames"]), int(z["sample_lz4"]), int(z["sample_coded"]),
-                           int(z["sample_alt"]), str(z["sample_alt_format"]))
-        except Exception:
+                return cls.from_index(z)
+        except Exception:  # missing or unreadable index
             return None
 
 
@@ -383,9 +391,10 @@ class _Coder:
     def code(self, rgb: np.ndarray, frame: av.VideoFrame | None, sample: bool = False) -> bytes:
         """``frame`` coded (checked against ``rgb``); a ``sample`` is also sized as LZ4 RGB
         and in the alternative format, for :class:`SizeEstimate`."""
-        blob = self._code(np.ascontiguousarray(rgb), frame)
+        rgb = np.ascontiguousarray(rgb)
+        blob = self._code(rgb, frame)
         if sample:
-            lz4 = len(blob) if self.meta is None else len(_LZ4.encode(np.ascontiguousarray(rgb)))
+            lz4 = len(blob) if self.meta is None else len(_LZ4.encode(rgb))
             try:
                 alt = self._alt_size(frame) if self.alt else 0
             except av.FFmpegError:

@@ -401,19 +401,22 @@ class VideoSource(FrameSource):
             pass
         return path
 
-
     def _write_pack(self, directory: Path, formats, progress) -> Path:
-        """One pass of the decoder into ``directory``, in the first of ``formats``
-        whose coded frames convert back exactly."""
+        """One pass of the decoder into ``directory`` per format tried: the first of
+        ``formats`` whose coded frames convert back exactly (the last one's
+        :class:`NotExact` is raised)."""
         n = len(self)
-        for fmt in formats:
+
+        def one_pass(fmt: str) -> Path:
             frames = (item[1:] for item in self._decode_run(0, n, raw=True))
+            return write_pack(directory, frames, n, self.frame_shape, progress, fmt=fmt, rotation=self.rotation)
+
+        for fmt in formats[:-1]:
             try:
-                return write_pack(directory, frames, n, self.frame_shape, progress, fmt=fmt, rotation=self.rotation)
+                return one_pass(fmt)
             except NotExact:  # this decoder's frames do not survive the codec: try the next
-                if fmt == formats[-1]:
-                    raise
-        raise AssertionError("unreachable")
+                pass
+        return one_pass(formats[-1])
 
     def _use_pack(self, directory: Path) -> None:
         with self._lock:
