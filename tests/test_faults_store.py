@@ -424,6 +424,40 @@ def test_a_full_disk_loses_nothing_and_resumes_once_there_is_room(reference, tmp
         _umount(disk)
 
 
+def test_a_disk_that_fills_in_the_proxys_second_pass_keeps_the_first(video_files, tmp_path, monkeypatch):
+    """Room for the MagicYUV proxy but not for the FFV1 pass after it: the build still
+    succeeds, the MagicYUV proxy is used and exact, and nothing of the FFV1 pass is left."""
+    from annotator.media import open_video, proxy
+    from annotator.media.proxy import BIN_NAME, INDEX_NAME, FramePack
+
+    spec = video_files["h264_cfr_mp4"]
+    with open_video(spec.path, proxy=False) as v:  # the two formats' sizes, built elsewhere
+        n, shape = len(v), v.frame_shape
+        size = {}
+        for fmt in ("magicyuv", "ffv1"):
+            frames = (item[1:] for item in v._decode_run(0, n, raw=True))
+            size[fmt] = proxy.write_pack(tmp_path / fmt, frames, n, shape, fmt=fmt).stat().st_size
+        reference = [v[i] for i in range(n)]
+    disk = tmp_path / "disk"
+    _mount_tmpfs(disk, "8m")
+    try:
+        monkeypatch.setenv("ANNOTATOR_CACHE", str(disk / "cache"))
+        monkeypatch.setattr(proxy, "TARGET_RATIO", 1000.0)  # the second pass always runs
+        with open_video(spec.path, proxy=False) as v:
+            v.proxy_path.parent.mkdir(parents=True)
+            free = shutil.disk_usage(disk).free
+            (disk / "filler").write_bytes(b"\0" * (free - size["magicyuv"] - size["ffv1"] // 2 - 64 * 1024))
+            path = v.build_proxy()  # no error: the first proxy is complete
+        assert sorted(p.name for p in path.parent.iterdir()) == [BIN_NAME, INDEX_NAME, "source"]
+        pack = FramePack.open(path.parent, n, shape)
+        assert pack.format == "magicyuv"
+        for i in np.random.default_rng(0).permutation(n):
+            assert np.array_equal(pack.read(int(i)), reference[int(i)])
+        pack.close()
+    finally:
+        _umount(disk)
+
+
 def test_a_read_only_session_is_one_line_and_untouched(reference, tmp_path):
     _, root = _copy_session(reference, tmp_path)
     labels = _write_coder_labels(root)

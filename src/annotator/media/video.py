@@ -426,14 +426,19 @@ class VideoSource(FrameSource):
                 self._pack = FramePack.open(directory, len(self), self.frame_shape)
 
     def _replace_with(self, directory: Path, fmt: str, progress) -> None:
-        """Build the proxy again in ``fmt`` (in ``directory/alt``) and keep it if smaller."""
+        """Build the proxy again in ``fmt`` (in ``directory/alt``) and keep it if smaller.
+
+        Only a saving: when this pass fails (its frames not exact, or the disk full
+        part-way) the first proxy, complete and in use, stays, and nothing of this
+        pass is left behind.
+        """
         alt = directory / "alt"
         try:
             self._write_pack(alt, (fmt,), progress)
             if (alt / BIN_NAME).stat().st_size < (directory / BIN_NAME).stat().st_size:
                 replace_pack(alt, directory)
                 self._use_pack(directory)
-        except NotExact:
+        except (NotExact, OSError):
             pass  # the first proxy stays
         finally:
             shutil.rmtree(alt, ignore_errors=True)
